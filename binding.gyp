@@ -1,0 +1,17 @@
+{
+  "targets": [
+    {
+      "target_name": "ocits",
+      "sources": [
+        "addon/module.cc",
+        "addon/errors.cc",
+        "addon/lock.cc",
+        "addon/seccomp_info.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fno-exceptions"],
+      "libraries": ["-lseccomp"]
+    }
+  ]
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Build step run by `npm ci` (prepare) and before tests:
+//  1. compile schemas/*.schema.json to standalone validator code (ajv), so no
+//     schema is compiled when a command runs;
+//  2. record the version and git commit for `ocits --version`;
+//  3. bundle the CLI into dist/ocits.js with esbuild: one file to load, and
+//     commands pull in their modules lazily through dynamic import().
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const Ajv = require('ajv');
+const standaloneCode = require('ajv/dist/standalone').default;
+const esbuild = require('esbuild');
+
+const top = path.join(__dirname, '..');
+const generated = path.join(top, 'generated');
+fs.mkdirSync(generated, { recursive: true });
+
+const SCHEMAS = { validateConfig: 'config', validateState: 'state', validateFeatures: 'features' };
+
+function compileSchemas() {
+  const ajv = new Ajv({ allErrors: true, strict: true, code: { source: true } });
+  const exports = {};
+  for (const [name, schema] of Object.entries(SCHEMAS)) {
+    const document = JSON.parse(fs.readFileSync(path.join(top, 'schemas', `${schema}.schema.json`), 'utf8'));
+    ajv.addSchema(document);
+    exports[name] = document.$id;
+  }
+  fs.writeFileSync(path.join(generated, 'validators.js'), standaloneCode(ajv, exports));
+  const declarations = Object.keys(SCHEMAS)
+    .map((name) => `export declare const ${name}: (document: unknown) => boolean;`)
+    .join('\n');
+  fs.writeFileSync(path.join(generated, 'validators.d.ts'), declarations + '\n');
+}
+
+function writeBuildInfo() {
+  const { version } = require(path.join(top, 'package.json'));
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: top, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    // Not a git checkout (an unpacked tarball): the commit stays unknown.
+  }
+  fs.writeFileSync(path.join(generated, 'build-info.json'), JSON.stringify({ version, commit }) + '\n');
+}
+
+function bundle() {
+  esbuild.buildSync({
+    entryPoints: [path.join(top, 'src', 'cli', 'main.ts')],
+    outfile: path.join(top, 'dist', 'ocits.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+}
+
+compileSchemas();
+writeBuildInfo();
+bundle();

@@ -1,0 +1,75 @@
+// The ocits command line: runc's global flags and one module per command.
+// This file parses, configures logging, and turns every failure into one
+// line on stderr (and in --log) with exit status 1.
+import yargs from 'yargs/yargs';
+import type { Argv } from 'yargs';
+import { OcitsError, messageOf } from '../errors';
+import { configureLog, logError } from '../log';
+import { defaultRoot, type GlobalArgs } from './global-args';
+import { featuresCommand } from './commands/features';
+import { specCommand } from './commands/spec';
+import { stateCommand } from './commands/state';
+import { validateCommand } from './commands/validate';
+import { printVersion } from './version';
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const cli = yargs(argv)
+    .scriptName('ocits')
+    // Our --version prints runc's multi-line layout, not yargs' package.json version.
+    .version(false)
+    .usage('$0 [global options] <command> [command options]\n\nAn OCI container runtime.')
+    .option('root', {
+      type: 'string',
+      default: defaultRoot(),
+      defaultDescription: '/run/ocits, or $XDG_RUNTIME_DIR/ocits for a non-root user',
+      describe: 'directory for container state (keep it on tmpfs)',
+    })
+    .option('log', { type: 'string', describe: 'write log entries to this file instead of stderr' })
+    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'log entry format' })
+    .option('debug', { type: 'boolean', default: false, describe: 'log debug entries' })
+    .option('rootless', {
+      choices: ['auto', 'true', 'false'] as const,
+      default: 'auto' as const,
+      describe: 'ignore cgroup permission errors',
+    })
+    .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'manage cgroups through systemd (not supported yet)' })
+    .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
+    .middleware((args) => {
+      const global = args as unknown as GlobalArgs;
+      configureLog({ file: global.log, format: global.logFormat, debug: global.debug });
+      if (global.systemdCgroup) {
+        throw new OcitsError('--systemd-cgroup: systemd cgroup management is not supported on this host');
+      }
+    })
+    .command(createCommandModuleList())
+    .command({
+      command: '$0',
+      describe: false,
+      handler: (args) => {
+        if (args.version) return printVersion();
+        throw new OcitsError('no command given; see ocits --help');
+      },
+    })
+    .help('help')
+    .alias('help', 'h')
+    .strict()
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new OcitsError(message);
+    });
+  try {
+    await cli.parseAsync(argv, {}, (_error, _args, output) => {
+      if (output) process.stdout.write(output + '\n');
+    });
+  } catch (error) {
+    logError(error instanceof OcitsError ? error.message : `internal error: ${messageOf(error)}`);
+    exitCode = 1;
+  }
+  return exitCode;
+}
+
+function createCommandModuleList() {
+  return [validateCommand, specCommand, featuresCommand, stateCommand] as unknown as Parameters<Argv['command']>[0];
+}

@@ -1,0 +1,36 @@
+// Errors that reach the user as one line. Anything else that escapes is a bug
+// in ocits and is reported as such, still on one line.
+
+export class OcitsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OcitsError';
+  }
+}
+
+/** Engines match the substring "does not exist" (containerd's go-runc, podman). */
+export class ContainerNotFoundError extends OcitsError {
+  constructor(readonly id: string) {
+    super(`container ${id} does not exist`);
+    this.name = 'ContainerNotFoundError';
+  }
+}
+
+/** Engines match "already exists" to tell a name clash from other failures. */
+export class ContainerExistsError extends OcitsError {
+  constructor(readonly id: string) {
+    super(`container ${id} already exists`);
+    this.name = 'ContainerExistsError';
+  }
+}
+
+/** The message of any thrown value, for a one-line report. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** True when error is a Node system error with this errno code (ENOENT ...). */
+export function isErrno(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}

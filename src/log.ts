@@ -1,0 +1,80 @@
+// Logging in the shape engines expect from runc. containerd's shim and podman
+// pass `--log FILE --log-format json` and read the last "error" line of that
+// file when a command fails, so every error goes there as one JSON line.
+// Developer tracing uses the `debug` package; --debug (or DEBUG=ocits:*) turns
+// it on and routes it into the same log.
+import * as fs from 'node:fs';
+import { format } from 'node:util';
+import createDebug from 'debug';
+
+export type LogFormat = 'text' | 'json';
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+
+export interface LogSettings {
+  /** Append entries here instead of writing them to stderr. */
+  file?: string;
+  format: LogFormat;
+  debug: boolean;
+}
+
+let settings: LogSettings = { format: 'text', debug: false };
+let logFd: number | undefined;
+
+// debug's default adds colours and a timestamp; our entries carry their own.
+createDebug.formatArgs = function formatArgs(this: createDebug.Debugger, args: unknown[]) {
+  args[0] = `${this.namespace} ${String(args[0])}`;
+};
+
+/** Opens the log file (created when missing, always appended to). */
+export function configureLog(next: LogSettings): void {
+  settings = next;
+  if (next.file !== undefined) logFd = fs.openSync(next.file, 'a', 0o644);
+  if (next.debug) createDebug.enable('ocits:*');
+}
+
+/** A tracer for one area of the code, e.g. tracer('store'). */
+export function tracer(area: string): createDebug.Debugger {
+  const trace = createDebug(`ocits:${area}`);
+  trace.log = (...args: unknown[]) => writeEntry('debug', format(...args));
+  return trace;
+}
+
+// logrus prints the time as RFC 3339 in whole seconds; so do we.
+function timestamp(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function formatEntry(level: LogLevel, msg: string): string {
+  if (settings.format === 'json') return JSON.stringify({ level, msg, time: timestamp() });
+  return `time="${timestamp()}" level=${level} msg=${JSON.stringify(msg)}`;
+}
+
+function writeEntry(level: LogLevel, msg: string): void {
+  if (logFd !== undefined) {
+    fs.writeSync(logFd, formatEntry(level, msg) + '\n');
+    return;
+  }
+  if (settings.format === 'json') {
+    process.stderr.write(formatEntry(level, msg) + '\n');
+    return;
+  }
+  const prefix = level === 'error' || level === 'info' ? '' : `${level}: `;
+  process.stderr.write(`ocits: ${prefix}${msg}\n`);
+}
+
+export function logWarning(msg: string): void {
+  writeEntry('warning', msg);
+}
+
+export function logDebug(msg: string): void {
+  if (settings.debug) writeEntry('debug', msg);
+}
+
+/**
+ * Reports the error that ends this command. With a log file it also goes to
+ * stderr as plain text, as runc does, so a person at a terminal sees it too.
+ */
+export function logError(msg: string): void {
+  writeEntry('error', msg);
+  if (logFd !== undefined) process.stderr.write(`ocits: ${msg}\n`);
+}

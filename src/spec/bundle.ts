@@ -1,0 +1,31 @@
+// A bundle is a directory holding config.json and, usually, the root
+// filesystem. This module reads and checks its config; `validate` reports the
+// problems and `create` refuses a bundle that has any errors.
+import * as path from 'node:path';
+import { readJsonFile } from './json';
+import type { Problem } from './problems';
+import { schemaProblems } from './schema';
+import { semanticProblems } from './semantic';
+import type { RuntimeConfig } from './types';
+
+export const CONFIG_FILE = 'config.json';
+
+export interface BundleCheck {
+  /** Absolute path of the bundle directory. */
+  bundleDir: string;
+  config: RuntimeConfig;
+  problems: Problem[];
+}
+
+/**
+ * Reads <bundle>/config.json and checks it. Unreadable or malformed JSON
+ * throws (there is nothing to check); every other problem is returned,
+ * schema problems first.
+ */
+export function checkBundle(bundle: string): BundleCheck {
+  const bundleDir = path.resolve(bundle);
+  const config = readJsonFile(path.join(bundleDir, CONFIG_FILE), path.join(bundle, CONFIG_FILE));
+  const structural = schemaProblems('config', config);
+  const semantic = semanticProblems(config as RuntimeConfig, bundleDir, structural);
+  return { bundleDir, config: config as RuntimeConfig, problems: [...structural, ...semantic] };
+}

@@ -1,0 +1,19 @@
+// Runs the built CLI (bin/ocits -> dist/ocits.js) as engines do: a separate
+// process per command, judged by exit status, stdout and stderr.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import * as path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+export const OCITS = path.join(REPO, 'bin', 'ocits');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function ocits(args: string[], options: SpawnSyncOptions = {}): CliResult {
+  const result = spawnSync(OCITS, args, { encoding: 'utf8', ...options });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
+}

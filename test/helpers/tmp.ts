@@ -1,0 +1,25 @@
+// Temporary directories that are removed after the test file, even when a
+// test fails half-way.
+import * as fs from 'fs-extra';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const made: string[] = [];
+
+export function tempDir(prefix = 'ocits-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** A bundle directory with config.json and an empty rootfs/. */
+export function tempBundle(config: unknown): string {
+  const dir = tempDir('ocits-bundle-');
+  fs.mkdirSync(path.join(dir, 'rootfs'));
+  fs.writeJsonSync(path.join(dir, 'config.json'), config, { spaces: 2 });
+  return dir;
+}
+
+afterAll(() => {
+  for (const dir of made.splice(0)) fs.removeSync(dir);
+});
