@@ -26,11 +26,12 @@ export class ContainerExistsError extends OcitsError {
 
 /** The message of any thrown value, for a one-line report. */
 export function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null && 'message' in error) return String(error.message);
   return String(error);
 }
 
 /** True when error is a Node system error with this errno code (ENOENT ...). */
 export function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+  // Duck-typed: errors from another realm (jest's VM contexts) fail instanceof.
+  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
 }

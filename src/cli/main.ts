@@ -12,6 +12,8 @@ import { stateCommand } from './commands/state';
 import { validateCommand } from './commands/validate';
 import { printVersion } from './version';
 
+const ROOTLESS_MODES: readonly string[] = ['auto', 'true', 'false'];
+
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   const cli = yargs(argv)
@@ -29,15 +31,20 @@ export async function main(argv: string[]): Promise<number> {
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'log entry format' })
     .option('debug', { type: 'boolean', default: false, describe: 'log debug entries' })
     .option('rootless', {
-      choices: ['auto', 'true', 'false'] as const,
-      default: 'auto' as const,
-      describe: 'ignore cgroup permission errors',
+      // Neither `choices` nor `default`: `spec --rootless` is a bare flag, as in
+      // runc, and yargs would give a bare flag the default value.
+      type: 'string',
+      describe: 'ignore cgroup permission errors: auto (the default), true or false',
     })
     .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'manage cgroups through systemd (not supported yet)' })
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
     .middleware((args) => {
       const global = args as unknown as GlobalArgs;
       configureLog({ file: global.log, format: global.logFormat, debug: global.debug });
+      global.rootless ??= 'auto';
+      if (args._[0] !== 'spec' && !ROOTLESS_MODES.includes(global.rootless)) {
+        throw new OcitsError(`--rootless: ${JSON.stringify(global.rootless)} is not one of auto, true, false`);
+      }
       if (global.systemdCgroup) {
         throw new OcitsError('--systemd-cgroup: systemd cgroup management is not supported on this host');
       }
@@ -57,7 +64,8 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new OcitsError(message);
+      // yargs spreads some messages over lines; errors here are one line.
+      throw error ?? new OcitsError(message.replace(/\s*\n\s*/g, ' '));
     });
   try {
     await cli.parseAsync(argv, {}, (_error, _args, output) => {

@@ -106,6 +106,7 @@ export class StateStore {
 
   read(id: string): ContainerRecord {
     const file = path.join(this.containerDir(id), STATE_FILE);
+    trace('reading %s', file);
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');

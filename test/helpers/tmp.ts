@@ -12,6 +12,17 @@ export function tempDir(prefix = 'ocits-test-'): string {
   return dir;
 }
 
+/**
+ * A temporary directory directly inside the checkout, for scripts bundled by
+ * tests: like dist/, it sits one level below the checkout, where the code
+ * looks for the addon.
+ */
+export function checkoutTempDir(): string {
+  const dir = fs.mkdtempSync(path.join(__dirname, '..', '..', '.tmp-'));
+  made.push(dir);
+  return dir;
+}
+
 /** A bundle directory with config.json and an empty rootfs/. */
 export function tempBundle(config: unknown): string {
   const dir = tempDir('ocits-bundle-');

@@ -2,9 +2,8 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../global-args';
 
-interface SpecArgs extends Omit<GlobalArgs, 'rootless'> {
+interface SpecArgs extends GlobalArgs {
   bundle: string;
-  rootless: boolean | string;
 }
 
 export const specCommand: CommandModule<GlobalArgs, SpecArgs> = {
@@ -13,10 +12,13 @@ export const specCommand: CommandModule<GlobalArgs, SpecArgs> = {
   builder: (yargs) =>
     yargs
       .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'path to the bundle directory' })
-      // Replaces the global --rootless value inside this command, as in runc.
-      .option('rootless', { type: 'boolean', default: false, describe: 'write a config for an unprivileged user' }),
+      // runc's `spec --rootless` is a bare flag; the global --rootless takes a
+      // value. Both share one string option here (yargs cannot type one name
+      // two ways), so a bare flag arrives as ''.
+      .option('rootless', { type: 'string', describe: 'write a config for an unprivileged user' }),
   handler: async (args) => {
     const { writeDefaultConfig } = await import('../../spec/write-default-config');
-    writeDefaultConfig(args.bundle, args.rootless === true || args.rootless === 'true');
+    const rootless = (args.rootless as string) === '' || args.rootless === 'true';
+    writeDefaultConfig(args.bundle, rootless);
   },
 };

@@ -1,0 +1,31 @@
+import { spawnSync } from 'node:child_process';
+import { addon } from '../src/addon';
+import { schemaProblems } from '../src/spec/schema';
+import { ocits } from './helpers/cli';
+
+describe('ocits features', () => {
+  const result = ocits(['features']);
+  const document = JSON.parse(result.stdout);
+
+  it('prints a features document that passes the schema', () => {
+    expect(result.status).toBe(0);
+    expect(schemaProblems('features', document)).toEqual([]);
+    expect(document.ociVersionMin).toBe('1.0.0');
+    expect(document.ociVersionMax).toBe('1.3.0');
+  });
+
+  it('names the libseccomp the addon links', () => {
+    expect(document.annotations['io.github.seccomp.libseccomp.version']).toBe(addon().seccompVersion());
+    const runc = spawnSync('runc', ['--version'], { encoding: 'utf8' });
+    // Debian's runc links the same system libseccomp.
+    if (runc.status === 0) expect(runc.stdout).toContain(`libseccomp: ${addon().seccompVersion()}`);
+  });
+
+  it('claims nothing this commit cannot do: no container runs yet', () => {
+    expect(document.hooks).toEqual([]);
+    expect(document.mountOptions).toEqual([]);
+    expect(document.linux.namespaces).toEqual([]);
+    expect(document.linux.seccomp.enabled).toBe(false);
+    expect(document.linux.cgroup.v2).toBe(false);
+  });
+});
