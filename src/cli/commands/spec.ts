@@ -2,8 +2,9 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../global-args';
 
-interface SpecArgs extends GlobalArgs {
+interface SpecArgs extends Omit<GlobalArgs, 'rootless'> {
   bundle: string;
+  rootless: string | undefined;
 }
 
 export const specCommand: CommandModule<GlobalArgs, SpecArgs> = {
@@ -18,7 +19,7 @@ export const specCommand: CommandModule<GlobalArgs, SpecArgs> = {
       .option('rootless', { type: 'string', describe: 'write a config for an unprivileged user' }),
   handler: async (args) => {
     const { writeDefaultConfig } = await import('../../spec/write-default-config');
-    const rootless = (args.rootless as string) === '' || args.rootless === 'true';
+    const rootless = args.rootless === '' || args.rootless === 'true';
     writeDefaultConfig(args.bundle, rootless);
   },
 };
