@@ -10,8 +10,6 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, ocits::Flock, "flock"));
   exports.Set("seccompVersion", Napi::Function::New(env, ocits::SeccompVersion, "seccompVersion"));
-  exports.Set("seccompResolveSyscall",
-              Napi::Function::New(env, ocits::SeccompResolveSyscall, "seccompResolveSyscall"));
   return exports;
 }
 

@@ -13,16 +13,4 @@ Napi::Value SeccompVersion(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), text);
 }
 
-Napi::Value SeccompResolveSyscall(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "seccompResolveSyscall(name): bad arguments")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  std::string name = info[0].As<Napi::String>().Utf8Value();
-  int number = seccomp_syscall_resolve_name(name.c_str());
-  return Napi::Number::New(env, number == __NR_SCMP_ERROR ? -1 : number);
-}
-
 }  // namespace ocits

@@ -7,8 +7,4 @@ namespace ocits {
 // seccompVersion(): string, the runtime libseccomp version ("2.5.4").
 Napi::Value SeccompVersion(const Napi::CallbackInfo& info);
 
-// seccompResolveSyscall(name: string): number, the native syscall number or
-// -1 when this libseccomp does not know the name.
-Napi::Value SeccompResolveSyscall(const Napi::CallbackInfo& info);
-
 }  // namespace ocits

@@ -9,8 +9,6 @@ export interface Addon {
   flock(fd: number, mode: LockMode, wait: boolean): boolean;
   /** The version of the libseccomp the addon is linked with, e.g. "2.5.4". */
   seccompVersion(): string;
-  /** The native syscall number for a name, or -1 when libseccomp does not know it. */
-  seccompResolveSyscall(name: string): number;
 }
 
 let loaded: Addon | undefined;

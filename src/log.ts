@@ -8,7 +8,7 @@ import { format } from 'node:util';
 import createDebug from 'debug';
 
 export type LogFormat = 'text' | 'json';
-export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+export type LogLevel = 'debug' | 'warning' | 'error';
 
 export interface LogSettings {
   /** Append entries here instead of writing them to stderr. */
@@ -58,16 +58,8 @@ function writeEntry(level: LogLevel, msg: string): void {
     process.stderr.write(formatEntry(level, msg) + '\n');
     return;
   }
-  const prefix = level === 'error' || level === 'info' ? '' : `${level}: `;
+  const prefix = level === 'error' ? '' : `${level}: `;
   process.stderr.write(`ocits: ${prefix}${msg}\n`);
-}
-
-export function logWarning(msg: string): void {
-  writeEntry('warning', msg);
-}
-
-export function logDebug(msg: string): void {
-  if (settings.debug) writeEntry('debug', msg);
 }
 
 /**

@@ -15,8 +15,7 @@ import { printVersion } from './version';
 const ROOTLESS_MODES: readonly string[] = ['auto', 'true', 'false'];
 
 export async function main(argv: string[]): Promise<number> {
-  let exitCode = 0;
-  const cli = yargs(argv)
+  const withGlobals = yargs()
     .scriptName('ocits')
     // Our --version prints runc's multi-line layout, not yargs' package.json version.
     .version(false)
@@ -48,8 +47,14 @@ export async function main(argv: string[]): Promise<number> {
       if (global.systemdCgroup) {
         throw new OcitsError('--systemd-cgroup: systemd cgroup management is not supported on this host');
       }
-    })
-    .command(createCommandModuleList())
+    });
+  // The middleware has made the parsed flags a GlobalArgs (rootless defaulted
+  // and checked), which yargs' inferred types cannot know.
+  const cli = (withGlobals as unknown as Argv<GlobalArgs>)
+    .command(validateCommand)
+    .command(specCommand)
+    .command(featuresCommand)
+    .command(stateCommand)
     .command({
       command: '$0',
       describe: false,
@@ -71,13 +76,9 @@ export async function main(argv: string[]): Promise<number> {
     await cli.parseAsync(argv, {}, (_error, _args, output) => {
       if (output) process.stdout.write(output + '\n');
     });
+    return 0;
   } catch (error) {
     logError(error instanceof OcitsError ? error.message : `internal error: ${messageOf(error)}`);
-    exitCode = 1;
+    return 1;
   }
-  return exitCode;
-}
-
-function createCommandModuleList() {
-  return [validateCommand, specCommand, featuresCommand, stateCommand] as unknown as Parameters<Argv['command']>[0];
 }

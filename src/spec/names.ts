@@ -50,8 +50,3 @@ export const SECCOMP_FLAGS: ReadonlySet<string> = new Set([
   'SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
   'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
 ]);
-
-/** Namespace types a config may name; "mount" is the spec's name for CLONE_NEWNS. */
-export const NAMESPACE_TYPES = [
-  'pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time',
-] as const;
