@@ -5,9 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq libseccomp-dev busybox-static runc jq >/dev/null
+./scripts/install-system-packages.sh
 npm ci
 
 bundle=$(mktemp -d /tmp/ocits-demo-XXXXXX)

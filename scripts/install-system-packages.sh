@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The Debian packages ocits needs to build, test and demo, installed with
+# apt-get (root). Used by .ci/run and scripts/demo.sh.
+#   libseccomp-dev  the addon links libseccomp
+#   runc            the reference the tests and the conformance suite compare with
+#   busybox-static  container root filesystems, built locally
+#   jq              reading jest's JSON results in .ci/run
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq libseccomp-dev runc busybox-static jq >/dev/null
