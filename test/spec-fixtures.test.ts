@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { schemaProblems, type SchemaName } from '../src/spec/schema';
 import { ocits } from './helpers/cli';
-import { tempDir } from './helpers/tmp';
+import { tempBundle } from './helpers/tmp';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', 'shared', 'spec', 'runtime-spec', 'schema', 'test');
 const present = fs.existsSync(FIXTURES);
@@ -37,12 +37,7 @@ describeIfPresent('runtime-spec schema fixtures', () => {
     }
   }
 
-  function bundleOf(verdict: string, name: string): string {
-    const bundle = tempDir('ocits-fixture-');
-    fs.mkdirSync(path.join(bundle, 'rootfs'));
-    fs.writeFileSync(path.join(bundle, 'config.json'), read('config', verdict, name));
-    return bundle;
-  }
+  const bundleOf = (verdict: string, name: string) => tempBundle(read('config', verdict, name));
 
   it.each(fixtures('config', 'good'))('ocits validate accepts config/good/%s', (name) => {
     const result = ocits(['validate', '--bundle', bundleOf('good', name)]);

@@ -20,6 +20,11 @@ function sleeper(): ChildProcess {
   return child;
 }
 
+/** The pid and start time a create would record for this process. */
+function identity(pid: number): { pid: number; pidStartTime: number } {
+  return { pid, pidStartTime: readProcessStat(pid)!.startTime };
+}
+
 function storeWith(fields: Partial<ContainerRecord>): { root: string; store: StateStore } {
   const root = tempDir();
   const store = new StateStore(root);
@@ -41,7 +46,7 @@ function state(root: string): Record<string, unknown> {
 describe('ocits state', () => {
   it('reports running for a live process, in runc\'s layout', () => {
     const child = sleeper();
-    const { root } = storeWith({ pid: child.pid, pidStartTime: readProcessStat(child.pid!)!.startTime });
+    const { root } = storeWith(identity(child.pid!));
     expect(state(root)).toStrictEqual({
       ociVersion: '1.3.0', id: 'c1', pid: child.pid, status: 'running', bundle: '/bundle',
       rootfs: '/bundle/rootfs', created: '2026-01-01T00:00:00Z', owner: 'root', annotations: { a: 'b' },
@@ -50,14 +55,14 @@ describe('ocits state', () => {
 
   it('reports created while exec.fifo waits for start', () => {
     const child = sleeper();
-    const { root, store } = storeWith({ pid: child.pid, pidStartTime: readProcessStat(child.pid!)!.startTime });
+    const { root, store } = storeWith(identity(child.pid!));
     fs.writeFileSync(path.join(store.containerDir('c1'), EXEC_FIFO), '');
     expect(state(root).status).toBe('created');
   });
 
   it('reports stopped with pid 0 once the process has exited', async () => {
     const child = sleeper();
-    const { root } = storeWith({ pid: child.pid, pidStartTime: readProcessStat(child.pid!)!.startTime });
+    const { root } = storeWith(identity(child.pid!));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     expect(state(root)).toMatchObject({ status: 'stopped', pid: 0 });
@@ -70,13 +75,14 @@ describe('ocits state', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     const zombie = fs.readFileSync(`/proc/${shell.pid}/task/${shell.pid}/children`, 'utf8').trim().split(' ').map(Number)[0];
     expect(readProcessStat(zombie)?.state).toBe('Z');
-    const { root } = storeWith({ pid: zombie, pidStartTime: readProcessStat(zombie)!.startTime });
+    const { root } = storeWith(identity(zombie));
     expect(state(root).status).toBe('stopped');
   });
 
   it('reports stopped when the pid now belongs to another process', () => {
     const child = sleeper();
-    const { root } = storeWith({ pid: child.pid, pidStartTime: readProcessStat(child.pid!)!.startTime - 1 });
+    const live = identity(child.pid!);
+    const { root } = storeWith({ ...live, pidStartTime: live.pidStartTime - 1 });
     expect(state(root)).toMatchObject({ status: 'stopped', pid: 0 });
   });
 

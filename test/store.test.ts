@@ -86,17 +86,27 @@ describe('StateStore', () => {
 
 describe('StateStore under concurrency', () => {
   const exec = promisify(execFile);
-  let worker: string;
+  let workers: string;
 
-  beforeAll(() => {
-    worker = path.join(checkoutTempDir(), 'worker.js');
+  /** Bundles test/helpers/<name>.ts so a plain `node` process can run it. */
+  function bundleWorker(name: string): string {
+    const outfile = path.join(workers, `${name}.js`);
     buildSync({
-      entryPoints: [path.join(__dirname, 'helpers', 'store-worker.ts')],
-      outfile: worker,
+      entryPoints: [path.join(__dirname, 'helpers', `${name}.ts`)],
+      outfile,
       bundle: true,
       platform: 'node',
       logLevel: 'error',
     });
+    return outfile;
+  }
+
+  let worker: string;
+  let claimWorker: string;
+  beforeAll(() => {
+    workers = checkoutTempDir();
+    worker = bundleWorker('store-worker');
+    claimWorker = bundleWorker('claim-worker');
   });
 
   it('serialises writers: no increment is lost', async () => {
@@ -132,22 +142,8 @@ describe('StateStore under concurrency', () => {
 
   it('lets exactly one of many racing claims win', async () => {
     const root = tempDir();
-    const claimWorker = worker.replace('worker.js', 'claim.js');
-    fs.writeFileSync(
-      path.join(path.dirname(worker), 'claim-entry.ts'),
-      `import { StateStore } from ${JSON.stringify(path.join(__dirname, '..', 'src', 'lifecycle', 'store'))};\n` +
-        `try { new StateStore(process.argv[2]).claim('same'); process.stdout.write('won'); }\n` +
-        `catch (e) { process.stdout.write((e as Error).message); }\n`,
-    );
-    buildSync({
-      entryPoints: [path.join(path.dirname(worker), 'claim-entry.ts')],
-      outfile: claimWorker,
-      bundle: true,
-      platform: 'node',
-      logLevel: 'error',
-    });
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => exec(process.execPath, [claimWorker, root]).then((r) => r.stdout)),
+      Array.from({ length: 8 }, () => exec(process.execPath, [claimWorker, root, 'same']).then((r) => r.stdout)),
     );
     expect(results.filter((r) => r === 'won')).toHaveLength(1);
     expect(results.filter((r) => r === 'container same already exists')).toHaveLength(7);

@@ -3,17 +3,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ocits } from './helpers/cli';
-import { tempDir } from './helpers/tmp';
+import { tempBundle, tempDir } from './helpers/tmp';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'config');
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'expected-problems.json'), 'utf8')) as Record<string, string[]>;
 
-function bundleWith(file: string): string {
-  const bundle = tempDir('ocits-validate-');
-  fs.mkdirSync(path.join(bundle, 'rootfs'));
-  fs.copyFileSync(file, path.join(bundle, 'config.json'));
-  return bundle;
-}
+const bundleWith = (file: string) => tempBundle(fs.readFileSync(file, 'utf8'));
 
 describe('ocits validate', () => {
   const bad = fs.readdirSync(path.join(FIXTURES, 'bad')).sort();

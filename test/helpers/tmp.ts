@@ -23,11 +23,14 @@ export function checkoutTempDir(): string {
   return dir;
 }
 
-/** A bundle directory with config.json and an empty rootfs/. */
-export function tempBundle(config: unknown): string {
+/**
+ * A bundle directory with an empty rootfs/ and config.json holding exactly
+ * this text (malformed JSON included).
+ */
+export function tempBundle(configText: string): string {
   const dir = tempDir('ocits-bundle-');
   fs.mkdirSync(path.join(dir, 'rootfs'));
-  fs.writeJsonSync(path.join(dir, 'config.json'), config, { spaces: 2 });
+  fs.writeFileSync(path.join(dir, 'config.json'), configText);
   return dir;
 }
 
