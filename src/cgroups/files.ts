@@ -1,0 +1,61 @@
+// Reading and writing cgroup control files. Each write is one write(2) on a
+// file opened without O_CREAT or O_TRUNC: the kernel acts on every write, and
+// a mistyped directory must fail rather than create a plain file.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OcitsError, messageOf } from '../errors';
+
+/** The whole file, or undefined when it does not exist. */
+export function readCgroupFile(dir: string, name: string): string | undefined {
+  const file = path.join(dir, name);
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw new OcitsError(`cannot read ${file}: ${errnoText(error)}`);
+  }
+}
+
+/**
+ * Writes value to dir/name in a single write(2). `doing` says why, for the
+ * error: "cannot <doing>: writing "<value>" to <file>: <reason>".
+ */
+export function writeCgroupFile(dir: string, name: string, value: string, doing: string): void {
+  const file = path.join(dir, name);
+  try {
+    const fd = fs.openSync(file, fs.constants.O_WRONLY);
+    try {
+      fs.writeSync(fd, value);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    throw new CgroupWriteError(`cannot ${doing}: writing ${JSON.stringify(value)} to ${file}: ${errnoText(error)}`, errnoCode(error));
+  }
+}
+
+/** A failed write, keeping the errno code so callers can retry on some. */
+export class CgroupWriteError extends OcitsError {
+  constructor(message: string, readonly code: string | undefined) {
+    super(message);
+    this.name = 'CgroupWriteError';
+  }
+}
+
+export function errnoCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException).code : undefined;
+}
+
+/** "no space left on device (ENOSPC)" from Node's "ENOSPC: no space left on device, write". */
+export function errnoText(error: unknown): string {
+  const code = errnoCode(error);
+  const message = messageOf(error);
+  const match = /^[A-Z0-9]+: (.*?)(?:, \w+(?: '.*')?)?$/.exec(message);
+  if (code === undefined || match === null) return message;
+  return `${match[1]} (${code})`;
+}
+
+/** Blocks the thread for ms milliseconds; the callers are synchronous by design. */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
