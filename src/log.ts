@@ -70,3 +70,11 @@ export function logError(msg: string): void {
   writeEntry('error', msg);
   if (logFd !== undefined) process.stderr.write(`ocits: ${msg}\n`);
 }
+
+/**
+ * Reports a problem that does not stop the command, such as a failed
+ * poststop hook: the spec has the runtime log a warning and go on.
+ */
+export function logWarning(msg: string): void {
+  writeEntry('warning', msg);
+}
