@@ -6,7 +6,14 @@
         "addon/module.cc",
         "addon/errors.cc",
         "addon/lock.cc",
-        "addon/seccomp_info.cc"
+        "addon/seccomp_info.cc",
+        "addon/spawn.cc",
+        "addon/process_control.cc",
+        "addon/init/safe.cc",
+        "addon/init/rootfs.cc",
+        "addon/init/process.cc",
+        "addon/init/hooks.cc",
+        "addon/init/init.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],

@@ -3,13 +3,27 @@
 #include <napi.h>
 
 #include "lock.h"
+#include "process_control.h"
 #include "seccomp_info.h"
+#include "spawn.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, ocits::Flock, "flock"));
   exports.Set("seccompVersion", Napi::Function::New(env, ocits::SeccompVersion, "seccompVersion"));
+  exports.Set("spawnContainerInit", Napi::Function::New(env, ocits::SpawnContainerInit, "spawnContainerInit"));
+  exports.Set("initReceive", Napi::Function::New(env, ocits::InitReceive, "initReceive"));
+  exports.Set("initSend", Napi::Function::New(env, ocits::InitSend, "initSend"));
+  exports.Set("initStepNames", Napi::Function::New(env, ocits::InitStepNames, "initStepNames"));
+  exports.Set("waitForExit", Napi::Function::New(env, ocits::WaitForExit, "waitForExit"));
+  exports.Set("reap", Napi::Function::New(env, ocits::Reap, "reap"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, ocits::PidfdOpen, "pidfdOpen"));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, ocits::PidfdSendSignal, "pidfdSendSignal"));
+  exports.Set("mkfifo", Napi::Function::New(env, ocits::Mkfifo, "mkfifo"));
+  exports.Set("socketPair", Napi::Function::New(env, ocits::SocketPair, "socketPair"));
+  exports.Set("connectUnix", Napi::Function::New(env, ocits::ConnectUnix, "connectUnix"));
+  exports.Set("receiveFd", Napi::Function::New(env, ocits::ReceiveFd, "receiveFd"));
   return exports;
 }
 

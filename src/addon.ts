@@ -1,14 +1,43 @@
 // The typed surface of the C++ addon (addon/). It is loaded on first use, so
 // commands that need no syscall beyond Node's never pay for loading it.
 import * as path from 'node:path';
+import type { InitPlan } from './lifecycle/init-plan';
 
 export type LockMode = 'exclusive' | 'shared' | 'unlock';
+
+/** How a process ended: exactly one of code and signal is set. */
+export interface ExitStatus {
+  code: number | null;
+  signal: number | null;
+}
 
 export interface Addon {
   /** flock(2); false only when wait is false and the lock is held elsewhere. */
   flock(fd: number, mode: LockMode, wait: boolean): boolean;
   /** The version of the libseccomp the addon is linked with, e.g. "2.5.4". */
   seccompVersion(): string;
+
+  /** Clones the container's init process, which then runs the plan. */
+  spawnContainerInit(plan: InitPlan): { pid: number; socket: number };
+  /** One message from the init process; empty when it has closed its end. */
+  initReceive(socket: number): Buffer;
+  initSend(socket: number, payload: Buffer): void;
+  /** Names of the init steps, indexed by the step number in messages. */
+  initStepNames(): string[];
+
+  /** Resolves when the child exits (waitpid on a worker thread). */
+  waitForExit(pid: number): Promise<ExitStatus>;
+  /** Blocking waitpid for a child. */
+  reap(pid: number): ExitStatus;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  mkfifo(file: string, mode: number): void;
+  /** A connected pair of SOCK_STREAM unix sockets, close-on-exec. */
+  socketPair(): [number, number];
+  /** A connected SOCK_STREAM unix socket. */
+  connectUnix(socketPath: string): number;
+  /** Receives one fd sent with SCM_RIGHTS. */
+  receiveFd(socket: number): number;
 }
 
 let loaded: Addon | undefined;

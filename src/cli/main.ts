@@ -6,7 +6,13 @@ import type { Argv } from 'yargs';
 import { OcitsError, messageOf } from '../errors';
 import { configureLog, logError } from '../log';
 import { defaultRoot, type GlobalArgs } from './global-args';
+import { createCommand } from './commands/create';
+import { deleteCommand } from './commands/delete';
 import { featuresCommand } from './commands/features';
+import { killCommand } from './commands/kill';
+import { runCommand } from './commands/run';
+import { startCommand } from './commands/start';
+import { listCommand } from './commands/list';
 import { specCommand } from './commands/spec';
 import { stateCommand } from './commands/state';
 import { validateCommand } from './commands/validate';
@@ -54,7 +60,13 @@ export async function main(argv: string[]): Promise<number> {
     .command(validateCommand)
     .command(specCommand)
     .command(featuresCommand)
+    .command(createCommand)
+    .command(startCommand)
     .command(stateCommand)
+    .command(killCommand)
+    .command(deleteCommand)
+    .command(runCommand)
+    .command(listCommand)
     .command({
       command: '$0',
       describe: false,
@@ -76,7 +88,8 @@ export async function main(argv: string[]): Promise<number> {
     await cli.parseAsync(argv, {}, (_error, _args, output) => {
       if (output) process.stdout.write(output + '\n');
     });
-    return 0;
+    // `run` exits with its container's status.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     logError(error instanceof OcitsError ? error.message : `internal error: ${messageOf(error)}`);
     return 1;

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { addon } from '../addon';
 import { ContainerExistsError, ContainerNotFoundError, OcitsError, isErrno } from '../errors';
 import { tracer } from '../log';
-import type { ContainerStatus } from '../spec/types';
+import type { ContainerCgroup } from '../cgroups/paths';
+import type { ContainerStatus, Hook } from '../spec/types';
 import { checkContainerId } from './container-id';
 
 const trace = tracer('store');
@@ -33,6 +34,10 @@ export interface ContainerRecord {
   /** User name or uid of the creator, for `list`. */
   owner: string;
   annotations?: Record<string, string>;
+  /** The cgroup create made, so delete removes exactly that. */
+  cgroup?: ContainerCgroup;
+  /** Hooks that run after create, kept as they were at create (the spec: later config edits must not matter). */
+  hooks?: { poststart?: Hook[]; poststop?: Hook[] };
 }
 
 /** A held per-container lock; release it, or let process exit drop it. */

@@ -1,0 +1,110 @@
+#include "hooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "safe.h"
+
+namespace ocits::init {
+
+namespace {
+
+char output[2048];
+
+int64_t NowMilliseconds() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+// fork() without glibc's atfork handlers, which are not safe here.
+pid_t ForkRaw() { return (pid_t)syscall(SYS_clone, SIGCHLD, 0, nullptr, nullptr, 0); }
+
+// Runs one hook; returns true on exit status 0. Otherwise describes the
+// failure in detail.
+bool RunHook(const HookCommand& hook, const char* state, Text& detail) {
+  int input[2];
+  int captured[2];
+  if (pipe2(input, O_CLOEXEC) != 0 || pipe2(captured, O_CLOEXEC) != 0) {
+    detail.Add(hook.path).Add(": cannot make pipes");
+    return false;
+  }
+  pid_t pid = ForkRaw();
+  if (pid < 0) {
+    detail.Add(hook.path).Add(": cannot fork");
+    return false;
+  }
+  if (pid == 0) {
+    dup3(input[0], 0, 0);
+    dup3(captured[1], 1, 0);
+    dup3(captured[1], 2, 0);
+    execve(hook.path, hook.argv, hook.envp);
+    char message[256];
+    Text(message, sizeof message).Add("cannot execute: errno ").AddNumber(errno);
+    OCITS_RETRY(write(2, message, Length(message)));
+    _exit(127);
+  }
+  close(input[0]);
+  close(captured[1]);
+  // The state is small; a hook that never reads it must not block us.
+  fcntl(input[1], F_SETFL, O_NONBLOCK);
+  OCITS_RETRY(write(input[1], state, Length(state)));
+  close(input[1]);
+
+  int64_t deadline = hook.timeout_seconds > 0 ? NowMilliseconds() + hook.timeout_seconds * 1000LL : -1;
+  size_t used = 0;
+  int status = 0;
+  bool timed_out = false;
+  bool exited = false;
+  while (!exited) {
+    struct pollfd ready = {captured[0], POLLIN, 0};
+    poll(&ready, 1, 10);
+    if (ready.revents & (POLLIN | POLLHUP)) {
+      char chunk[512];
+      long count = OCITS_RETRY(read(captured[0], chunk, sizeof chunk));
+      for (long i = 0; i < count && used + 1 < sizeof output; ++i) output[used++] = chunk[i];
+    }
+    if (OCITS_RETRY(waitpid(pid, &status, WNOHANG)) == pid) exited = true;
+    else if (deadline >= 0 && NowMilliseconds() > deadline) {
+      kill(pid, SIGKILL);
+      OCITS_RETRY(waitpid(pid, &status, 0));
+      timed_out = true;
+      exited = true;
+    }
+  }
+  // Whatever the hook wrote just before exiting.
+  fcntl(captured[0], F_SETFL, O_NONBLOCK);
+  char chunk[512];
+  long count;
+  while ((count = OCITS_RETRY(read(captured[0], chunk, sizeof chunk))) > 0) {
+    for (long i = 0; i < count && used + 1 < sizeof output; ++i) output[used++] = chunk[i];
+  }
+  close(captured[0]);
+  output[used] = '\0';
+
+  if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  detail.Add(hook.path);
+  if (timed_out) detail.Add(": timed out after ").AddNumber(hook.timeout_seconds).Add(" s");
+  else if (WIFEXITED(status)) detail.Add(": exit status ").AddNumber(WEXITSTATUS(status));
+  else detail.Add(": killed by signal ").AddNumber(WTERMSIG(status));
+  if (used > 0) detail.Add(": ").Add(output);
+  return false;
+}
+
+}  // namespace
+
+int RunContainerHooks(const HookCommand* hooks, size_t count, const char* state, char* buffer, size_t capacity) {
+  for (size_t i = 0; i < count; ++i) {
+    Text detail(buffer, capacity);
+    if (!RunHook(hooks[i], state, detail)) return (int)i;
+  }
+  return -1;
+}
+
+}  // namespace ocits::init

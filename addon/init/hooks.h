@@ -1,0 +1,16 @@
+// Hooks that run in the container's namespaces (createContainer,
+// startContainer): forked from the init child with argv and env built before
+// clone, fed the state JSON on stdin, killed at their timeout.
+#pragma once
+#include <stddef.h>
+
+#include "plan.h"
+
+namespace ocits::init {
+
+// Runs each hook in order. On the first failure, fills detail (hook path,
+// exit status and the start of its output) and returns the hook's index;
+// returns -1 when all succeeded.
+int RunContainerHooks(const HookCommand* hooks, size_t count, const char* state, char* detail, size_t capacity);
+
+}  // namespace ocits::init

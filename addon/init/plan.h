@@ -1,0 +1,165 @@
+// The container-init plan in C form. TypeScript computes every path, flag and
+// mask; spawn.cc copies that plan into these structures before clone(), so the
+// child only ever reads memory that was complete before it existed.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+namespace ocits::init {
+
+// Where the child was when it failed. The order is the wire format shared with
+// src/lifecycle/init-protocol.ts (kStepNames is exported to it by name).
+enum Step : int32_t {
+  kStepSync,
+  kStepCgroupNamespace,
+  kStepHostname,
+  kStepDomainname,
+  kStepExecFifo,
+  kStepRootPropagation,
+  kStepRootfs,
+  kStepMountTarget,
+  kStepMount,
+  kStepRemount,
+  kStepPropagation,
+  kStepDevice,
+  kStepSymlink,
+  kStepCwd,
+  kStepCreateContainerHook,
+  kStepMaskedPath,
+  kStepReadonlyPath,
+  kStepPivotRoot,
+  kStepReadonlyRoot,
+  kStepConsole,
+  kStepRlimit,
+  kStepNoNewPrivileges,
+  kStepCapabilityBounding,
+  kStepUser,
+  kStepCapabilities,
+  kStepChdir,
+  kStepFindExecutable,
+  kStepStartContainerHook,
+  kStepExec,
+  kStepCount
+};
+
+extern const char* const kStepNames[kStepCount];
+
+// Messages on the init socket (SOCK_SEQPACKET), both directions.
+enum MessageKind : int32_t {
+  kMessageMounted = 1,   // child: mounts done; run prestart/createRuntime hooks now
+  kMessageReady = 2,     // child: set up, about to wait on exec.fifo
+  kMessageError = 3,     // child: failed at step/index with errno and detail
+  kMessageContinue = 4,  // parent: go on
+};
+
+struct Message {
+  int32_t kind;
+  int32_t step;
+  int32_t index;
+  int32_t error;  // errno, or 0 when detail says it all
+  char detail[1024];
+};
+
+enum Ensure : int32_t { kEnsureNothing = 0, kEnsureDirectory = 1, kEnsureFile = 2 };
+
+// One mount(2), with the extra calls runc makes around it.
+struct MountStep {
+  const char* source;      // host path or filesystem source; nullptr for none
+  const char* target;      // relative to the rootfs, resolved inside it
+  const char* fstype;      // nullptr for binds and moves
+  unsigned long flags;
+  const char* data;        // filesystem-specific options, or nullptr
+  unsigned long remount;   // nonzero: remount a bind with these flags (MS_BIND|MS_REMOUNT|...)
+  unsigned long propagation;  // nonzero: then change propagation with these flags
+  int32_t ensure;          // create the target first when it is missing
+};
+
+struct DeviceNode {
+  const char* path;  // relative to the rootfs
+  mode_t mode;       // S_IFCHR/S_IFBLK/S_IFIFO | permissions
+  dev_t dev;
+  uid_t uid;
+  gid_t gid;
+};
+
+struct Symlink {
+  const char* target;  // the link's content
+  const char* path;    // relative to the rootfs
+  bool replace;        // remove whatever is there first (/dev/ptmx)
+};
+
+struct HookCommand {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  int32_t timeout_seconds;  // 0: none
+};
+
+struct Rlimit {
+  int32_t resource;
+  uint64_t soft;
+  uint64_t hard;
+};
+
+struct Capabilities {
+  bool apply;  // false: leave the sets as they are (no process.capabilities)
+  uint64_t bounding, effective, permitted, inheritable, ambient;
+  int32_t last_cap;  // /proc/sys/kernel/cap_last_cap
+};
+
+struct ProcessPlan {
+  char* const* argv;
+  char* const* envp;
+  const char* path_env;  // PATH from envp, for finding argv[0]; nullptr when unset
+  const char* cwd;       // absolute inside the container
+  uid_t uid;
+  gid_t gid;
+  const gid_t* groups;
+  size_t group_count;
+  mode_t umask;
+  bool no_new_privileges;
+  const Rlimit* rlimits;
+  size_t rlimit_count;
+  Capabilities capabilities;
+  bool terminal;
+  int console_socket;  // the pty master goes here; -1 without a terminal
+};
+
+struct Plan {
+  int clone_flags;          // CLONE_NEW* for clone(); never CLONE_NEWCGROUP
+  bool unshare_cgroup;      // unshare(CLONE_NEWCGROUP) once the parent put us in our cgroup
+  const char* hostname;     // nullptr: leave it
+  const char* domainname;
+  const char* rootfs;       // absolute host path
+  unsigned long root_propagation;  // applied recursively to / first (MS_REC|MS_SLAVE by default)
+  const char* rootfs_parent_mount;  // made private so pivot_root accepts the rootfs; may be nullptr
+  bool readonly_root;
+  bool no_pivot;
+  const MountStep* mounts;
+  size_t mount_count;
+  const DeviceNode* devices;
+  size_t device_count;
+  const Symlink* symlinks;
+  size_t symlink_count;
+  const char* const* masked_paths;
+  size_t masked_count;
+  const char* const* readonly_paths;
+  size_t readonly_count;
+  const HookCommand* create_container_hooks;
+  size_t create_container_count;
+  const HookCommand* start_container_hooks;
+  size_t start_container_count;
+  const char* exec_fifo;    // absolute host path of the fifo `start` opens
+  ProcessPlan process;
+  // The parent sends the state documents for the container hooks here:
+  // "<createContainer state>\0<startContainer state>\0".
+  char* state_buffer;
+  size_t state_buffer_size;
+  int sync_socket;
+};
+
+// Runs in the cloned child; never returns. Only async-signal-safe code.
+[[noreturn]] void RunContainerInit(const Plan& plan);
+
+}  // namespace ocits::init

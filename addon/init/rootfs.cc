@@ -1,0 +1,297 @@
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "safe.h"
+
+namespace ocits::init {
+
+namespace {
+
+constexpr size_t kPathCapacity = 4096;
+// Scratch space for path prefixes; the child is single-threaded.
+char scratch[kPathCapacity];
+char parent_scratch[kPathCapacity];
+char proc_path[32];
+char source_proc_path[32];
+
+int CloseKeepingErrno(int fd) {
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return 0;
+}
+
+// Splits rel into its parent (in parent_scratch, "" for the root) and
+// returns a pointer to the last component (inside parent_scratch).
+const char* SplitParent(const char* rel) {
+  Text(parent_scratch, sizeof parent_scratch).Add(rel);
+  size_t length = Length(parent_scratch);
+  while (length > 0 && parent_scratch[length - 1] == '/') parent_scratch[--length] = '\0';
+  size_t slash = length;
+  while (slash > 0 && parent_scratch[slash - 1] != '/') --slash;
+  if (slash == 0) {
+    // Shift the name right by one so the parent can be the empty string.
+    for (size_t i = length + 1; i > 0; --i) parent_scratch[i] = parent_scratch[i - 1];
+    parent_scratch[0] = '\0';
+    return parent_scratch + 1;
+  }
+  parent_scratch[slash - 1] = '\0';
+  return parent_scratch + slash;
+}
+
+int OpenDirectoryInRoot(int root, const char* rel) {
+  if (rel[0] == '\0') return OCITS_RETRY(fcntl(root, F_DUPFD_CLOEXEC, 0));
+  return OpenInRoot(root, rel, O_PATH | O_DIRECTORY);
+}
+
+// mkdir -p inside the rootfs, one component at a time; each parent is opened
+// in the root, so a symlink on the way can never lead out of it.
+int MakeDirectories(int root, const char* rel) {
+  Text(scratch, sizeof scratch).Add(rel);
+  size_t length = Length(scratch);
+  for (size_t end = 1; end <= length; ++end) {
+    if (end != length && scratch[end] != '/') continue;
+    char saved = scratch[end];
+    scratch[end] = '\0';
+    int fd = OpenInRoot(root, scratch, O_PATH | O_DIRECTORY);
+    if (fd >= 0) {
+      close(fd);
+    } else if (fd == -ENOENT) {
+      const char* name = SplitParent(scratch);
+      int parent = OpenDirectoryInRoot(root, parent_scratch);
+      if (parent < 0) return parent;
+      int rc = mkdirat(parent, name, 0755);
+      int error = errno;
+      close(parent);
+      if (rc != 0 && error != EEXIST) return -error;
+    } else {
+      return fd;
+    }
+    scratch[end] = saved;
+  }
+  return 0;
+}
+
+// Makes rel's parent directories, then an empty file at rel if nothing is
+// there (a bind mount of a file needs a file to land on).
+int MakeFile(int root, const char* rel) {
+  const char* name = SplitParent(rel);
+  // SplitParent's result lives in parent_scratch, which MakeDirectories reuses.
+  char parent[kPathCapacity];
+  char base[256];
+  Text(parent, sizeof parent).Add(parent_scratch);
+  Text(base, sizeof base).Add(name);
+  if (parent[0] != '\0') {
+    int rc = MakeDirectories(root, parent);
+    if (rc < 0) return rc;
+  }
+  int parent_fd = OpenDirectoryInRoot(root, parent);
+  if (parent_fd < 0) return parent_fd;
+  int fd = OCITS_RETRY(openat(parent_fd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+  int error = errno;
+  close(parent_fd);
+  if (fd >= 0) {
+    close(fd);
+    return 0;
+  }
+  return error == EEXIST ? 0 : -error;
+}
+
+}  // namespace
+
+int OpenInRoot(int root, const char* rel, int flags) {
+  struct open_how how = {};
+  how.flags = (uint64_t)(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd = OCITS_RETRY(syscall(SYS_openat2, root, rel, &how, sizeof how));
+  return fd < 0 ? -errno : (int)fd;
+}
+
+int PrepareRootfs(const Plan& plan) {
+  int socket = plan.sync_socket;
+  if (mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0) {
+    Fail(socket, kStepRootPropagation, -1, errno);
+  }
+  // pivot_root refuses a new root whose parent mount is shared.
+  if (plan.rootfs_parent_mount != nullptr &&
+      mount(nullptr, plan.rootfs_parent_mount, nullptr, MS_PRIVATE, nullptr) != 0) {
+    Fail(socket, kStepRootPropagation, -1, errno, plan.rootfs_parent_mount);
+  }
+  if (mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    Fail(socket, kStepRootfs, -1, errno, plan.rootfs);
+  }
+  int root = OCITS_RETRY(open(plan.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root < 0) Fail(socket, kStepRootfs, -1, errno, plan.rootfs);
+  return root;
+}
+
+void MountAll(const Plan& plan, int root) {
+  int socket = plan.sync_socket;
+  for (size_t i = 0; i < plan.mount_count; ++i) {
+    const MountStep& step = plan.mounts[i];
+    int index = (int)i;
+    int rc = 0;
+    if (step.ensure == kEnsureDirectory) rc = MakeDirectories(root, step.target);
+    if (step.ensure == kEnsureFile) rc = MakeFile(root, step.target);
+    if (rc < 0) Fail(socket, kStepMountTarget, index, -rc);
+    int target = OpenInRoot(root, step.target, O_PATH);
+    if (target < 0) Fail(socket, kStepMountTarget, index, -target);
+    const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
+    if (mount(step.source, target_path, step.fstype, step.flags, step.data) != 0) {
+      CloseKeepingErrno(target);
+      Fail(socket, kStepMount, index, errno);
+    }
+    close(target);
+    // The mount now covers the old target: reopen to reach the new mount.
+    if (step.remount != 0 || step.propagation != 0) {
+      target = OpenInRoot(root, step.target, O_PATH);
+      if (target < 0) Fail(socket, kStepMountTarget, index, -target);
+      target_path = ProcFdPath(target, proc_path, sizeof proc_path);
+      if (step.remount != 0 && mount(nullptr, target_path, nullptr, step.remount, nullptr) != 0) {
+        CloseKeepingErrno(target);
+        Fail(socket, kStepRemount, index, errno);
+      }
+      if (step.propagation != 0 && mount(nullptr, target_path, nullptr, step.propagation, nullptr) != 0) {
+        CloseKeepingErrno(target);
+        Fail(socket, kStepPropagation, index, errno);
+      }
+      close(target);
+    }
+  }
+}
+
+void CreateDevices(const Plan& plan, int root) {
+  int socket = plan.sync_socket;
+  for (size_t i = 0; i < plan.device_count; ++i) {
+    const DeviceNode& device = plan.devices[i];
+    const char* name = SplitParent(device.path);
+    char base[256];
+    Text(base, sizeof base).Add(name);
+    char parent_path[kPathCapacity];
+    Text(parent_path, sizeof parent_path).Add(parent_scratch);
+    int rc = parent_path[0] == '\0' ? 0 : MakeDirectories(root, parent_path);
+    if (rc < 0) Fail(socket, kStepDevice, (int)i, -rc);
+    int parent = OpenDirectoryInRoot(root, parent_path);
+    if (parent < 0) Fail(socket, kStepDevice, (int)i, -parent);
+    if (mknodat(parent, base, device.mode, device.dev) != 0) {
+      // A rootfs may ship its own node: replace it with the one asked for.
+      if (errno != EEXIST || unlinkat(parent, base, 0) != 0 || mknodat(parent, base, device.mode, device.dev) != 0) {
+        CloseKeepingErrno(parent);
+        Fail(socket, kStepDevice, (int)i, errno);
+      }
+    }
+    if (fchownat(parent, base, device.uid, device.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+      CloseKeepingErrno(parent);
+      Fail(socket, kStepDevice, (int)i, errno);
+    }
+    close(parent);
+  }
+}
+
+void CreateSymlinks(const Plan& plan, int root) {
+  int socket = plan.sync_socket;
+  for (size_t i = 0; i < plan.symlink_count; ++i) {
+    const Symlink& link = plan.symlinks[i];
+    const char* name = SplitParent(link.path);
+    char base[256];
+    Text(base, sizeof base).Add(name);
+    int parent = OpenDirectoryInRoot(root, parent_scratch);
+    if (parent < 0) Fail(socket, kStepSymlink, (int)i, -parent);
+    if (link.replace && unlinkat(parent, base, 0) != 0 && errno != ENOENT) {
+      CloseKeepingErrno(parent);
+      Fail(socket, kStepSymlink, (int)i, errno);
+    }
+    if (symlinkat(link.target, parent, base) != 0 && errno != EEXIST) {
+      CloseKeepingErrno(parent);
+      Fail(socket, kStepSymlink, (int)i, errno);
+    }
+    close(parent);
+  }
+}
+
+void CreateCwd(const Plan& plan, int root) {
+  const char* cwd = plan.process.cwd;
+  while (*cwd == '/') ++cwd;
+  if (*cwd == '\0') return;
+  int rc = MakeDirectories(root, cwd);
+  if (rc < 0) Fail(plan.sync_socket, kStepCwd, -1, -rc, plan.process.cwd);
+}
+
+void MaskPaths(const Plan& plan, int root) {
+  int socket = plan.sync_socket;
+  int null_device = OpenInRoot(root, "dev/null", O_PATH);
+  const char* null_source =
+      null_device >= 0 ? ProcFdPath(null_device, source_proc_path, sizeof source_proc_path) : "/dev/null";
+  for (size_t i = 0; i < plan.masked_count; ++i) {
+    int target = OpenInRoot(root, plan.masked_paths[i], O_PATH);
+    if (target == -ENOENT) continue;  // nothing there to hide
+    if (target < 0) Fail(socket, kStepMaskedPath, (int)i, -target);
+    struct stat status;
+    if (fstat(target, &status) != 0) Fail(socket, kStepMaskedPath, (int)i, errno);
+    const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
+    // A file is covered by /dev/null, a directory by an empty read-only tmpfs.
+    int rc = S_ISDIR(status.st_mode) ? mount("tmpfs", target_path, "tmpfs", MS_RDONLY, nullptr)
+                                     : mount(null_source, target_path, nullptr, MS_BIND, nullptr);
+    if (rc != 0) Fail(socket, kStepMaskedPath, (int)i, errno);
+    close(target);
+  }
+  if (null_device >= 0) close(null_device);
+}
+
+void MakeReadonlyPaths(const Plan& plan, int root) {
+  int socket = plan.sync_socket;
+  for (size_t i = 0; i < plan.readonly_count; ++i) {
+    int target = OpenInRoot(root, plan.readonly_paths[i], O_PATH);
+    if (target == -ENOENT) continue;
+    if (target < 0) Fail(socket, kStepReadonlyPath, (int)i, -target);
+    const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
+    if (mount(target_path, target_path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      Fail(socket, kStepReadonlyPath, (int)i, errno);
+    }
+    close(target);
+    target = OpenInRoot(root, plan.readonly_paths[i], O_PATH);
+    if (target < 0) Fail(socket, kStepReadonlyPath, (int)i, -target);
+    target_path = ProcFdPath(target, proc_path, sizeof proc_path);
+    if (mount(nullptr, target_path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr) != 0) {
+      Fail(socket, kStepReadonlyPath, (int)i, errno);
+    }
+    close(target);
+  }
+}
+
+void EnterRootfs(const Plan& plan) {
+  int socket = plan.sync_socket;
+  if (chdir(plan.rootfs) != 0) Fail(socket, kStepPivotRoot, -1, errno, plan.rootfs);
+  if (plan.no_pivot) {
+    if (mount(plan.rootfs, "/", nullptr, MS_MOVE, nullptr) != 0) Fail(socket, kStepPivotRoot, -1, errno, "MS_MOVE");
+    if (chroot(".") != 0) Fail(socket, kStepPivotRoot, -1, errno, "chroot");
+  } else {
+    // pivot_root(".", ".") stacks the old root on top of the new one; the old
+    // root is then unmounted from under us, as pivot_root(2) describes.
+    int old_root = OCITS_RETRY(open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+    if (old_root < 0) Fail(socket, kStepPivotRoot, -1, errno, "open /");
+    if (syscall(SYS_pivot_root, ".", ".") != 0) Fail(socket, kStepPivotRoot, -1, errno, "pivot_root");
+    if (fchdir(old_root) != 0) Fail(socket, kStepPivotRoot, -1, errno, "fchdir");
+    // Keep unmounting the old root from propagating to the host.
+    if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) Fail(socket, kStepPivotRoot, -1, errno, "MS_SLAVE");
+    if (umount2(".", MNT_DETACH) != 0) Fail(socket, kStepPivotRoot, -1, errno, "umount old root");
+    close(old_root);
+  }
+  if (chdir("/") != 0) Fail(socket, kStepPivotRoot, -1, errno, "chdir /");
+}
+
+void RemountRootReadonly(const Plan& plan) {
+  if (!plan.readonly_root) return;
+  if (mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+    Fail(plan.sync_socket, kStepReadonlyRoot, -1, errno);
+  }
+}
+
+}  // namespace ocits::init

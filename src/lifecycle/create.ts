@@ -1,0 +1,275 @@
+// `create`: builds the container and leaves its init process waiting on
+// exec.fifo for `start`. Everything create makes (state directory, cgroup,
+// fifo, process) is undone if any step fails, so a failed create leaves
+// nothing behind.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { addon } from '../addon';
+import { applyDeviceRules } from '../cgroups/devices-v1';
+import { detectCgroupHost } from '../cgroups/host';
+import { createCgroup, joinCgroup, removeCgroup } from '../cgroups/membership';
+import { cgroupMountSteps } from '../cgroups/mount';
+import { resolveContainerCgroup } from '../cgroups/paths';
+import { OcitsError, messageOf } from '../errors';
+import { tracer } from '../log';
+import { checkBundle } from '../spec/bundle';
+import { formatProblem } from '../spec/problems';
+import type { RuntimeConfig } from '../spec/types';
+import { OCI_VERSION } from '../spec/version';
+import { runHooks, runHooksWarningOnFailure } from './hooks';
+import { buildInitPlan, type InitPlan } from './init-plan';
+import {
+  MESSAGE_ERROR,
+  MESSAGE_MOUNTED,
+  MESSAGE_READY,
+  continueMessage,
+  decodeMessage,
+  describeFailure,
+} from './init-protocol';
+import { readProcessStat } from './process-status';
+import { EXEC_FIFO } from './state';
+import type { ContainerRecord, StateStore } from './store';
+import { writeFileAtomically } from './write-file';
+
+const trace = tracer('create');
+
+const CLONE_NEWPID = 0x20000000;
+
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  /**
+   * `run` in the foreground with a terminal: hand the pty master back to the
+   * caller instead of sending it to a console socket.
+   */
+  keepConsole?: boolean;
+}
+
+export interface CreatedContainer {
+  pid: number;
+  /** The pty master, when keepConsole asked for it. */
+  consoleMaster?: number;
+}
+
+export function createContainer(store: StateStore, id: string, options: CreateOptions): CreatedContainer {
+  store.containerDir(id); // refuses a bad id before anything is read
+  const { bundleDir, config } = loadConfig(options.bundle);
+  const terminal = config.process?.terminal === true;
+  if (terminal && options.consoleSocket === undefined && options.keepConsole !== true) {
+    throw new OcitsError('process.terminal is true, so --console-socket is required');
+  }
+  if (!terminal && options.consoleSocket !== undefined) {
+    throw new OcitsError('--console-socket was given but process.terminal is false');
+  }
+  const rootfs = resolveRootfs(bundleDir, config);
+
+  const lock = store.claim(id);
+  const undo = new Cleanup();
+  undo.add(() => store.remove(id));
+  try {
+    const record: ContainerRecord = {
+      ociVersion: OCI_VERSION,
+      id,
+      bundle: bundleDir,
+      rootfs,
+      status: 'creating',
+      created: new Date().toISOString(),
+      owner: ownerName(),
+      ...(config.annotations !== undefined ? { annotations: config.annotations } : {}),
+      hooks: { poststart: config.hooks?.poststart, poststop: config.hooks?.poststop },
+    };
+    store.write(record);
+
+    const host = detectCgroupHost();
+    const cgroup = resolveContainerCgroup(host, config.linux?.cgroupsPath, id);
+    createCgroup(cgroup);
+    undo.add(() => removeCgroup(cgroup));
+    record.cgroup = cgroup;
+    const deviceRules = config.linux?.resources?.devices ?? [];
+    if (deviceRules.length > 0) applyDeviceRules(host, cgroup, deviceRules);
+
+    const fifo = path.join(store.containerDir(id), EXEC_FIFO);
+    addon().mkfifo(fifo, 0o622);
+
+    const console = openConsole(options, terminal);
+    undo.add(() => console.close());
+
+    const stateBase = { ociVersion: OCI_VERSION, id, bundle: bundleDir, annotations: config.annotations ?? {} };
+    const stateBufferSize = Buffer.byteLength(JSON.stringify(stateBase)) * 2 + 256;
+    const plan = buildInitPlan(config, {
+      bundleDir,
+      rootfs,
+      execFifo: fifo,
+      consoleSocket: console.childEnd,
+      noPivot: options.noPivot,
+      cgroupMountSteps: (cgroupNamespace) => cgroupMountSteps(host, cgroup, cgroupNamespace),
+      stateBufferSize,
+    });
+
+    const { pid, socket } = addon().spawnContainerInit(plan);
+    trace('init process %d', pid);
+    const closeSocket = once(() => fs.closeSync(socket));
+    undo.add(closeSocket);
+    undo.add(() => killAndReap(pid));
+    console.closeChildEnd();
+
+    // The cgroup comes first: nothing the child does may escape its limits.
+    joinCgroup(cgroup, pid);
+    if (config.process?.oomScoreAdj !== undefined) {
+      fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
+    }
+    const runtimeState = { ...stateBase, pid, status: 'creating' };
+    // Hooks inside the container see its pid as the container sees it.
+    const innerPid = (plan.cloneFlags & CLONE_NEWPID) !== 0 ? 1 : pid;
+    const stateDocuments =
+      JSON.stringify({ ...stateBase, pid: innerPid, status: 'creating' }) + '\0' +
+      JSON.stringify({ ...stateBase, pid: innerPid, status: 'created' }) + '\0';
+    addon().initSend(socket, Buffer.from(stateDocuments));
+
+    expectMessage(socket, MESSAGE_MOUNTED, plan, config);
+    runHooks('prestart', config.hooks?.prestart, runtimeState);
+    runHooks('createRuntime', config.hooks?.createRuntime, runtimeState);
+    addon().initSend(socket, continueMessage());
+    expectMessage(socket, MESSAGE_READY, plan, config);
+    closeSocket();
+
+    const consoleMaster = console.receiveMaster();
+    record.pid = pid;
+    record.pidStartTime = readProcessStat(pid)?.startTime;
+    delete record.status;
+    store.write(record);
+    if (options.pidFile !== undefined) writeFileAtomically(path.resolve(options.pidFile), String(pid));
+    lock.release();
+    return { pid, ...(consoleMaster !== undefined ? { consoleMaster } : {}) };
+  } catch (error) {
+    // The spec's "continue the lifecycle at step 12": destroy, then poststop.
+    undo.run();
+    runHooksWarningOnFailure('poststop', config.hooks?.poststop, {
+      ociVersion: OCI_VERSION, id, status: 'stopped', bundle: bundleDir, annotations: config.annotations ?? {},
+    });
+    lock.release();
+    throw error;
+  }
+}
+
+function loadConfig(bundle: string): { bundleDir: string; config: RuntimeConfig } {
+  const { bundleDir, config, problems } = checkBundle(bundle);
+  const errors = problems.filter((problem) => problem.severity === 'error');
+  if (errors.length > 0) {
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more; see ocits validate)` : '';
+    throw new OcitsError(`invalid config.json: ${formatProblem(errors[0])}${more}`);
+  }
+  return { bundleDir, config };
+}
+
+function resolveRootfs(bundleDir: string, config: RuntimeConfig): string {
+  const given = path.resolve(bundleDir, config.root.path);
+  try {
+    return fs.realpathSync(given);
+  } catch {
+    throw new OcitsError(`/root/path: ${given} does not exist`);
+  }
+}
+
+function ownerName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? '');
+  }
+}
+
+/** Undo actions, run newest first; one failing does not stop the others. */
+class Cleanup {
+  private readonly actions: Array<() => void> = [];
+  add(action: () => void): void {
+    this.actions.push(action);
+  }
+  run(): void {
+    for (const action of this.actions.reverse()) {
+      try {
+        action();
+      } catch (error) {
+        trace('cleanup: %s', messageOf(error));
+      }
+    }
+  }
+}
+
+/** Wraps a close so the success path and the cleanup cannot both run it. */
+function once(action: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) action();
+    done = true;
+  };
+}
+
+function killAndReap(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone; it still needs reaping
+  }
+  addon().reap(pid);
+}
+
+function expectMessage(socket: number, kind: number, plan: InitPlan, config: RuntimeConfig): void {
+  const message = decodeMessage(addon().initReceive(socket));
+  if (message === undefined) throw new OcitsError('container init exited before it was set up');
+  if (message.kind === MESSAGE_ERROR) {
+    const destination = (index: number): string => config.mounts?.[index]?.destination ?? '?';
+    throw new OcitsError(`container init failed: ${describeFailure(message, plan, destination)}`);
+  }
+  if (message.kind !== kind) throw new OcitsError(`container init sent message ${message.kind}, expected ${kind}`);
+}
+
+interface ConsoleChannel {
+  /** The fd the init process sends the pty master on, or -1. */
+  childEnd: number;
+  closeChildEnd(): void;
+  receiveMaster(): number | undefined;
+  close(): void;
+}
+
+// With --console-socket the master goes straight to the engine's socket. For
+// `run` in the foreground it comes back to us over a socketpair.
+function openConsole(options: CreateOptions, terminal: boolean): ConsoleChannel {
+  if (!terminal) {
+    return { childEnd: -1, closeChildEnd: () => {}, receiveMaster: () => undefined, close: () => {} };
+  }
+  if (options.consoleSocket !== undefined) {
+    const socket = connectConsoleSocket(options.consoleSocket);
+    const closeSocket = once(() => fs.closeSync(socket));
+    return { childEnd: socket, closeChildEnd: closeSocket, receiveMaster: () => undefined, close: closeSocket };
+  }
+  const [ours, theirs] = addon().socketPair();
+  const open = new Set([ours, theirs]);
+  const closeOne = (fd: number): void => {
+    if (open.delete(fd)) fs.closeSync(fd);
+  };
+  return {
+    childEnd: theirs,
+    closeChildEnd: () => closeOne(theirs),
+    receiveMaster: () => {
+      const master = addon().receiveFd(ours);
+      closeOne(ours);
+      return master;
+    },
+    close: () => {
+      closeOne(ours);
+      closeOne(theirs);
+    },
+  };
+}
+
+function connectConsoleSocket(socketPath: string): number {
+  try {
+    return addon().connectUnix(path.resolve(socketPath));
+  } catch (error) {
+    throw new OcitsError(`--console-socket: cannot connect to ${socketPath}: ${messageOf(error)}`);
+  }
+}

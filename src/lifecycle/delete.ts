@@ -1,0 +1,46 @@
+// `delete`: destroys a stopped container (its cgroup and state), then runs
+// its poststop hooks. A created container is deleted too, as runc does; a
+// running one only with --force, which kills it first.
+import { removeCgroup } from '../cgroups/membership';
+import { OcitsError } from '../errors';
+import { OCI_VERSION } from '../spec/version';
+import { runHooksWarningOnFailure } from './hooks';
+import { isSameLiveProcess } from './process-status';
+import { signalInit } from './kill';
+import { statusOf } from './state';
+import type { ContainerRecord, StateStore } from './store';
+
+const SIGKILL = 9;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+export function deleteContainer(store: StateStore, id: string, force: boolean): void {
+  store.withLock(id, () => {
+    const record = store.read(id);
+    const status = statusOf(store, record);
+    if (status === 'running' && !force) {
+      throw new OcitsError(`cannot delete container ${id} that is not stopped: ${status}`);
+    }
+    if (status === 'running' || status === 'created') {
+      try {
+        signalInit(record, SIGKILL);
+      } catch (error) {
+        // It may have exited between the status check and the signal.
+        if (isSameLiveProcess(record.pid!, record.pidStartTime!)) throw error;
+      }
+      awaitExit(record);
+    }
+    if (record.cgroup !== undefined) removeCgroup(record.cgroup);
+    store.remove(id);
+    runHooksWarningOnFailure('poststop', record.hooks?.poststop, {
+      ociVersion: OCI_VERSION, id, status: 'stopped', bundle: record.bundle, annotations: record.annotations ?? {},
+    });
+  });
+}
+
+// SIGKILL takes effect at once, but the exit itself may take a moment.
+function awaitExit(record: ContainerRecord): void {
+  for (let waited = 0; isSameLiveProcess(record.pid!, record.pidStartTime!); waited++) {
+    if (waited > 10000) throw new OcitsError(`container ${record.id}: process ${record.pid} did not exit after SIGKILL`);
+    Atomics.wait(pause, 0, 0, 1);
+  }
+}

@@ -1,0 +1,409 @@
+// From config.json to the plan the addon's init process executes. All policy
+// lives here: which namespaces, which mounts with which flags, which devices
+// and links, which capabilities and limits. The addon only carries it out.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OcitsError } from '../errors';
+import { logWarning } from '../log';
+import { CAPABILITIES, RLIMITS } from '../spec/names';
+import type { CapabilitySet, Hook, Mount, RuntimeConfig } from '../spec/types';
+import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
+import { unsupportedFeatures } from './unsupported';
+
+const CLONE_NEW: Readonly<Record<string, number>> = {
+  mount: 0x00020000,
+  uts: 0x04000000,
+  ipc: 0x08000000,
+  pid: 0x20000000,
+  network: 0x40000000,
+};
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+const RLIM_INFINITY = (1n << 64n) - 1n;
+
+export type Ensure = 0 | 1 | 2;
+export const ENSURE_NOTHING: Ensure = 0;
+export const ENSURE_DIRECTORY: Ensure = 1;
+export const ENSURE_FILE: Ensure = 2;
+
+export interface InitMount {
+  source: string | null;
+  /** Relative to the rootfs. */
+  target: string;
+  fstype: string | null;
+  flags: number;
+  data: string | null;
+  /** Nonzero: remount the bind with these flags. */
+  remount: number;
+  propagation: number;
+  ensure: Ensure;
+  /** For error messages: the config mount this step comes from. */
+  configIndex: number;
+}
+
+export interface InitDevice {
+  path: string;
+  mode: number;
+  major: number;
+  minor: number;
+  uid: number;
+  gid: number;
+}
+
+export interface InitSymlink {
+  target: string;
+  path: string;
+  replace: boolean;
+}
+
+export interface InitHook {
+  path: string;
+  args: string[];
+  env: string[];
+  timeout: number;
+}
+
+export interface InitCapabilities {
+  bounding: bigint;
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+  ambient: bigint;
+  lastCap: number;
+}
+
+export interface InitProcess {
+  args: string[];
+  env: string[];
+  pathEnv: string | null;
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  umask: number;
+  noNewPrivileges: boolean;
+  rlimits: Array<{ resource: number; soft: bigint; hard: bigint }>;
+  capabilities: InitCapabilities | null;
+  terminal: boolean;
+  consoleSocket: number;
+}
+
+/** The addon's input (addon/init/plan.h mirrors it). */
+export interface InitPlan {
+  cloneFlags: number;
+  unshareCgroup: boolean;
+  hostname: string | null;
+  domainname: string | null;
+  rootfs: string;
+  rootPropagation: number;
+  rootfsParentMount: string | null;
+  readonlyRoot: boolean;
+  noPivot: boolean;
+  mounts: InitMount[];
+  devices: InitDevice[];
+  symlinks: InitSymlink[];
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  createContainerHooks: InitHook[];
+  startContainerHooks: InitHook[];
+  execFifo: string;
+  stateBufferSize: number;
+  process: InitProcess;
+}
+
+/** A config mount of type cgroup becomes these steps (see src/cgroups/mount.ts). */
+export type CgroupMountStep =
+  | { kind: 'tmpfs'; path: string }
+  | { kind: 'bind'; source: string; path: string }
+  | { kind: 'fs'; fstype: 'cgroup' | 'cgroup2'; data: string; path: string }
+  | { kind: 'symlink'; target: string; path: string };
+
+/** What the plan needs besides the config. */
+export interface PlanContext {
+  bundleDir: string;
+  rootfs: string;
+  execFifo: string;
+  /** -1 without a terminal. */
+  consoleSocket: number;
+  noPivot: boolean;
+  cgroupMountSteps(cgroupNamespace: boolean): CgroupMountStep[];
+  /** Room for the two state documents the parent sends the init process. */
+  stateBufferSize: number;
+}
+
+// runc creates these in every container whose /dev it sets up.
+const DEFAULT_DEVICES: ReadonlyArray<[string, number, number]> = [
+  ['dev/null', 1, 3],
+  ['dev/zero', 1, 5],
+  ['dev/full', 1, 7],
+  ['dev/random', 1, 8],
+  ['dev/urandom', 1, 9],
+  ['dev/tty', 5, 0],
+];
+
+/** A path inside the container, made relative to its root ("" for / itself). */
+export function inRoot(containerPath: string): string {
+  return path.posix.normalize(`/${containerPath}`).replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+export function buildInitPlan(config: RuntimeConfig, context: PlanContext): InitPlan {
+  const problems = unsupportedFeatures(config);
+  if (problems.length > 0) throw new OcitsError(problems[0]);
+  const linux = config.linux ?? {};
+  const process = config.process;
+  if (process === undefined) throw new OcitsError('/process: a container needs a process to run');
+
+  const namespaces = new Set((linux.namespaces ?? []).map((namespace) => namespace.type));
+  if (!namespaces.has('mount')) {
+    throw new OcitsError('/linux/namespaces: ocits needs a new mount namespace to build the rootfs');
+  }
+  if ((config.hostname !== undefined || config.domainname !== undefined) && !namespaces.has('uts')) {
+    throw new OcitsError('/hostname: setting the hostname needs a new uts namespace');
+  }
+  let cloneFlags = 0;
+  for (const type of namespaces) cloneFlags |= CLONE_NEW[type] ?? 0;
+  const cgroupNamespace = namespaces.has('cgroup');
+
+  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace);
+  const setUpDev = !(config.mounts ?? []).some(
+    (mount) => inRoot(mount.destination) === 'dev' && isBind(mount),
+  );
+  const rootPropagation =
+    linux.rootfsPropagation !== undefined ? PROPAGATIONS.get(linux.rootfsPropagation)! : MS.SLAVE | MS.REC;
+
+  const env = process.env ?? [];
+  const pathEntry = env.filter((entry) => entry.startsWith('PATH=')).pop();
+  return {
+    cloneFlags,
+    unshareCgroup: cgroupNamespace,
+    hostname: config.hostname ?? null,
+    domainname: config.domainname ?? null,
+    rootfs: context.rootfs,
+    rootPropagation,
+    rootfsParentMount: (rootPropagation & MS.SHARED) !== 0 ? mountPointOf(context.rootfs) : null,
+    readonlyRoot: config.root.readonly === true,
+    noPivot: context.noPivot,
+    mounts: mounts.steps,
+    devices: setUpDev ? planDevices(config) : [],
+    symlinks: [...mounts.symlinks, ...(setUpDev ? devSymlinks() : [])],
+    maskedPaths: (linux.maskedPaths ?? []).map(inRoot),
+    readonlyPaths: (linux.readonlyPaths ?? []).map(inRoot),
+    createContainerHooks: planHooks(config.hooks?.createContainer, env),
+    startContainerHooks: planHooks(config.hooks?.startContainer, env),
+    execFifo: context.execFifo,
+    stateBufferSize: context.stateBufferSize,
+    process: {
+      args: process.args,
+      env,
+      pathEnv: pathEntry !== undefined ? pathEntry.slice('PATH='.length) : null,
+      cwd: process.cwd,
+      uid: process.user.uid,
+      gid: process.user.gid,
+      additionalGids: process.user.additionalGids ?? [],
+      umask: process.user.umask ?? 0o022,
+      noNewPrivileges: process.noNewPrivileges === true,
+      rlimits: (process.rlimits ?? []).map((limit) => ({
+        resource: RLIMITS.get(limit.type)!,
+        soft: rlimitValue(limit.soft),
+        hard: rlimitValue(limit.hard),
+      })),
+      capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
+      terminal: process.terminal === true,
+      consoleSocket: context.consoleSocket,
+    },
+  };
+}
+
+function isBind(mount: Mount): boolean {
+  const options = mount.options ?? [];
+  return mount.type === 'bind' || options.includes('bind') || options.includes('rbind');
+}
+
+function planMounts(
+  mounts: readonly Mount[],
+  context: PlanContext,
+  cgroupNamespace: boolean,
+): { steps: InitMount[]; symlinks: InitSymlink[] } {
+  const steps: InitMount[] = [];
+  const symlinks: InitSymlink[] = [];
+  mounts.forEach((mount, index) => {
+    const where = `/mounts/${index}`;
+    const target = inRoot(mount.destination);
+    const options = parseMountOptions(mount.options ?? [], `${where}/options`);
+    const base = { configIndex: index, propagation: options.propagation };
+    if (isBind(mount)) {
+      if (mount.source === undefined) throw new OcitsError(`${where}/source: a bind mount needs a source`);
+      const source = path.resolve(context.bundleDir, mount.source);
+      let sourceIsDirectory: boolean;
+      try {
+        sourceIsDirectory = fs.statSync(source).isDirectory();
+      } catch {
+        throw new OcitsError(`${where}/source: ${source} does not exist`);
+      }
+      const flags = options.flags | MS.BIND;
+      // A bind ignores every flag but MS_REC; a remount applies the rest.
+      const extra = flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+      steps.push({
+        ...base,
+        source,
+        target,
+        fstype: null,
+        flags: flags & (MS.BIND | MS.REC),
+        data: options.data,
+        remount: extra !== 0 ? MS.BIND | MS.REMOUNT | extra : 0,
+        ensure: sourceIsDirectory ? ENSURE_DIRECTORY : ENSURE_FILE,
+      });
+      return;
+    }
+    if (mount.type === undefined) throw new OcitsError(`${where}/type: a mount that is not a bind needs a type`);
+    if (mount.type === 'cgroup') {
+      expandCgroupMount(context.cgroupMountSteps(cgroupNamespace), target, options.flags, index, steps, symlinks);
+      return;
+    }
+    steps.push({
+      ...base,
+      source: mount.source ?? mount.type,
+      target,
+      fstype: mount.type,
+      flags: options.flags,
+      data: options.data,
+      remount: 0,
+      ensure: ENSURE_DIRECTORY,
+    });
+  });
+  return { steps, symlinks };
+}
+
+// The container's /sys/fs/cgroup: a tmpfs holding one mount per hierarchy on
+// v1, or one cgroup2 mount on v2, each with the config mount's flags.
+function expandCgroupMount(
+  cgroupSteps: CgroupMountStep[],
+  target: string,
+  flags: number,
+  configIndex: number,
+  steps: InitMount[],
+  symlinks: InitSymlink[],
+): void {
+  const at = (relative: string): string => (relative === '' ? target : `${target}/${relative}`);
+  const common = { configIndex, propagation: 0, remount: 0, ensure: ENSURE_DIRECTORY, data: null };
+  for (const step of cgroupSteps) {
+    switch (step.kind) {
+      case 'tmpfs':
+        // The tmpfs stays writable so the per-hierarchy directories can be made.
+        steps.push({ ...common, source: 'tmpfs', target: at(step.path), fstype: 'tmpfs', flags: flags & ~MS.RDONLY, data: 'mode=755' });
+        break;
+      case 'bind': {
+        const extra = flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+        steps.push({
+          ...common,
+          source: step.source,
+          target: at(step.path),
+          fstype: null,
+          flags: MS.BIND | MS.REC,
+          remount: extra !== 0 ? MS.BIND | MS.REMOUNT | extra : 0,
+        });
+        break;
+      }
+      case 'fs':
+        steps.push({ ...common, source: step.fstype, target: at(step.path), fstype: step.fstype, flags, data: step.data });
+        break;
+      case 'symlink':
+        symlinks.push({ target: step.target, path: at(step.path), replace: false });
+        break;
+    }
+  }
+}
+
+function planDevices(config: RuntimeConfig): InitDevice[] {
+  const byPath = new Map<string, InitDevice>();
+  for (const [devicePath, major, minor] of DEFAULT_DEVICES) {
+    byPath.set(devicePath, { path: devicePath, mode: S_IFCHR | 0o666, major, minor, uid: 0, gid: 0 });
+  }
+  for (const device of config.linux?.devices ?? []) {
+    const type = device.type === 'b' ? S_IFBLK : device.type === 'p' ? S_IFIFO : S_IFCHR;
+    const devicePath = inRoot(device.path);
+    byPath.set(devicePath, {
+      path: devicePath,
+      mode: type | (device.fileMode ?? 0o666),
+      major: 'major' in device ? (device.major ?? 0) : 0,
+      minor: 'minor' in device ? (device.minor ?? 0) : 0,
+      uid: device.uid ?? 0,
+      gid: device.gid ?? 0,
+    });
+  }
+  return [...byPath.values()];
+}
+
+function devSymlinks(): InitSymlink[] {
+  const links: InitSymlink[] = [
+    { target: '/proc/self/fd', path: 'dev/fd', replace: false },
+    { target: '/proc/self/fd/0', path: 'dev/stdin', replace: false },
+    { target: '/proc/self/fd/1', path: 'dev/stdout', replace: false },
+    { target: '/proc/self/fd/2', path: 'dev/stderr', replace: false },
+  ];
+  if (fs.existsSync('/proc/kcore')) links.push({ target: '/proc/kcore', path: 'dev/core', replace: false });
+  // Every pty comes from the container's own devpts instance.
+  links.push({ target: 'pts/ptmx', path: 'dev/ptmx', replace: true });
+  return links;
+}
+
+// runc gives a hook without env its own environment; here that is the
+// container process's, which is what a hook inside the container expects.
+function planHooks(hooks: Hook[] | undefined, processEnv: string[]): InitHook[] {
+  return (hooks ?? []).map((hook) => ({
+    path: hook.path,
+    args: hook.args ?? [hook.path],
+    env: hook.env ?? processEnv,
+    timeout: hook.timeout ?? 0,
+  }));
+}
+
+function rlimitValue(value: number): bigint {
+  // JSON numbers above 2^53 arrive rounded; 2^64-1 rounds up to 2^64.
+  const exact = BigInt(Math.trunc(value));
+  return exact >= RLIM_INFINITY ? RLIM_INFINITY : exact;
+}
+
+let lastCapability: number | undefined;
+
+function lastCap(): number {
+  lastCapability ??= Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  return lastCapability;
+}
+
+function planCapabilities(capabilities: NonNullable<RuntimeConfig['process']>['capabilities']): InitCapabilities {
+  const last = lastCap();
+  const mask = (set: CapabilitySet): bigint => {
+    let bits = 0n;
+    for (const name of capabilities?.[set] ?? []) {
+      const bit = CAPABILITIES.get(name);
+      if (bit === undefined || bit > last) {
+        logWarning(`process.capabilities.${set}: ${name} is not known to this kernel; skipped`);
+        continue;
+      }
+      bits |= 1n << BigInt(bit);
+    }
+    return bits;
+  };
+  const permitted = mask('permitted');
+  const inheritable = mask('inheritable');
+  // The kernel raises an ambient capability only if it is also permitted and
+  // inheritable; runc quietly leaves the others out, and so do we.
+  const ambient = mask('ambient') & permitted & inheritable;
+  return { bounding: mask('bounding'), effective: mask('effective'), permitted, inheritable, ambient, lastCap: last };
+}
+
+/** The mount point that holds file, from this process's mountinfo. */
+function mountPointOf(file: string): string {
+  let best = '/';
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mountPoint = line.split(' ')[4];
+    if (mountPoint === undefined) continue;
+    const decoded = mountPoint.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+    const inside = file === decoded || file.startsWith(decoded.endsWith('/') ? decoded : `${decoded}/`);
+    if (inside && decoded.length > best.length) best = decoded;
+  }
+  return best;
+}

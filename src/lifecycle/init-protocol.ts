@@ -1,0 +1,98 @@
+// The messages the init process sends (addon/init/plan.h, struct Message) and
+// how a failure among them becomes one readable line.
+import * as util from 'node:util';
+import { addon } from '../addon';
+import type { InitPlan } from './init-plan';
+
+export const MESSAGE_MOUNTED = 1;
+export const MESSAGE_READY = 2;
+export const MESSAGE_ERROR = 3;
+export const MESSAGE_CONTINUE = 4;
+
+const DETAIL_OFFSET = 16;
+export const MESSAGE_SIZE = DETAIL_OFFSET + 1024;
+
+export interface InitMessage {
+  kind: number;
+  step: number;
+  index: number;
+  errno: number;
+  detail: string;
+}
+
+/** Decodes one message; undefined for an empty or short read (the child is gone). */
+export function decodeMessage(bytes: Buffer): InitMessage | undefined {
+  if (bytes.length < MESSAGE_SIZE) return undefined;
+  const end = bytes.indexOf(0, DETAIL_OFFSET);
+  return {
+    kind: bytes.readInt32LE(0),
+    step: bytes.readInt32LE(4),
+    index: bytes.readInt32LE(8),
+    errno: bytes.readInt32LE(12),
+    detail: bytes.toString('utf8', DETAIL_OFFSET, end < 0 ? MESSAGE_SIZE : end),
+  };
+}
+
+export function continueMessage(): Buffer {
+  const bytes = Buffer.alloc(MESSAGE_SIZE);
+  bytes.writeInt32LE(MESSAGE_CONTINUE, 0);
+  return bytes;
+}
+
+export function errnoText(errno: number): string {
+  const entry = util.getSystemErrorMap().get(-errno);
+  return entry !== undefined ? entry[1] : `errno ${errno}`;
+}
+
+/**
+ * One line for a failed step. The plan, when known, names the config item
+ * the step worked on.
+ */
+export function describeFailure(message: InitMessage, plan?: InitPlan, configMountDestination?: (index: number) => string): string {
+  const step = addon().initStepNames()[message.step] ?? `step ${message.step}`;
+  const cause = message.errno !== 0 ? errnoText(message.errno) : '';
+  const join = (what: string): string => [what, message.detail, cause].filter((part) => part !== '').join(': ');
+
+  if (step === 'find executable') return `exec: "${message.detail}": executable file not found in $PATH`;
+  if (step.endsWith('hook')) return `${step} #${message.index} failed: ${message.detail}`;
+  if (step === 'exec') return `exec ${message.detail}: ${cause}`;
+  if (plan !== undefined && message.index >= 0) {
+    const item = itemOf(step, message.index, plan, configMountDestination);
+    if (item !== undefined) return join(`${step} ${item}`);
+  }
+  return join(step);
+}
+
+function itemOf(
+  step: string,
+  index: number,
+  plan: InitPlan,
+  configMountDestination?: (index: number) => string,
+): string | undefined {
+  switch (step) {
+    case 'mount target':
+    case 'mount':
+    case 'remount':
+    case 'mount propagation': {
+      const mount = plan.mounts[index];
+      if (mount === undefined) return undefined;
+      const destination = configMountDestination?.(mount.configIndex) ?? `/${mount.target}`;
+      return `/mounts/${mount.configIndex} (${destination})`;
+    }
+    case 'device':
+      return plan.devices[index] !== undefined ? `/${plan.devices[index].path}` : undefined;
+    case 'symlink':
+      return plan.symlinks[index] !== undefined ? `/${plan.symlinks[index].path}` : undefined;
+    case 'masked path':
+      return plan.maskedPaths[index] !== undefined ? `/${plan.maskedPaths[index]}` : undefined;
+    case 'readonly path':
+      return plan.readonlyPaths[index] !== undefined ? `/${plan.readonlyPaths[index]}` : undefined;
+    case 'rlimit':
+      return `/process/rlimits/${index}`;
+    case 'capability bounding set':
+    case 'capabilities':
+      return `capability ${index}`;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,43 @@
+// `kill`: signals the container's init process, or with --all every process
+// in its cgroup. The init process is signalled through a pidfd opened before
+// its start time is checked, so a recycled pid is never hit.
+import * as fs from 'node:fs';
+import { addon } from '../addon';
+import { cgroupPids } from '../cgroups/membership';
+import { OcitsError, isErrno } from '../errors';
+import { readProcessStat } from './process-status';
+import { statusOf } from './state';
+import type { ContainerRecord, StateStore } from './store';
+
+export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
+  store.withLock(id, () => {
+    const record = store.read(id);
+    const status = statusOf(store, record);
+    // Engines match "container not running".
+    if (status === 'stopped') throw new OcitsError('container not running');
+    if (status === 'creating') throw new OcitsError(`container ${id} is still being created`);
+    if (all && record.cgroup !== undefined) {
+      for (const pid of cgroupPids(record.cgroup)) signalQuietly(pid, signal);
+      return;
+    }
+    signalInit(record, signal);
+  });
+}
+
+export function signalInit(record: ContainerRecord, signal: number): void {
+  const pidfd = addon().pidfdOpen(record.pid!);
+  try {
+    if (readProcessStat(record.pid!)?.startTime !== record.pidStartTime) throw new OcitsError('container not running');
+    addon().pidfdSendSignal(pidfd, signal);
+  } finally {
+    fs.closeSync(pidfd);
+  }
+}
+
+function signalQuietly(pid: number, signal: number): void {
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if (!isErrno(error, 'ESRCH')) throw error; // exited meanwhile
+  }
+}

@@ -1,0 +1,81 @@
+// `start`: opens exec.fifo, which lets the waiting init process run the
+// startContainer hooks and execve the user's program. The init process writes
+// "0" once the fifo is open and, if a hook or execve then fails, a failure
+// message after it; end of file means execve succeeded (the fifo is
+// close-on-exec) or the process died.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OcitsError, isErrno } from '../errors';
+import { OCI_VERSION } from '../spec/version';
+import { runHooks } from './hooks';
+import { decodeMessage, describeFailure } from './init-protocol';
+import { isSameLiveProcess } from './process-status';
+import { EXEC_FIFO, statusOf } from './state';
+import type { ContainerRecord, StateStore } from './store';
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+export function startContainer(store: StateStore, id: string): void {
+  store.withLock(id, () => {
+    const record = store.read(id);
+    const status = statusOf(store, record);
+    if (status === 'running') throw new OcitsError('cannot start an already running container');
+    if (status === 'stopped') throw new OcitsError('cannot start a container that has stopped');
+    if (status !== 'created') throw new OcitsError(`cannot start a container that is ${status}`);
+
+    const fifo = path.join(store.containerDir(id), EXEC_FIFO);
+    const reply = readFifo(fifo, record);
+    fs.rmSync(fifo, { force: true });
+    if (reply.length === 0) throw new OcitsError('container init exited before start');
+    const failure = decodeMessage(reply.subarray(1));
+    if (failure !== undefined) throw new OcitsError(describeFailure(failure));
+
+    // runtime-spec: a failed poststart hook is an error that stops the container.
+    const state = { ociVersion: OCI_VERSION, id, status: 'running', pid: record.pid, bundle: record.bundle, annotations: record.annotations ?? {} };
+    try {
+      runHooks('poststart', record.hooks?.poststart, state);
+    } catch (error) {
+      killQuietly(record.pid!);
+      throw error;
+    }
+  });
+}
+
+// Reads everything the init process writes until it closes the fifo. The
+// read end is non-blocking so a process that dies before opening its end
+// cannot hang us.
+function readFifo(fifo: string, record: ContainerRecord): Buffer {
+  const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const chunks: Buffer[] = [];
+  const chunk = Buffer.alloc(4096);
+  try {
+    for (;;) {
+      let count: number;
+      try {
+        count = fs.readSync(fd, chunk);
+      } catch (error) {
+        if (!isErrno(error, 'EAGAIN')) throw error;
+        count = -1;
+      }
+      if (count > 0) {
+        chunks.push(Buffer.from(chunk.subarray(0, count)));
+        continue;
+      }
+      // End of file after "0": the writer is gone, by execve or by exit.
+      if (count === 0 && chunks.length > 0) break;
+      if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) break;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return Buffer.concat(chunks);
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}

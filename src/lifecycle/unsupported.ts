@@ -1,0 +1,48 @@
+// Config fields ocits does not carry out yet. A container that asks for one
+// is refused with a message naming the field: running it without the
+// feature would pretend to isolate or limit what it does not.
+import type { RuntimeConfig } from '../spec/types';
+
+type Check = [pointer: string, present: (config: RuntimeConfig) => boolean];
+
+const nonEmpty = (value: object | undefined): boolean => value !== undefined && Object.keys(value).length > 0;
+
+const CHECKS: readonly Check[] = [
+  ['/process/apparmorProfile', (c) => c.process?.apparmorProfile !== undefined && c.process.apparmorProfile !== ''],
+  ['/process/selinuxLabel', (c) => c.process?.selinuxLabel !== undefined && c.process.selinuxLabel !== ''],
+  ['/process/scheduler', (c) => c.process?.scheduler !== undefined],
+  ['/process/ioPriority', (c) => c.process?.ioPriority !== undefined],
+  ['/process/execCPUAffinity', (c) => c.process?.execCPUAffinity !== undefined],
+  ['/linux/uidMappings', (c) => (c.linux?.uidMappings ?? []).length > 0],
+  ['/linux/gidMappings', (c) => (c.linux?.gidMappings ?? []).length > 0],
+  ['/linux/timeOffsets', (c) => nonEmpty(c.linux?.timeOffsets)],
+  ['/linux/netDevices', (c) => nonEmpty(c.linux?.netDevices)],
+  ['/linux/intelRdt', (c) => c.linux?.intelRdt !== undefined],
+  ['/linux/memoryPolicy', (c) => c.linux?.memoryPolicy !== undefined],
+  ['/linux/sysctl', (c) => nonEmpty(c.linux?.sysctl)],
+  ['/linux/seccomp', (c) => c.linux?.seccomp !== undefined],
+  ['/linux/mountLabel', (c) => c.linux?.mountLabel !== undefined && c.linux.mountLabel !== ''],
+  ['/linux/personality', (c) => c.linux?.personality !== undefined],
+];
+
+/** One message per unsupported field the config uses. */
+export function unsupportedFeatures(config: RuntimeConfig): string[] {
+  const messages: string[] = [];
+  for (const [pointer, present] of CHECKS) {
+    if (present(config)) messages.push(`${pointer}: not supported by ocits yet`);
+  }
+  (config.linux?.namespaces ?? []).forEach((namespace, index) => {
+    if (namespace.path !== undefined) {
+      messages.push(`/linux/namespaces/${index}/path: joining an existing namespace is not supported by ocits yet`);
+    } else if (namespace.type === 'user' || namespace.type === 'time') {
+      messages.push(`/linux/namespaces/${index}: ${namespace.type} namespaces are not supported by ocits yet`);
+    }
+  });
+  (config.mounts ?? []).forEach((mount, index) => {
+    if (mount.uidMappings !== undefined) messages.push(`/mounts/${index}/uidMappings: idmapped mounts are not supported by ocits yet`);
+  });
+  for (const key of Object.keys(config.linux?.resources ?? {})) {
+    if (key !== 'devices') messages.push(`/linux/resources/${key}: cgroup resource limits are not supported by ocits yet`);
+  }
+  return messages;
+}
