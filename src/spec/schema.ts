@@ -56,7 +56,7 @@ function describe(error: AjvError, document: unknown): Problem {
   const { instancePath, keyword, params } = error;
   if (keyword === 'required') {
     const field = String(params.missingProperty);
-    return { pointer: instancePath + pointer(field), message: 'is required', severity: 'error' };
+    return { pointer: instancePath + pointer(field), message: 'is required', severity: 'error', breaksShape: true };
   }
   let message = error.message ?? `fails ${keyword}`;
   if (keyword === 'pattern') message = patternMeaning(String(params.pattern)) ?? message;
