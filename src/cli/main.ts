@@ -25,6 +25,9 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('ocits')
     // Our --version prints runc's multi-line layout, not yargs' package.json version.
     .version(false)
+    // runc's --no-pivot and --no-new-keyring are flags of their own, not
+    // negations of --pivot and --new-keyring.
+    .parserConfiguration({ 'boolean-negation': false })
     .usage('$0 [global options] <command> [command options]\n\nAn OCI container runtime.')
     .option('root', {
       type: 'string',

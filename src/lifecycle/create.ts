@@ -65,6 +65,20 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     throw new OcitsError('--console-socket was given but process.terminal is false');
   }
   const rootfs = resolveRootfs(bundleDir, config);
+  // Everything that can be refused is refused before anything is made.
+  const host = detectCgroupHost();
+  const cgroup = resolveContainerCgroup(host, config.linux?.cgroupsPath, id);
+  const fifo = path.join(store.containerDir(id), EXEC_FIFO);
+  const stateBase = { ociVersion: OCI_VERSION, id, bundle: bundleDir, annotations: config.annotations ?? {} };
+  const plan = buildInitPlan(config, {
+    bundleDir,
+    rootfs,
+    execFifo: fifo,
+    consoleSocket: -1,
+    noPivot: options.noPivot,
+    cgroupMountSteps: (cgroupNamespace) => cgroupMountSteps(host, cgroup, cgroupNamespace),
+    stateBufferSize: Buffer.byteLength(JSON.stringify(stateBase)) * 2 + 256,
+  });
 
   const lock = store.claim(id);
   const undo = new Cleanup();
@@ -83,31 +97,17 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     };
     store.write(record);
 
-    const host = detectCgroupHost();
-    const cgroup = resolveContainerCgroup(host, config.linux?.cgroupsPath, id);
     createCgroup(cgroup);
     undo.add(() => removeCgroup(cgroup));
     record.cgroup = cgroup;
     const deviceRules = config.linux?.resources?.devices ?? [];
     if (deviceRules.length > 0) applyDeviceRules(host, cgroup, deviceRules);
 
-    const fifo = path.join(store.containerDir(id), EXEC_FIFO);
     addon().mkfifo(fifo, 0o622);
 
     const console = openConsole(options, terminal);
     undo.add(() => console.close());
-
-    const stateBase = { ociVersion: OCI_VERSION, id, bundle: bundleDir, annotations: config.annotations ?? {} };
-    const stateBufferSize = Buffer.byteLength(JSON.stringify(stateBase)) * 2 + 256;
-    const plan = buildInitPlan(config, {
-      bundleDir,
-      rootfs,
-      execFifo: fifo,
-      consoleSocket: console.childEnd,
-      noPivot: options.noPivot,
-      cgroupMountSteps: (cgroupNamespace) => cgroupMountSteps(host, cgroup, cgroupNamespace),
-      stateBufferSize,
-    });
+    plan.process.consoleSocket = console.childEnd;
 
     const { pid, socket } = addon().spawnContainerInit(plan);
     trace('init process %d', pid);

@@ -54,7 +54,11 @@ export function describeFailure(message: InitMessage, plan?: InitPlan, configMou
   const join = (what: string): string => [what, message.detail, cause].filter((part) => part !== '').join(': ');
 
   if (step === 'find executable') return `exec: "${message.detail}": executable file not found in $PATH`;
-  if (step.endsWith('hook')) return `${step} #${message.index} failed: ${message.detail}`;
+  if (step.endsWith('hook')) {
+    // The detail quotes the hook's output: made one line, as for runtime hooks.
+    const quoted = message.detail.split('\n').map((line) => line.trim()).filter((line) => line !== '').join('; ');
+    return `${step} #${message.index} failed: ${quoted}`;
+  }
   if (step === 'exec') return `exec ${message.detail}: ${cause}`;
   if (plan !== undefined && message.index >= 0) {
     const item = itemOf(step, message.index, plan, configMountDestination);

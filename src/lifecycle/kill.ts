@@ -25,7 +25,14 @@ export function killContainer(store: StateStore, id: string, signal: number, all
 }
 
 export function signalInit(record: ContainerRecord, signal: number): void {
-  const pidfd = addon().pidfdOpen(record.pid!);
+  let pidfd: number;
+  try {
+    pidfd = addon().pidfdOpen(record.pid!);
+  } catch (error) {
+    // Exited (and reaped) since its status was read.
+    if (isErrno(error, 'ESRCH')) throw new OcitsError('container not running');
+    throw error;
+  }
   try {
     if (readProcessStat(record.pid!)?.startTime !== record.pidStartTime) throw new OcitsError('container not running');
     addon().pidfdSendSignal(pidfd, signal);

@@ -1,8 +1,9 @@
 // `run`: create and start, then (unless detached) stay with the container:
 // forward our signals to it, relay its terminal, and exit with its status.
-import * as net from 'node:net';
+import * as fs from 'node:fs';
+import * as tty from 'node:tty';
 import { addon, type ExitStatus } from '../addon';
-import { messageOf } from '../errors';
+import { isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
 import { createContainer, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
@@ -31,9 +32,15 @@ export async function runContainer(store: StateStore, id: string, options: RunOp
   // Wait from before start: the container can exit right away.
   const exited = addon().waitForExit(created.pid);
   const forwarders = forwardSignals(created.pid);
-  const terminal = created.consoleMaster !== undefined ? relayTerminal(created.consoleMaster) : undefined;
+  let terminal: TerminalRelay | undefined;
   let status: ExitStatus;
   try {
+    try {
+      if (created.consoleMaster !== undefined) terminal = relayTerminal(created.consoleMaster);
+    } catch (error) {
+      deleteContainer(store, id, true);
+      throw error;
+    }
     startOrDelete(store, id);
     status = await exited;
   } finally {
@@ -79,7 +86,9 @@ interface TerminalRelay {
 // Our stdin goes to the pty, the pty's output to our stdout; with a terminal
 // of our own it is put in raw mode so keys reach the container unchanged.
 function relayTerminal(master: number): TerminalRelay {
-  const pty = new net.Socket({ fd: master, readable: true, writable: true });
+  // libuv treats the master as a terminal: read it as one, and write to it
+  // directly, since a second handle on the same fd is not allowed.
+  const pty = new tty.ReadStream(master);
   const closed = new Promise<void>((resolve) => {
     pty.on('close', () => resolve());
     // The kernel reports EIO on the master once the container's side is gone.
@@ -89,14 +98,26 @@ function relayTerminal(master: number): TerminalRelay {
   const stdin = process.stdin;
   const raw = stdin.isTTY === true;
   if (raw) stdin.setRawMode(true);
-  stdin.pipe(pty);
+  const forward = (data: Buffer): void => writeAll(master, data);
+  stdin.on('data', forward);
   return {
     finished: async () => {
       await closed;
-      stdin.unpipe(pty);
+      stdin.off('data', forward);
       if (raw) stdin.setRawMode(false);
       stdin.pause();
       stdin.unref?.();
     },
   };
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  let offset = 0;
+  while (offset < data.length) {
+    try {
+      offset += fs.writeSync(fd, data, offset);
+    } catch (error) {
+      if (!isErrno(error, 'EAGAIN')) return; // the container's side is gone
+    }
+  }
 }

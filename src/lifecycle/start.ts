@@ -48,6 +48,7 @@ function readFifo(fifo: string, record: ContainerRecord): Buffer {
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   const chunks: Buffer[] = [];
   const chunk = Buffer.alloc(4096);
+  let gone = false;
   try {
     for (;;) {
       let count: number;
@@ -63,7 +64,11 @@ function readFifo(fifo: string, record: ContainerRecord): Buffer {
       }
       // End of file after "0": the writer is gone, by execve or by exit.
       if (count === 0 && chunks.length > 0) break;
-      if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) break;
+      if (gone) break;
+      // A dead process gets one more read: it may have written "0", run and
+      // exited since the last one.
+      gone = !isSameLiveProcess(record.pid!, record.pidStartTime!);
+      if (gone) continue;
       Atomics.wait(pause, 0, 0, 1);
     }
   } finally {

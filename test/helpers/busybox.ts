@@ -4,6 +4,7 @@
 // failed half-way: every container left is force-deleted.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'fs-extra';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ocits, type CliResult } from './cli';
 import { tempDir } from './tmp';
@@ -35,15 +36,37 @@ export function busyboxBundle(change: (config: Record<string, any>) => void = ()
   return bundle;
 }
 
-/** A state root of its own, cleaned of containers after the test file. */
+/**
+ * A state root of its own. cleanUp() force-deletes every container made
+ * through it and then removes the root; the root is not a tempDir() because
+ * tmp.ts's afterAll would remove it before the containers are deleted.
+ */
 export class Runtime {
-  readonly root = tempDir('ocits-root-');
+  readonly root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-root-'));
   private readonly ids = new Set<string>();
 
   run(args: string[], options: Parameters<typeof ocits>[1] = {}): CliResult {
     const id = args[args.length - 1];
     if (['create', 'run'].includes(args[0])) this.ids.add(id);
-    return ocits(['--root', this.root, ...args], options);
+    // A container that outlives the command inherits its stdout and stderr,
+    // as with runc; pipes would keep spawnSync waiting until it exits.
+    const detached = args[0] === 'create' || (args[0] === 'run' && args.includes('--detach'));
+    if (!detached || options.stdio !== undefined) return ocits(['--root', this.root, ...args], options);
+    const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-output-'));
+    try {
+      const stdout = fs.openSync(path.join(outputDir, 'stdout'), 'w+');
+      const stderr = fs.openSync(path.join(outputDir, 'stderr'), 'w+');
+      const result = ocits(['--root', this.root, ...args], { ...options, stdio: ['pipe', stdout, stderr] });
+      fs.closeSync(stdout);
+      fs.closeSync(stderr);
+      return {
+        status: result.status,
+        stdout: fs.readFileSync(path.join(outputDir, 'stdout'), 'utf8'),
+        stderr: fs.readFileSync(path.join(outputDir, 'stderr'), 'utf8'),
+      };
+    } finally {
+      fs.removeSync(outputDir);
+    }
   }
 
   /** Runs and expects success; returns stdout. */
@@ -59,6 +82,7 @@ export class Runtime {
 
   cleanUp(): void {
     for (const id of this.ids) ocits(['--root', this.root, 'delete', '--force', id]);
+    fs.removeSync(this.root);
   }
 }
 
