@@ -5,7 +5,8 @@
 #   runc            the reference the tests and the conformance suite compare with
 #   busybox-static  container root filesystems, built locally
 #   jq              reading jest's JSON results in .ci/run
+#   python3         the console-socket receiver in the terminal tests
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq libseccomp-dev runc busybox-static jq >/dev/null
+apt-get install -y -qq libseccomp-dev runc busybox-static jq python3 >/dev/null
