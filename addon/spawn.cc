@@ -64,6 +64,7 @@ class PlanStorage {
   std::vector<init::Rlimit> rlimits;
   std::vector<gid_t> groups;
   std::vector<char> state_buffer;
+  std::vector<int> cgroup_procs;
 
  private:
   std::deque<std::string> strings_;
@@ -119,6 +120,10 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process) {
 void ReadPlan(PlanStorage& storage, const Napi::Object& source) {
   Plan& plan = storage.plan;
   plan.clone_flags = Int(source, "cloneFlags");
+  Napi::Array procs = source.Get("cgroupProcs").As<Napi::Array>();
+  for (uint32_t i = 0; i < procs.Length(); ++i) storage.cgroup_procs.push_back(procs.Get(i).As<Napi::Number>().Int32Value());
+  plan.cgroup_procs = storage.cgroup_procs.data();
+  plan.cgroup_procs_count = storage.cgroup_procs.size();
   plan.unshare_cgroup = Bool(source, "unshareCgroup");
   plan.hostname = storage.String(source.Get("hostname"));
   plan.domainname = storage.String(source.Get("domainname"));

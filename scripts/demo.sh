@@ -17,7 +17,12 @@ set -x
 ./bin/ocits --version
 ./bin/ocits spec --bundle "$bundle"
 ./bin/ocits validate --bundle "$bundle"
-./bin/ocits features | head -5
 set +x
-echo "demo bundle: $bundle"
-echo "Running containers (create/start/run) arrives with the lifecycle work; see README.md."
+# No terminal, so the demo also works without one; a command of our own.
+jq '.process.terminal = false | .process.args = ["sh", "-c", "echo hello from $(hostname); id; ls /"]' \
+  "$bundle/config.json" > "$bundle/config.json.new"
+mv "$bundle/config.json.new" "$bundle/config.json"
+set -x
+./bin/ocits run --bundle "$bundle" "demo-$$"
+set +x
+echo "demo bundle: $bundle (try: cd $bundle && $PWD/bin/ocits run demo, after setting process.terminal back to true)"

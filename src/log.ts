@@ -5,7 +5,7 @@
 // it on and routes it into the same log.
 import * as fs from 'node:fs';
 import { format } from 'node:util';
-import createDebug from 'debug';
+import type createDebug from 'debug';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'debug' | 'warning' | 'error';
@@ -20,23 +20,44 @@ export interface LogSettings {
 let settings: LogSettings = { format: 'text', debug: false };
 let logFd: number | undefined;
 
-// debug's default adds colours and a timestamp; our entries carry their own.
-createDebug.formatArgs = function formatArgs(this: createDebug.Debugger, args: unknown[]) {
-  args[0] = `${this.namespace} ${String(args[0])}`;
-};
-
 /** Opens the log file (created when missing, always appended to). */
 export function configureLog(next: LogSettings): void {
   settings = next;
   if (next.file !== undefined) logFd = fs.openSync(next.file, 'a', 0o644);
-  if (next.debug) createDebug.enable('ocits:*');
+  if (next.debug) loadDebug().enable('ocits:*');
 }
 
-/** A tracer for one area of the code, e.g. tracer('store'). */
-export function tracer(area: string): createDebug.Debugger {
-  const trace = createDebug(`ocits:${area}`);
-  trace.log = (...args: unknown[]) => writeEntry('debug', format(...args));
-  return trace;
+export type Tracer = (formatter: string, ...args: unknown[]) => void;
+
+/**
+ * A tracer for one area of the code, e.g. tracer('store'). The debug
+ * package is loaded only when tracing is on (--debug or DEBUG=...): every
+ * engine operation starts a Node, and most never trace.
+ */
+export function tracer(area: string): Tracer {
+  let trace: createDebug.Debugger | undefined;
+  return (formatter, ...args) => {
+    if (!settings.debug && process.env.DEBUG === undefined) return;
+    if (trace === undefined) {
+      trace = loadDebug()(`ocits:${area}`);
+      trace.log = (...parts: unknown[]) => writeEntry('debug', format(...parts));
+    }
+    trace(formatter, ...args);
+  };
+}
+
+let debugModule: typeof createDebug | undefined;
+
+function loadDebug(): typeof createDebug {
+  if (debugModule === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    debugModule = require('debug') as typeof createDebug;
+    // debug's default adds colours and a timestamp; our entries carry their own.
+    debugModule.formatArgs = function formatArgs(this: createDebug.Debugger, args: unknown[]) {
+      args[0] = `${this.namespace} ${String(args[0])}`;
+    };
+  }
+  return debugModule;
 }
 
 // logrus prints the time as RFC 3339 in whole seconds; so do we.

@@ -24,6 +24,7 @@ namespace ocits::init {
 
 const char* const kStepNames[kStepCount] = {
     "sync",
+    "cgroup",
     "cgroup namespace",
     "hostname",
     "domainname",
@@ -103,6 +104,10 @@ void RunContainerInit(const Plan& plan) {
   // Until execve the container must not be able to open our /proc entries.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Into the container's cgroup before anything else, so nothing escapes its limits.
+  for (size_t i = 0; i < plan.cgroup_procs_count; ++i) {
+    if (OCITS_RETRY(write(plan.cgroup_procs[i], "0", 1)) != 1) Fail(socket, kStepCgroup, (int)i, errno);
+  }
   // Every fd of Node's goes now: no host fd may reach the container, and an
   // inherited lock fd (the state store's flock) would outlive `create`.
   CloseFdsExcept(socket, plan.process.console_socket);

@@ -12,6 +12,7 @@ namespace ocits::init {
 // src/lifecycle/init-protocol.ts (kStepNames is exported to it by name).
 enum Step : int32_t {
   kStepSync,
+  kStepCgroup,
   kStepCgroupNamespace,
   kStepHostname,
   kStepDomainname,
@@ -128,6 +129,11 @@ struct ProcessPlan {
 
 struct Plan {
   int clone_flags;          // CLONE_NEW* for clone(); never CLONE_NEWCGROUP
+  // Open cgroup.procs files the child writes "0" to, joining its cgroup
+  // itself: the kernel moves a single-threaded process cheaply, while the
+  // parent, a multithreaded Node, would wait milliseconds for a global lock.
+  const int* cgroup_procs;
+  size_t cgroup_procs_count;
   bool unshare_cgroup;      // unshare(CLONE_NEWCGROUP) once the parent put us in our cgroup
   const char* hostname;     // nullptr: leave it
   const char* domainname;

@@ -89,6 +89,21 @@ export function joinCgroup(cgroup: ContainerCgroup, pid: number): void {
   trace('joined pid %d to %s', pid, cgroup.dirs.map((d) => d.dir).join(' '));
 }
 
+/**
+ * Opens cgroup.procs in every hierarchy for the container's init process to
+ * write "0" to: a process that moves itself joins fast (see addon/init/plan.h).
+ */
+export function openCgroupProcs(cgroup: ContainerCgroup): number[] {
+  const fds: number[] = [];
+  try {
+    for (const entry of cgroup.dirs) fds.push(fs.openSync(path.join(entry.dir, 'cgroup.procs'), fs.constants.O_WRONLY));
+  } catch (error) {
+    for (const fd of fds) fs.closeSync(fd);
+    throw new OcitsError(`cannot open cgroup.procs of ${cgroup.dirs[fds.length].dir}: ${messageOf(error)}`);
+  }
+  return fds;
+}
+
 // v1 hierarchies in which every task has a place; any one lists them all.
 const PREFERRED_FOR_PIDS = ['pids', 'freezer', 'devices', 'memory'];
 

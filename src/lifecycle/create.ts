@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { addon } from '../addon';
 import { applyDeviceRules } from '../cgroups/devices-v1';
 import { detectCgroupHost } from '../cgroups/host';
-import { createCgroup, joinCgroup, removeCgroup } from '../cgroups/membership';
+import { createCgroup, openCgroupProcs, removeCgroup } from '../cgroups/membership';
 import { cgroupMountSteps } from '../cgroups/mount';
 import { resolveContainerCgroup } from '../cgroups/paths';
 import { OcitsError, messageOf } from '../errors';
@@ -99,6 +99,8 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
 
     createCgroup(cgroup);
     undo.add(() => removeCgroup(cgroup));
+    plan.cgroupProcs = openCgroupProcs(cgroup);
+    undo.add(() => plan.cgroupProcs.forEach((fd) => fs.closeSync(fd)));
     record.cgroup = cgroup;
     const deviceRules = config.linux?.resources?.devices ?? [];
     if (deviceRules.length > 0) applyDeviceRules(host, cgroup, deviceRules);
@@ -116,8 +118,6 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     undo.add(() => killAndReap(pid));
     console.closeChildEnd();
 
-    // The cgroup comes first: nothing the child does may escape its limits.
-    joinCgroup(cgroup, pid);
     if (config.process?.oomScoreAdj !== undefined) {
       fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
     }
@@ -135,6 +135,8 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     addon().initSend(socket, continueMessage());
     expectMessage(socket, MESSAGE_READY, plan, config);
     closeSocket();
+    plan.cgroupProcs.forEach((fd) => fs.closeSync(fd));
+    plan.cgroupProcs = [];
 
     const consoleMaster = console.receiveMaster();
     record.pid = pid;

@@ -93,6 +93,8 @@ export interface InitProcess {
 /** The addon's input (addon/init/plan.h mirrors it). */
 export interface InitPlan {
   cloneFlags: number;
+  /** Open cgroup.procs fds the init process joins through, first thing. */
+  cgroupProcs: number[];
   unshareCgroup: boolean;
   hostname: string | null;
   domainname: string | null;
@@ -177,6 +179,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   const pathEntry = env.filter((entry) => entry.startsWith('PATH=')).pop();
   return {
     cloneFlags,
+    cgroupProcs: [],
     unshareCgroup: cgroupNamespace,
     hostname: config.hostname ?? null,
     domainname: config.domainname ?? null,

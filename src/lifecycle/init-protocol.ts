@@ -91,6 +91,8 @@ function itemOf(
       return plan.maskedPaths[index] !== undefined ? `/${plan.maskedPaths[index]}` : undefined;
     case 'readonly path':
       return plan.readonlyPaths[index] !== undefined ? `/${plan.readonlyPaths[index]}` : undefined;
+    case 'cgroup':
+      return `cgroup #${index}`;
     case 'rlimit':
       return `/process/rlimits/${index}`;
     case 'capability bounding set':
