@@ -79,20 +79,27 @@ int MakeDirectories(int root, const char* rel) {
   return 0;
 }
 
-// Makes rel's parent directories, then an empty file at rel if nothing is
-// there (a bind mount of a file needs a file to land on).
-int MakeFile(int root, const char* rel) {
+// Opens the directory that holds rel inside the root, making it first when
+// make_missing, and copies rel's last component into base (256 bytes).
+// Returns the directory's fd or -errno.
+int OpenParentInRoot(int root, const char* rel, bool make_missing, char* base) {
   const char* name = SplitParent(rel);
   // SplitParent's result lives in parent_scratch, which MakeDirectories reuses.
   char parent[kPathCapacity];
-  char base[256];
   Text(parent, sizeof parent).Add(parent_scratch);
-  Text(base, sizeof base).Add(name);
-  if (parent[0] != '\0') {
+  Text(base, 256).Add(name);
+  if (make_missing && parent[0] != '\0') {
     int rc = MakeDirectories(root, parent);
     if (rc < 0) return rc;
   }
-  int parent_fd = OpenDirectoryInRoot(root, parent);
+  return OpenDirectoryInRoot(root, parent);
+}
+
+// Makes rel's parent directories, then an empty file at rel if nothing is
+// there (a bind mount of a file needs a file to land on).
+int MakeFile(int root, const char* rel) {
+  char base[256];
+  int parent_fd = OpenParentInRoot(root, rel, true, base);
   if (parent_fd < 0) return parent_fd;
   int fd = OCITS_RETRY(openat(parent_fd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
   int error = errno;
@@ -171,14 +178,8 @@ void CreateDevices(const Plan& plan, int root) {
   int socket = plan.sync_socket;
   for (size_t i = 0; i < plan.device_count; ++i) {
     const DeviceNode& device = plan.devices[i];
-    const char* name = SplitParent(device.path);
     char base[256];
-    Text(base, sizeof base).Add(name);
-    char parent_path[kPathCapacity];
-    Text(parent_path, sizeof parent_path).Add(parent_scratch);
-    int rc = parent_path[0] == '\0' ? 0 : MakeDirectories(root, parent_path);
-    if (rc < 0) Fail(socket, kStepDevice, (int)i, -rc);
-    int parent = OpenDirectoryInRoot(root, parent_path);
+    int parent = OpenParentInRoot(root, device.path, true, base);
     if (parent < 0) Fail(socket, kStepDevice, (int)i, -parent);
     if (mknodat(parent, base, device.mode, device.dev) != 0) {
       // A rootfs may ship its own node: replace it with the one asked for.
@@ -199,10 +200,8 @@ void CreateSymlinks(const Plan& plan, int root) {
   int socket = plan.sync_socket;
   for (size_t i = 0; i < plan.symlink_count; ++i) {
     const Symlink& link = plan.symlinks[i];
-    const char* name = SplitParent(link.path);
     char base[256];
-    Text(base, sizeof base).Add(name);
-    int parent = OpenDirectoryInRoot(root, parent_scratch);
+    int parent = OpenParentInRoot(root, link.path, false, base);
     if (parent < 0) Fail(socket, kStepSymlink, (int)i, -parent);
     if (link.replace && unlinkat(parent, base, 0) != 0 && errno != ENOENT) {
       CloseKeepingErrno(parent);
