@@ -54,8 +54,3 @@ export function errnoText(error: unknown): string {
   if (code === undefined || match === null) return message;
   return `${match[1]} (${code})`;
 }
-
-/** Blocks the thread for ms milliseconds; the callers are synchronous by design. */
-export function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcitsError, messageOf } from '../errors';
 import { tracer } from '../log';
+import { isWithin, parseMountinfo, type MountEntry } from '../mountinfo';
 
 const trace = tracer('cgroups');
 
@@ -93,34 +94,9 @@ export function parseCgroupHost(
   throw new OcitsError('no cgroup hierarchy is mounted: /proc/self/mountinfo lists no cgroup or cgroup2 filesystem we belong to');
 }
 
-interface MountEntry {
-  root: string;
-  mountPoint: string;
-  fstype: string;
-  superOptions: string[];
-}
-
 interface Membership {
   controllers: string[];
   path: string;
-}
-
-/** Mountinfo lines: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS". */
-function parseMountinfo(text: string): MountEntry[] {
-  const entries: MountEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const fields = line.split(' ');
-    const separator = fields.indexOf('-', 6);
-    if (separator < 0 || fields.length < separator + 4) continue;
-    entries.push({
-      root: unescapeOctal(fields[3]),
-      mountPoint: unescapeOctal(fields[4]),
-      fstype: fields[separator + 1],
-      superOptions: fields[separator + 3].split(','),
-    });
-  }
-  return entries;
 }
 
 /** /proc/self/cgroup lines: "ID:CONTROLLERS:PATH"; the path may itself contain colons. */
@@ -163,16 +139,6 @@ function hierarchyOf(mount: MountEntry, ownPath: string): Omit<Hierarchy, 'contr
 
 function mountOrder(mounts: MountEntry[], hierarchy: Hierarchy): number {
   return mounts.findIndex((m) => m.mountPoint === hierarchy.mountPoint);
-}
-
-/** True when file is dir or lies below it (both absolute, normalised). */
-export function isWithin(file: string, dir: string): boolean {
-  return dir === '/' || file === dir || file.startsWith(dir + '/');
-}
-
-// The kernel escapes space, tab, newline and backslash in mountinfo as \ooo.
-function unescapeOctal(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 }
 
 function readProcFile(file: string): string {

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
-import { CgroupWriteError, errnoText, readCgroupFile, sleepSync, writeCgroupFile } from './files';
+import { sleepSync } from '../sleep';
+import { CgroupWriteError, errnoText, readCgroupFile, writeCgroupFile } from './files';
 import type { CgroupDir, ContainerCgroup } from './paths';
 
 const trace = tracer('cgroups');

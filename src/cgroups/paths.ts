@@ -5,7 +5,8 @@
 // record, so delete removes what create made even if config.json changed.
 import * as path from 'node:path';
 import { OcitsError } from '../errors';
-import { isWithin, type CgroupHost, type CgroupMode, type Hierarchy } from './host';
+import { isWithin } from '../mountinfo';
+import type { CgroupHost, CgroupMode, Hierarchy } from './host';
 
 /** The container's cgroup in one hierarchy. */
 export interface CgroupDir {

@@ -27,6 +27,7 @@ import {
   decodeMessage,
   describeFailure,
 } from './init-protocol';
+import { SIGKILL, signalQuietly } from './kill';
 import { readProcessStat } from './process-status';
 import { EXEC_FIFO } from './state';
 import type { ContainerRecord, StateStore } from './store';
@@ -211,11 +212,7 @@ function once(action: () => void): () => void {
 }
 
 function killAndReap(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone; it still needs reaping
-  }
+  signalQuietly(pid, SIGKILL); // an exited child still needs reaping
   addon().reap(pid);
 }
 

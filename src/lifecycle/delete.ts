@@ -3,15 +3,13 @@
 // running one only with --force, which kills it first.
 import { removeCgroup } from '../cgroups/membership';
 import { OcitsError } from '../errors';
+import { sleepSync } from '../sleep';
 import { OCI_VERSION } from '../spec/version';
 import { runHooksWarningOnFailure } from './hooks';
 import { isSameLiveProcess } from './process-status';
-import { signalInit } from './kill';
+import { SIGKILL, signalInit } from './kill';
 import { statusOf } from './state';
 import type { ContainerRecord, StateStore } from './store';
-
-const SIGKILL = 9;
-const pause = new Int32Array(new SharedArrayBuffer(4));
 
 export function deleteContainer(store: StateStore, id: string, force: boolean): void {
   store.withLock(id, () => {
@@ -41,6 +39,6 @@ export function deleteContainer(store: StateStore, id: string, force: boolean): 
 function awaitExit(record: ContainerRecord): void {
   for (let waited = 0; isSameLiveProcess(record.pid!, record.pidStartTime!); waited++) {
     if (waited > 10000) throw new OcitsError(`container ${record.id}: process ${record.pid} did not exit after SIGKILL`);
-    Atomics.wait(pause, 0, 0, 1);
+    sleepSync(1);
   }
 }

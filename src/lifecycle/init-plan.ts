@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcitsError } from '../errors';
 import { logWarning } from '../log';
+import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
 import type { CapabilitySet, Hook, Mount, RuntimeConfig } from '../spec/types';
 import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
@@ -401,12 +402,8 @@ function planCapabilities(capabilities: NonNullable<RuntimeConfig['process']>['c
 /** The mount point that holds file, from this process's mountinfo. */
 function mountPointOf(file: string): string {
   let best = '/';
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const mountPoint = line.split(' ')[4];
-    if (mountPoint === undefined) continue;
-    const decoded = mountPoint.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-    const inside = file === decoded || file.startsWith(decoded.endsWith('/') ? decoded : `${decoded}/`);
-    if (inside && decoded.length > best.length) best = decoded;
+  for (const { mountPoint } of parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))) {
+    if (isWithin(file, mountPoint) && mountPoint.length > best.length) best = mountPoint;
   }
   return best;
 }

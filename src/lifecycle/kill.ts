@@ -2,12 +2,15 @@
 // in its cgroup. The init process is signalled through a pidfd opened before
 // its start time is checked, so a recycled pid is never hit.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { addon } from '../addon';
 import { cgroupPids } from '../cgroups/membership';
 import { OcitsError, isErrno } from '../errors';
 import { readProcessStat } from './process-status';
 import { statusOf } from './state';
 import type { ContainerRecord, StateStore } from './store';
+
+export const SIGKILL = os.constants.signals.SIGKILL;
 
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
   store.withLock(id, () => {
@@ -41,7 +44,8 @@ export function signalInit(record: ContainerRecord, signal: number): void {
   }
 }
 
-function signalQuietly(pid: number, signal: number): void {
+/** Signals pid; one that has already exited is not an error. */
+export function signalQuietly(pid: number, signal: number): void {
   try {
     process.kill(pid, signal);
   } catch (error) {

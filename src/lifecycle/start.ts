@@ -6,14 +6,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcitsError, isErrno } from '../errors';
+import { sleepSync } from '../sleep';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks } from './hooks';
 import { decodeMessage, describeFailure } from './init-protocol';
+import { SIGKILL, signalQuietly } from './kill';
 import { isSameLiveProcess } from './process-status';
 import { EXEC_FIFO, statusOf } from './state';
 import type { ContainerRecord, StateStore } from './store';
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
 
 export function startContainer(store: StateStore, id: string): void {
   store.withLock(id, () => {
@@ -35,7 +35,7 @@ export function startContainer(store: StateStore, id: string): void {
     try {
       runHooks('poststart', record.hooks?.poststart, state);
     } catch (error) {
-      killQuietly(record.pid!);
+      signalQuietly(record.pid!, SIGKILL);
       throw error;
     }
   });
@@ -69,18 +69,10 @@ function readFifo(fifo: string, record: ContainerRecord): Buffer {
       // exited since the last one.
       gone = !isSameLiveProcess(record.pid!, record.pidStartTime!);
       if (gone) continue;
-      Atomics.wait(pause, 0, 0, 1);
+      sleepSync(1);
     }
   } finally {
     fs.closeSync(fd);
   }
   return Buffer.concat(chunks);
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
 }
