@@ -58,6 +58,8 @@ function bundle() {
     target: 'node20',
     format: 'cjs',
     sourcemap: 'linked',
+    // Loaded from node_modules only to render --help (src/cli/help.ts).
+    external: ['yargs', 'yargs/*'],
     logLevel: 'warning',
   });
 }
