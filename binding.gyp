@@ -6,6 +6,7 @@
         "addon/module.cc",
         "addon/errors.cc",
         "addon/lock.cc",
+        "addon/bpf.cc",
         "addon/seccomp_info.cc",
         "addon/spawn.cc",
         "addon/process_control.cc",

@@ -2,6 +2,7 @@
 // lives in its own file; TypeScript decides policy and calls these mechanisms.
 #include <napi.h>
 
+#include "bpf.h"
 #include "lock.h"
 #include "process_control.h"
 #include "seccomp_info.h"
@@ -24,6 +25,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New(env, ocits::SocketPair, "socketPair"));
   exports.Set("connectUnix", Napi::Function::New(env, ocits::ConnectUnix, "connectUnix"));
   exports.Set("receiveFd", Napi::Function::New(env, ocits::ReceiveFd, "receiveFd"));
+  exports.Set("attachDeviceProgram", Napi::Function::New(env, ocits::AttachDeviceProgram, "attachDeviceProgram"));
+  exports.Set("deviceProgramIds", Napi::Function::New(env, ocits::DeviceProgramIds, "deviceProgramIds"));
   return exports;
 }
 

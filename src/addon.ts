@@ -38,6 +38,16 @@ export interface Addon {
   connectUnix(socketPath: string): number;
   /** Receives one fd sent with SCM_RIGHTS. */
   receiveFd(socket: number): number;
+
+  /**
+   * Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn array) and
+   * attaches it to the cgroup2 directory with BPF_F_ALLOW_MULTI, then detaches
+   * the device programs attached there before. A program the verifier
+   * refuses fails with its log in the message.
+   */
+  attachDeviceProgram(cgroupDir: string, instructions: Buffer, license: string): void;
+  /** Ids of the device programs attached to this cgroup2 directory itself. */
+  deviceProgramIds(cgroupDir: string): number[];
 }
 
 let loaded: Addon | undefined;

@@ -311,8 +311,6 @@ describe('on a pure cgroup v2 host', () => {
   it('puts the container in its own cgroup2 cgroup and mounts cgroup2 for it', () => {
     const bundle = busyboxBundle((config) => {
       config.process.args = ['sh', '-c', 'cat /proc/self/cgroup; grep " /sys/fs/cgroup " /proc/self/mountinfo'];
-      // Device rules on v2 need the eBPF controller of the cgroups work.
-      delete config.linux.resources;
     });
     const id = nextId();
     const script = `mount -t cgroup2 none /sys/fs/cgroup && "${OCITS}" --root "${runtime.root}" run --bundle "${bundle}" ${id}; status=$?; ls /sys/fs/cgroup | grep -x ${id}; exit $status`;

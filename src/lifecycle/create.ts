@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { addon } from '../addon';
-import { applyDeviceRules } from '../cgroups/devices-v1';
+import { applyDeviceRules } from '../cgroups/devices';
 import { detectCgroupHost } from '../cgroups/host';
 import { createCgroup, openCgroupProcs, removeCgroup } from '../cgroups/membership';
 import { cgroupMountSteps } from '../cgroups/mount';
@@ -103,8 +103,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     plan.cgroupProcs = openCgroupProcs(cgroup);
     undo.add(() => plan.cgroupProcs.forEach((fd) => fs.closeSync(fd)));
     record.cgroup = cgroup;
-    const deviceRules = config.linux?.resources?.devices ?? [];
-    if (deviceRules.length > 0) applyDeviceRules(host, cgroup, deviceRules);
+    applyDeviceRules(host, cgroup, config.linux?.resources?.devices ?? []);
 
     addon().mkfifo(fifo, 0o622);
 
