@@ -1,6 +1,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -64,7 +65,7 @@ class PlanStorage {
   std::vector<init::Rlimit> rlimits;
   std::vector<gid_t> groups;
   std::vector<char> state_buffer;
-  std::vector<int> cgroup_procs;
+  std::vector<int> cgroup_tasks;
 
  private:
   std::deque<std::string> strings_;
@@ -120,10 +121,12 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process) {
 void ReadPlan(PlanStorage& storage, const Napi::Object& source) {
   Plan& plan = storage.plan;
   plan.clone_flags = Int(source, "cloneFlags");
-  Napi::Array procs = source.Get("cgroupProcs").As<Napi::Array>();
-  for (uint32_t i = 0; i < procs.Length(); ++i) storage.cgroup_procs.push_back(procs.Get(i).As<Napi::Number>().Int32Value());
-  plan.cgroup_procs = storage.cgroup_procs.data();
-  plan.cgroup_procs_count = storage.cgroup_procs.size();
+  plan.cgroup_dir = Int(source, "cgroupDir");
+  plan.cgroup_dir_needs_write = false;
+  Napi::Array tasks = source.Get("cgroupTasks").As<Napi::Array>();
+  for (uint32_t i = 0; i < tasks.Length(); ++i) storage.cgroup_tasks.push_back(tasks.Get(i).As<Napi::Number>().Int32Value());
+  plan.cgroup_tasks = storage.cgroup_tasks.data();
+  plan.cgroup_tasks_count = storage.cgroup_tasks.size();
   plan.unshare_cgroup = Bool(source, "unshareCgroup");
   plan.hostname = storage.String(source.Get("hostname"));
   plan.domainname = storage.String(source.Get("domainname"));
@@ -174,6 +177,25 @@ void ReadPlan(PlanStorage& storage, const Napi::Object& source) {
   plan.state_buffer_size = storage.state_buffer.size();
 }
 
+// Like fork() (no new stack: the child runs on a copy of ours), with the
+// plan's namespaces, and on cgroup2 straight into the container's cgroup.
+// Kernels before 5.7 lack clone3's CLONE_INTO_CGROUP (ENOSYS before 5.3,
+// E2BIG for the larger clone_args); there the child writes cgroup.procs.
+long CloneInit(init::Plan& plan) {
+  clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = (uint64_t)plan.clone_flags;
+  args.exit_signal = SIGCHLD;
+  if (plan.cgroup_dir >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)plan.cgroup_dir;
+  }
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid >= 0 || (errno != ENOSYS && errno != E2BIG)) return pid;
+  plan.cgroup_dir_needs_write = plan.cgroup_dir >= 0;
+  return syscall(SYS_clone, (unsigned long)plan.clone_flags | SIGCHLD, 0, nullptr, nullptr, 0);
+}
+
 }  // namespace
 
 Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
@@ -198,7 +220,7 @@ Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
   sigset_t previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  long pid = syscall(SYS_clone, (unsigned long)storage.plan.clone_flags | SIGCHLD, 0, nullptr, nullptr, 0);
+  long pid = CloneInit(storage.plan);
   if (pid == 0) {
     close(sockets[0]);  // or a dead parent would never look like one
     init::RunContainerInit(storage.plan);
@@ -208,7 +230,7 @@ Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
   close(sockets[1]);
   if (pid < 0) {
     close(sockets[0]);
-    return ThrowErrno(env, clone_error, "clone");
+    return ThrowErrno(env, clone_error, "clone3");
   }
   Napi::Object result = Napi::Object::New(env);
   result.Set("pid", Napi::Number::New(env, (double)pid));

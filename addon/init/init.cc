@@ -105,8 +105,13 @@ void RunContainerInit(const Plan& plan) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // Into the container's cgroup before anything else, so nothing escapes its limits.
-  for (size_t i = 0; i < plan.cgroup_procs_count; ++i) {
-    if (OCITS_RETRY(write(plan.cgroup_procs[i], "0", 1)) != 1) Fail(socket, kStepCgroup, (int)i, errno);
+  if (plan.cgroup_dir_needs_write) {
+    int procs = openat(plan.cgroup_dir, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (procs < 0 || OCITS_RETRY(write(procs, "0", 1)) != 1) Fail(socket, kStepCgroup, -1, errno);
+    close(procs);
+  }
+  for (size_t i = 0; i < plan.cgroup_tasks_count; ++i) {
+    if (OCITS_RETRY(write(plan.cgroup_tasks[i], "0", 1)) != 1) Fail(socket, kStepCgroup, (int)i, errno);
   }
   // Every fd of Node's goes now: no host fd may reach the container, and an
   // inherited lock fd (the state store's flock) would outlive `create`.

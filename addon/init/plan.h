@@ -129,11 +129,15 @@ struct ProcessPlan {
 
 struct Plan {
   int clone_flags;          // CLONE_NEW* for clone(); never CLONE_NEWCGROUP
-  // Open cgroup.procs files the child writes "0" to, joining its cgroup
-  // itself: the kernel moves a single-threaded process cheaply, while the
-  // parent, a multithreaded Node, would wait milliseconds for a global lock.
-  const int* cgroup_procs;
-  size_t cgroup_procs_count;
+  // How the child joins its cgroup without the global lock that moving a
+  // whole process through cgroup.procs takes (its first writer waits for an
+  // RCU grace period, 10-15 ms): on cgroup2, clone3(CLONE_INTO_CGROUP)
+  // starts it there; on v1, it writes "0" to each tasks file, which moves
+  // only itself, a single thread.
+  int cgroup_dir;               // the cgroup2 directory, or -1
+  bool cgroup_dir_needs_write;  // clone3 was not available: write cgroup.procs
+  const int* cgroup_tasks;
+  size_t cgroup_tasks_count;
   bool unshare_cgroup;      // unshare(CLONE_NEWCGROUP) once the parent put us in our cgroup
   const char* hostname;     // nullptr: leave it
   const char* domainname;

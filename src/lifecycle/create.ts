@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { addon } from '../addon';
 import { applyDeviceRules } from '../cgroups/devices';
 import { detectCgroupHost } from '../cgroups/host';
-import { createCgroup, openCgroupProcs, removeCgroup } from '../cgroups/membership';
+import { closeCgroupJoinFds, createCgroup, openCgroupJoinFds, removeCgroup } from '../cgroups/membership';
 import { cgroupMountSteps } from '../cgroups/mount';
 import { resolveContainerCgroup } from '../cgroups/paths';
 import { OcitsError, messageOf } from '../errors';
@@ -100,8 +100,10 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
 
     createCgroup(cgroup);
     undo.add(() => removeCgroup(cgroup));
-    plan.cgroupProcs = openCgroupProcs(cgroup);
-    undo.add(() => plan.cgroupProcs.forEach((fd) => fs.closeSync(fd)));
+    const joinFds = openCgroupJoinFds(cgroup);
+    undo.add(() => closeCgroupJoinFds(joinFds));
+    plan.cgroupDir = joinFds.dir;
+    plan.cgroupTasks = joinFds.tasks;
     record.cgroup = cgroup;
     applyDeviceRules(host, cgroup, config.linux?.resources?.devices ?? []);
 
@@ -135,8 +137,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     addon().initSend(socket, continueMessage());
     expectMessage(socket, MESSAGE_READY, plan, config);
     closeSocket();
-    plan.cgroupProcs.forEach((fd) => fs.closeSync(fd));
-    plan.cgroupProcs = [];
+    closeCgroupJoinFds(joinFds);
 
     const consoleMaster = console.receiveMaster();
     record.pid = pid;

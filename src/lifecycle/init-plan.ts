@@ -94,8 +94,10 @@ export interface InitProcess {
 /** The addon's input (addon/init/plan.h mirrors it). */
 export interface InitPlan {
   cloneFlags: number;
-  /** Open cgroup.procs fds the init process joins through, first thing. */
-  cgroupProcs: number[];
+  /** The cgroup2 directory fd the init process starts in, or -1 (see CgroupJoinFds). */
+  cgroupDir: number;
+  /** Open v1 tasks files the init process writes "0" to, first thing. */
+  cgroupTasks: number[];
   unshareCgroup: boolean;
   hostname: string | null;
   domainname: string | null;
@@ -180,7 +182,8 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   const pathEntry = env.filter((entry) => entry.startsWith('PATH=')).pop();
   return {
     cloneFlags,
-    cgroupProcs: [],
+    cgroupDir: -1,
+    cgroupTasks: [],
     unshareCgroup: cgroupNamespace,
     hostname: config.hostname ?? null,
     domainname: config.domainname ?? null,

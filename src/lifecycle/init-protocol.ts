@@ -92,7 +92,7 @@ function itemOf(
     case 'readonly path':
       return plan.readonlyPaths[index] !== undefined ? `/${plan.readonlyPaths[index]}` : undefined;
     case 'cgroup':
-      return `cgroup #${index}`;
+      return index < 0 ? 'the cgroup2 cgroup' : `the tasks file of cgroup #${index}`;
     case 'rlimit':
       return `/process/rlimits/${index}`;
     case 'capability bounding set':
