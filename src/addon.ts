@@ -31,6 +31,8 @@ export interface Addon {
   reap(pid: number): ExitStatus;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
+  /** Blocks until fd is readable or hung up (true), or timeoutMs pass (false). */
+  waitReadable(fd: number, timeoutMs: number): boolean;
   mkfifo(file: string, mode: number): void;
   /** A connected pair of SOCK_STREAM unix sockets, close-on-exec. */
   socketPair(): [number, number];
