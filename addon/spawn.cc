@@ -8,10 +8,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <deque>
-#include <string>
-#include <vector>
-
 #include "errors.h"
 #include "init/plan.h"
 
@@ -20,57 +16,6 @@ namespace ocits {
 namespace {
 
 using init::Plan;
-
-// Owns every string and array the Plan points into. Built completely before
-// clone(), so the child reads a finished copy and never allocates.
-class PlanStorage {
- public:
-  Plan plan = {};
-
-  const char* String(const Napi::Value& value) {
-    if (value.IsNull() || value.IsUndefined()) return nullptr;
-    strings_.push_back(value.As<Napi::String>().Utf8Value());
-    return strings_.back().c_str();
-  }
-
-  char* const* StringArray(const Napi::Value& value) {
-    Napi::Array array = value.As<Napi::Array>();
-    std::vector<char*>& pointers = arrays_.emplace_back();
-    for (uint32_t i = 0; i < array.Length(); ++i) pointers.push_back(const_cast<char*>(String(array.Get(i))));
-    pointers.push_back(nullptr);
-    return pointers.data();
-  }
-
-  const char* const* Paths(const Napi::Value& value, size_t* count) {
-    *count = value.As<Napi::Array>().Length();
-    return StringArray(value);
-  }
-
-  const init::HookCommand* Hooks(const Napi::Value& value, size_t* count) {
-    Napi::Array array = value.As<Napi::Array>();
-    std::vector<init::HookCommand>& hooks = hooks_.emplace_back();
-    for (uint32_t i = 0; i < array.Length(); ++i) {
-      Napi::Object hook = array.Get(i).As<Napi::Object>();
-      hooks.push_back({String(hook.Get("path")), StringArray(hook.Get("args")), StringArray(hook.Get("env")),
-                       hook.Get("timeout").As<Napi::Number>().Int32Value()});
-    }
-    *count = hooks.size();
-    return hooks.data();
-  }
-
-  std::vector<init::MountStep> mounts;
-  std::vector<init::DeviceNode> devices;
-  std::vector<init::Symlink> symlinks;
-  std::vector<init::Rlimit> rlimits;
-  std::vector<gid_t> groups;
-  std::vector<char> state_buffer;
-  std::vector<int> cgroup_procs;
-
- private:
-  std::deque<std::string> strings_;
-  std::deque<std::vector<char*>> arrays_;
-  std::deque<std::vector<init::HookCommand>> hooks_;
-};
 
 uint64_t Bits(const Napi::Value& value) {
   bool lossless;
@@ -81,8 +26,9 @@ int32_t Int(const Napi::Object& object, const char* key) { return object.Get(key
 uint32_t Uint(const Napi::Object& object, const char* key) { return object.Get(key).As<Napi::Number>().Uint32Value(); }
 bool Bool(const Napi::Object& object, const char* key) { return object.Get(key).As<Napi::Boolean>().Value(); }
 
-void ReadProcess(PlanStorage& storage, const Napi::Object& process) {
-  init::ProcessPlan& out = storage.plan.process;
+}  // namespace
+
+void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::ProcessPlan& out) {
   out.argv = storage.StringArray(process.Get("args"));
   out.envp = storage.StringArray(process.Get("env"));
   out.path_env = storage.String(process.Get("pathEnv"));
@@ -117,8 +63,9 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process) {
   out.console_socket = Int(process, "consoleSocket");
 }
 
-void ReadPlan(PlanStorage& storage, const Napi::Object& source) {
-  Plan& plan = storage.plan;
+namespace {
+
+void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   plan.clone_flags = Int(source, "cloneFlags");
   Napi::Array procs = source.Get("cgroupProcs").As<Napi::Array>();
   for (uint32_t i = 0; i < procs.Length(); ++i) storage.cgroup_procs.push_back(procs.Get(i).As<Napi::Number>().Int32Value());
@@ -168,7 +115,7 @@ void ReadPlan(PlanStorage& storage, const Napi::Object& source) {
   plan.create_container_hooks = storage.Hooks(source.Get("createContainerHooks"), &plan.create_container_count);
   plan.start_container_hooks = storage.Hooks(source.Get("startContainerHooks"), &plan.start_container_count);
   plan.exec_fifo = storage.String(source.Get("execFifo"));
-  ReadProcess(storage, source.Get("process").As<Napi::Object>());
+  ReadProcess(storage, source.Get("process").As<Napi::Object>(), plan.process);
   storage.state_buffer.resize(Uint(source, "stateBufferSize"));
   plan.state_buffer = storage.state_buffer.data();
   plan.state_buffer_size = storage.state_buffer.size();
@@ -176,21 +123,13 @@ void ReadPlan(PlanStorage& storage, const Napi::Object& source) {
 
 }  // namespace
 
-Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsObject()) {
-    Napi::TypeError::New(env, "spawnContainerInit(plan): bad arguments").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  PlanStorage storage;
-  ReadPlan(storage, info[0].As<Napi::Object>());
-  if (env.IsExceptionPending()) return env.Undefined();  // a field of the wrong type
-
+Napi::Value CloneWithSocket(Napi::Env env, unsigned long clone_flags, int* child_socket, ChildMain child,
+                            const void* plan) {
   int sockets[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
     return ThrowErrno(env, errno, "socketpair");
   }
-  storage.plan.sync_socket = sockets[1];
+  *child_socket = sockets[1];
 
   // Block every signal across clone so that none runs one of Node's handlers
   // in the child before it resets them.
@@ -198,10 +137,11 @@ Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
   sigset_t previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  long pid = syscall(SYS_clone, (unsigned long)storage.plan.clone_flags | SIGCHLD, 0, nullptr, nullptr, 0);
+  long pid = syscall(SYS_clone, clone_flags | SIGCHLD, 0, nullptr, nullptr, 0);
   if (pid == 0) {
     close(sockets[0]);  // or a dead parent would never look like one
-    init::RunContainerInit(storage.plan);
+    child(plan);
+    _exit(127);  // a child main never returns; never let it run Node's code
   }
   int clone_error = errno;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
@@ -214,6 +154,22 @@ Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
   result.Set("pid", Napi::Number::New(env, (double)pid));
   result.Set("socket", Napi::Number::New(env, sockets[0]));
   return result;
+}
+
+Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, "spawnContainerInit(plan): bad arguments").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  PlanStorage storage;
+  Plan plan = {};
+  ReadPlan(storage, plan, info[0].As<Napi::Object>());
+  if (env.IsExceptionPending()) return env.Undefined();  // a field of the wrong type
+
+  return CloneWithSocket(env, (unsigned long)plan.clone_flags, &plan.sync_socket,
+                         [](const void* child_plan) { init::RunContainerInit(*static_cast<const Plan*>(child_plan)); },
+                         &plan);
 }
 
 Napi::Value InitReceive(const Napi::CallbackInfo& info) {

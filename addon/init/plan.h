@@ -41,6 +41,8 @@ enum Step : int32_t {
   kStepFindExecutable,
   kStepStartContainerHook,
   kStepExec,
+  kStepJoinNamespace,  // exec: setns into one of the container's namespaces
+  kStepFork,           // exec: the fork that enters the pid namespace
   kStepCount
 };
 
@@ -52,6 +54,7 @@ enum MessageKind : int32_t {
   kMessageReady = 2,     // child: set up, about to wait on exec.fifo
   kMessageError = 3,     // child: failed at step/index with errno and detail
   kMessageContinue = 4,  // parent: go on
+  kMessageExecPid = 5,   // exec child: index holds the host pid of the process it forked
 };
 
 struct Message {

@@ -7,7 +7,7 @@ import { OcitsError } from '../errors';
 import { logWarning } from '../log';
 import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
-import type { CapabilitySet, Hook, Mount, RuntimeConfig } from '../spec/types';
+import type { CapabilitySet, Hook, Mount, Process, RuntimeConfig } from '../spec/types';
 import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
 import { unsupportedFeatures } from './unsupported';
 
@@ -177,7 +177,6 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     linux.rootfsPropagation !== undefined ? PROPAGATIONS.get(linux.rootfsPropagation)! : MS.SLAVE | MS.REC;
 
   const env = process.env ?? [];
-  const pathEntry = env.filter((entry) => entry.startsWith('PATH=')).pop();
   return {
     cloneFlags,
     cgroupProcs: [],
@@ -198,25 +197,32 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     startContainerHooks: planHooks(config.hooks?.startContainer, env),
     execFifo: context.execFifo,
     stateBufferSize: context.stateBufferSize,
-    process: {
-      args: process.args,
-      env,
-      pathEnv: pathEntry !== undefined ? pathEntry.slice('PATH='.length) : null,
-      cwd: process.cwd,
-      uid: process.user.uid,
-      gid: process.user.gid,
-      additionalGids: process.user.additionalGids ?? [],
-      umask: process.user.umask ?? 0o022,
-      noNewPrivileges: process.noNewPrivileges === true,
-      rlimits: (process.rlimits ?? []).map((limit) => ({
-        resource: RLIMITS.get(limit.type)!,
-        soft: rlimitValue(limit.soft),
-        hard: rlimitValue(limit.hard),
-      })),
-      capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
-      terminal: process.terminal === true,
-      consoleSocket: context.consoleSocket,
-    },
+    process: planProcess(process, context.consoleSocket),
+  };
+}
+
+/** The process part of a plan, shared by the container init and `exec`. */
+export function planProcess(process: Process, consoleSocket: number): InitProcess {
+  const env = process.env ?? [];
+  const pathEntry = env.filter((entry) => entry.startsWith('PATH=')).pop();
+  return {
+    args: process.args,
+    env,
+    pathEnv: pathEntry !== undefined ? pathEntry.slice('PATH='.length) : null,
+    cwd: process.cwd,
+    uid: process.user.uid,
+    gid: process.user.gid,
+    additionalGids: process.user.additionalGids ?? [],
+    umask: process.user.umask ?? 0o022,
+    noNewPrivileges: process.noNewPrivileges === true,
+    rlimits: (process.rlimits ?? []).map((limit) => ({
+      resource: RLIMITS.get(limit.type)!,
+      soft: rlimitValue(limit.soft),
+      hard: rlimitValue(limit.hard),
+    })),
+    capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
+    terminal: process.terminal === true,
+    consoleSocket,
   };
 }
 
@@ -377,7 +383,7 @@ function lastCap(): number {
   return lastCapability;
 }
 
-function planCapabilities(capabilities: NonNullable<RuntimeConfig['process']>['capabilities']): InitCapabilities {
+function planCapabilities(capabilities: Process['capabilities']): InitCapabilities {
   const last = lastCap();
   const mask = (set: CapabilitySet): bigint => {
     let bits = 0n;
