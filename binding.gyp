@@ -9,6 +9,8 @@
         "addon/seccomp_info.cc",
         "addon/spawn.cc",
         "addon/process_control.cc",
+        "addon/exec.cc",
+        "addon/exec_child.cc",
         "addon/init/safe.cc",
         "addon/init/rootfs.cc",
         "addon/init/process.cc",

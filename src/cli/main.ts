@@ -8,6 +8,7 @@ import { configureLog, logError } from '../log';
 import { defaultRoot, type GlobalArgs } from './global-args';
 import { createCommand } from './commands/create';
 import { deleteCommand } from './commands/delete';
+import { execCommand, protectExecCommand } from './commands/exec';
 import { featuresCommand } from './commands/features';
 import { killCommand } from './commands/kill';
 import { runCommand } from './commands/run';
@@ -69,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(killCommand)
     .command(deleteCommand)
     .command(runCommand)
+    .command(execCommand)
     .command(listCommand)
     .command({
       command: '$0',
@@ -88,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
       throw error ?? new OcitsError(message.replace(/\s*\n\s*/g, ' '));
     });
   try {
-    await cli.parseAsync(argv, {}, (_error, _args, output) => {
+    await cli.parseAsync(protectExecCommand(argv), {}, (_error, _args, output) => {
       if (output) process.stdout.write(output + '\n');
     });
     // `run` exits with its container's status.
