@@ -1,11 +1,12 @@
 // `exec` into real busybox containers: namespaces, cgroup, process settings,
 // exit statuses, detaching, fds, terminals and the states that refuse it.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CAPABILITIES } from '../src/spec/names';
 import { OCITS } from './helpers/cli';
 import { Runtime, busyboxBundle, isAlive } from './helpers/busybox';
+import { listenForConsole } from './helpers/console-socket';
 import { tempDir } from './helpers/tmp';
 
 const runtime = new Runtime();
@@ -215,15 +216,9 @@ describe('file descriptors', () => {
 
 describe('terminals', () => {
   it('sends the pty master to --console-socket with --tty --detach', async () => {
-    const socketPath = path.join(tempDir('ocits-console-'), 'console.sock');
-    const receiver = spawn('/usr/bin/python3', [path.join(__dirname, 'helpers', 'recvtty.py'), socketPath]);
-    let output = '';
-    receiver.stdout.on('data', (chunk) => (output += chunk));
-    const done = new Promise((resolve) => receiver.on('exit', resolve));
-    while (!output.includes('listening')) await new Promise((resolve) => setTimeout(resolve, 10));
-    runtime.ok(['exec', '--tty', '--detach', '--console-socket', socketPath, sleeper.id, 'sh', '-c', 'tty; echo hi']);
-    await done;
-    expect(output.split('\n').slice(1).join('\n')).toMatch(/^\/dev\/ptmx\n\/dev\/pts\/\d+\nhi\n/);
+    const console = await listenForConsole();
+    runtime.ok(['exec', '--tty', '--detach', '--console-socket', console.socketPath, sleeper.id, 'sh', '-c', 'tty; echo hi']);
+    expect(await console.output()).toMatch(/^\/dev\/ptmx\n\/dev\/pts\/\d+\nhi\n/);
   });
 
   it('relays the terminal of a foreground exec to its own stdio', () => {
