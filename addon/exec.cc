@@ -45,6 +45,7 @@ void ReadExecPlan(ExecStorage& storage, ExecPlan& plan, const Napi::Object& sour
   plan.namespace_count = storage.namespaces.size();
 
   plan.preserved_fds = Int(source, "preservedFds");
+  plan.oom_score_adj = storage.process.String(source.Get("oomScoreAdj"));
   for (int fd = 3; fd < 3 + plan.preserved_fds; ++fd) kept.push_back(fd);
   ReadProcess(storage.process, source.Get("process").As<Napi::Object>(), plan.process);
   if (plan.process.console_socket >= 0) kept.push_back(plan.process.console_socket);

@@ -63,6 +63,15 @@ void RunExecChild(const ExecPlan& plan) {
     if (OCITS_RETRY(write(plan.cgroup_procs[i], "0", 1)) != 1) Fail(socket, init::kStepCgroup, (int)i, errno);
     close(plan.cgroup_procs[i]);
   }
+  // While /proc is still the host's, where /proc/self is us; children inherit it.
+  if (plan.oom_score_adj != nullptr) {
+    int fd = OCITS_RETRY(open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
+    long length = (long)init::Length(plan.oom_score_adj);
+    if (fd < 0 || OCITS_RETRY(write(fd, plan.oom_score_adj, length)) != length) {
+      Fail(socket, init::kStepOomScoreAdj, -1, errno, plan.oom_score_adj);
+    }
+    close(fd);
+  }
   for (size_t i = 0; i < plan.namespace_count; ++i) {
     const NamespaceFd& ns = plan.namespaces[i];
     if (setns(ns.fd, ns.type) != 0) Fail(socket, init::kStepJoinNamespace, (int)i, errno, ns.name);

@@ -28,6 +28,7 @@ struct ExecPlan {
   int* kept_fds;
   size_t kept_count;
   int preserved_fds;  // fds 3 .. 3+preserved_fds-1 pass to the process
+  const char* oom_score_adj;  // written to /proc/self/oom_score_adj; nullptr: inherit ours
   init::ProcessPlan process;
   int sync_socket;
 };

@@ -1,6 +1,6 @@
 // `exec` into real busybox containers: namespaces, cgroup, process settings,
 // exit statuses, detaching, fds, terminals and the states that refuse it.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CAPABILITIES } from '../src/spec/names';
@@ -76,6 +76,7 @@ beforeAll(() => {
   sleeper = startSleeper((config) => {
     config.process.capabilities = { bounding: CAPS, effective: CAPS, permitted: CAPS };
     config.process.noNewPrivileges = true;
+    config.process.oomScoreAdj = 123;
   });
 });
 
@@ -139,6 +140,12 @@ describe('the exec process', () => {
     ]);
   });
 
+  it("gets the container's oom_score_adj, or its --process file's", () => {
+    expect(runtime.run(['exec', sleeper.id, 'cat', '/proc/self/oom_score_adj']).stdout).toBe('123\n');
+    const processFile = writeJson({ args: ['cat', '/proc/self/oom_score_adj'], cwd: '/', env: ['PATH=/bin'], oomScoreAdj: 456 });
+    expect(runtime.run(['exec', '--process', processFile, sleeper.id]).stdout).toBe('456\n');
+  });
+
   it("passes the command's own flags through: options end at the container id", () => {
     const result = runtime.run(['exec', sleeper.id, 'sh', '-c', 'echo -t -d -e']);
     expect(result.stdout).toBe('-t -d -e\n');
@@ -153,6 +160,19 @@ describe('exit statuses', () => {
     ['kill -KILL $$', 128 + 9],
   ])('%s gives %d', (script, status) => {
     expect(runtime.run(['exec', sleeper.id, 'sh', '-c', script]).status).toBe(status);
+  });
+});
+
+describe('in the foreground', () => {
+  it('forwards the signals ocits gets to the process', async () => {
+    const script = 'trap "exit 42" TERM; echo ready; while true; do sleep 0.1; done';
+    const child = spawn(OCITS, ['--root', runtime.root, 'exec', sleeper.id, 'sh', '-c', script]);
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    while (!output.includes('ready')) await new Promise((resolve) => setTimeout(resolve, 10));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(42);
   });
 });
 

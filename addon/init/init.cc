@@ -54,6 +54,7 @@ const char* const kStepNames[kStepCount] = {
     "exec",
     "join namespace",
     "fork",
+    "oom score adj",
 };
 
 namespace {

@@ -43,6 +43,7 @@ enum Step : int32_t {
   kStepExec,
   kStepJoinNamespace,  // exec: setns into one of the container's namespaces
   kStepFork,           // exec: the fork that enters the pid namespace
+  kStepOomScoreAdj,    // exec: the container's oom_score_adj
   kStepCount
 };
 

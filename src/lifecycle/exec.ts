@@ -71,6 +71,8 @@ export interface ExecPlan {
   /** In the order they are joined. */
   namespaces: ExecNamespace[];
   preservedFds: number;
+  /** Decimal, or null to keep ours. */
+  oomScoreAdj: string | null;
   process: InitProcess;
 }
 
@@ -111,6 +113,9 @@ interface StartedProcess {
 }
 
 function startProcess(store: StateStore, id: string, options: ExecOptions): StartedProcess {
+  if (!Number.isInteger(options.preserveFds) || options.preserveFds < 0) {
+    throw new OcitsError(`--preserve-fds: ${options.preserveFds} is not a number of fds`);
+  }
   const opened: number[] = [];
   let console: ConsoleChannel | undefined;
   let spawned: { pid: number; socket: number };
@@ -137,6 +142,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       cgroupProcs,
       namespaces,
       preservedFds: options.preserveFds,
+      oomScoreAdj: processSpec.oomScoreAdj !== undefined ? String(processSpec.oomScoreAdj) : null,
       process: planProcess(processSpec, console.childEnd),
     });
     trace('exec child %d', spawned.pid);
@@ -183,7 +189,7 @@ function isFrozen(cgroup: ContainerCgroup): boolean {
 /**
  * The process to run, as runc builds it: --process's file, or the
  * container's process with COMMAND as args; then the flags on top. A file's
- * process without capabilities or rlimits gets the container's.
+ * process without capabilities, rlimits, umask or oomScoreAdj gets the container's.
  */
 export function resolveProcess(record: ContainerRecord, options: ExecOptions): Process {
   const { bundleDir, config } = loadConfig(record.bundle);
@@ -194,6 +200,7 @@ export function resolveProcess(record: ContainerRecord, options: ExecOptions): P
     process.capabilities ??= container.capabilities;
     if ((process.rlimits ?? []).length === 0 && container.rlimits !== undefined) process.rlimits = container.rlimits;
     process.user.umask ??= container.user.umask;
+    process.oomScoreAdj ??= container.oomScoreAdj;
   } else {
     process = structuredClone(container);
     // runc: a terminal only with --tty, whatever the container has.
