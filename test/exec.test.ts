@@ -101,6 +101,18 @@ describe('the exec process', () => {
     expect(lines.slice(types.length).join('\n')).toBe(fs.readFileSync(`/proc/${sleeper.pid}/cgroup`, 'utf8').trim());
   });
 
+  it('sees its cgroup as / in a container with its own cgroup namespace', () => {
+    const own = startSleeper((config) => {
+      config.linux.namespaces.push({ type: 'cgroup' });
+    });
+    const result = runtime.run(['exec', own.id, 'sh', '-c', 'readlink /proc/self/ns/cgroup; cat /proc/self/cgroup']);
+    expect(result.status).toBe(0);
+    const [namespace, ...cgroups] = result.stdout.trim().split('\n');
+    expect(namespace).toBe(fs.readlinkSync(`/proc/${own.pid}/ns/cgroup`));
+    for (const line of cgroups) expect(line).toMatch(/:\/$/);
+    runtime.ok(['delete', '--force', own.id]);
+  });
+
   it("gets the capabilities, no_new_privs and seccomp of the container's process spec", () => {
     const result = runtime.run(['exec', sleeper.id, 'grep', '-E', '^(CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp):', '/proc/self/status']);
     expect(result.status).toBe(0);

@@ -132,7 +132,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
     // Opened first, checked second: the fds are the recorded process's if it
     // is still alive now.
     if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) throw new OcitsError('cannot exec in a stopped container');
-    const cgroupProcs = record.cgroup !== undefined ? openCgroupProcs(record.cgroup) : [];
+    const cgroupProcs = record.cgroup !== undefined ? openCgroupProcs(cgroupToJoin(record.cgroup, record.pid!)) : [];
     opened.push(...cgroupProcs);
     console = openConsole({ consoleSocket: options.consoleSocket }, terminal);
 
@@ -184,6 +184,22 @@ function isFrozen(cgroup: ContainerCgroup): boolean {
     if (!dir.controllers.includes('freezer')) return false;
     return readCgroupFile(dir.dir, 'freezer.state')?.trim() !== 'THAWED';
   });
+}
+
+/**
+ * The container's cgroup, except on cgroup v2 when the container has handed
+ * controllers down to cgroups below it (systemd inside does): the kernel
+ * then refuses processes in it, and like runc we join the init's cgroup.
+ */
+function cgroupToJoin(cgroup: ContainerCgroup, initPid: number): ContainerCgroup {
+  const dirs = cgroup.dirs.map((entry) => {
+    if (entry.fstype !== 'cgroup2' || (readCgroupFile(entry.dir, 'cgroup.subtree_control') ?? '').trim() === '') return entry;
+    const line = fs.readFileSync(`/proc/${initPid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
+    if (line === undefined) return entry;
+    const relative = line.slice('0::'.length);
+    return { ...entry, dir: path.join(entry.mountPoint, relative), relative };
+  });
+  return { ...cgroup, dirs };
 }
 
 /**
