@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { protectExecCommand } from '../src/cli/commands/exec';
 import { CAPABILITIES } from '../src/spec/names';
 import { OCITS } from './helpers/cli';
 import { Runtime, busyboxBundle, isAlive } from './helpers/busybox';
@@ -161,6 +162,7 @@ describe('the exec process', () => {
   it("passes the command's own flags through: options end at the container id", () => {
     const result = runtime.run(['exec', sleeper.id, 'sh', '-c', 'echo -t -d -e']);
     expect(result.stdout).toBe('-t -d -e\n');
+    expect(runtime.run(['exec', sleeper.id, '--', 'echo', '-e', 'x']).stdout).toBe('x\n');
   });
 });
 
@@ -319,5 +321,19 @@ describe('refusals', () => {
       expect({ args, status: result.status, stderr: result.stderr }).toEqual({ args, status: 1, stderr: expect.stringContaining(message) });
       expect(result.stderr.split('\n')).toHaveLength(2); // one line
     }
+  });
+});
+
+describe('the command line', () => {
+  it.each([
+    [['exec', 'id', 'sh', '-c', 'x'], ['exec', 'id', '--', 'sh', '-c', 'x']],
+    [['--root', '/r', 'exec', '-u', '1', '--tty', '-e', 'A=b', 'id', 'ls', '-l'], ['--root', '/r', 'exec', '-u', '1', '--tty', '-e', 'A=b', 'id', '--', 'ls', '-l']],
+    [['exec', '--cwd=/x', 'id', 'ls'], ['exec', '--cwd=/x', 'id', '--', 'ls']],
+    [['exec', 'id', '--', 'ls'], ['exec', 'id', '--', 'ls']],
+    [['exec', '-p', 'p.json', 'id'], ['exec', '-p', 'p.json', 'id']],
+    [['exec', '--help'], ['exec', '--help']],
+    [['run', '-d', 'id'], ['run', '-d', 'id']],
+  ])('ends the flags of %j at the container id', (argv, expected) => {
+    expect(protectExecCommand(argv)).toEqual(expected);
   });
 });

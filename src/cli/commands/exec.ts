@@ -98,7 +98,8 @@ export function protectExecCommand(argv: string[]): string[] {
     seenExec = true;
     at += 1;
   }
-  if (!seenExec || at >= argv.length - 1) return argv;
+  // runc's synopsis: ID [--] COMMAND; a `--` the caller gave is enough.
+  if (!seenExec || at >= argv.length - 1 || argv[at + 1] === '--') return argv;
   return [...argv.slice(0, at + 1), '--', ...argv.slice(at + 1)];
 }
 
