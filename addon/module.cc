@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "bpf.h"
+#include "exec.h"
 #include "lock.h"
 #include "process_control.h"
 #include "seccomp_info.h"
@@ -17,6 +18,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("initReceive", Napi::Function::New(env, ocits::InitReceive, "initReceive"));
   exports.Set("initSend", Napi::Function::New(env, ocits::InitSend, "initSend"));
   exports.Set("initStepNames", Napi::Function::New(env, ocits::InitStepNames, "initStepNames"));
+  exports.Set("spawnExecProcess", Napi::Function::New(env, ocits::SpawnExecProcess, "spawnExecProcess"));
+  exports.Set("becomeChildSubreaper", Napi::Function::New(env, ocits::BecomeChildSubreaper, "becomeChildSubreaper"));
   exports.Set("waitForExit", Napi::Function::New(env, ocits::WaitForExit, "waitForExit"));
   exports.Set("reap", Napi::Function::New(env, ocits::Reap, "reap"));
   exports.Set("pidfdOpen", Napi::Function::New(env, ocits::PidfdOpen, "pidfdOpen"));

@@ -9,10 +9,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <deque>
-#include <string>
-#include <vector>
-
 #include "errors.h"
 #include "init/plan.h"
 
@@ -21,57 +17,6 @@ namespace ocits {
 namespace {
 
 using init::Plan;
-
-// Owns every string and array the Plan points into. Built completely before
-// clone(), so the child reads a finished copy and never allocates.
-class PlanStorage {
- public:
-  Plan plan = {};
-
-  const char* String(const Napi::Value& value) {
-    if (value.IsNull() || value.IsUndefined()) return nullptr;
-    strings_.push_back(value.As<Napi::String>().Utf8Value());
-    return strings_.back().c_str();
-  }
-
-  char* const* StringArray(const Napi::Value& value) {
-    Napi::Array array = value.As<Napi::Array>();
-    std::vector<char*>& pointers = arrays_.emplace_back();
-    for (uint32_t i = 0; i < array.Length(); ++i) pointers.push_back(const_cast<char*>(String(array.Get(i))));
-    pointers.push_back(nullptr);
-    return pointers.data();
-  }
-
-  const char* const* Paths(const Napi::Value& value, size_t* count) {
-    *count = value.As<Napi::Array>().Length();
-    return StringArray(value);
-  }
-
-  const init::HookCommand* Hooks(const Napi::Value& value, size_t* count) {
-    Napi::Array array = value.As<Napi::Array>();
-    std::vector<init::HookCommand>& hooks = hooks_.emplace_back();
-    for (uint32_t i = 0; i < array.Length(); ++i) {
-      Napi::Object hook = array.Get(i).As<Napi::Object>();
-      hooks.push_back({String(hook.Get("path")), StringArray(hook.Get("args")), StringArray(hook.Get("env")),
-                       hook.Get("timeout").As<Napi::Number>().Int32Value()});
-    }
-    *count = hooks.size();
-    return hooks.data();
-  }
-
-  std::vector<init::MountStep> mounts;
-  std::vector<init::DeviceNode> devices;
-  std::vector<init::Symlink> symlinks;
-  std::vector<init::Rlimit> rlimits;
-  std::vector<gid_t> groups;
-  std::vector<char> state_buffer;
-  std::vector<int> cgroup_tasks;
-
- private:
-  std::deque<std::string> strings_;
-  std::deque<std::vector<char*>> arrays_;
-  std::deque<std::vector<init::HookCommand>> hooks_;
-};
 
 uint64_t Bits(const Napi::Value& value) {
   bool lossless;
@@ -82,8 +27,9 @@ int32_t Int(const Napi::Object& object, const char* key) { return object.Get(key
 uint32_t Uint(const Napi::Object& object, const char* key) { return object.Get(key).As<Napi::Number>().Uint32Value(); }
 bool Bool(const Napi::Object& object, const char* key) { return object.Get(key).As<Napi::Boolean>().Value(); }
 
-void ReadProcess(PlanStorage& storage, const Napi::Object& process) {
-  init::ProcessPlan& out = storage.plan.process;
+}  // namespace
+
+void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::ProcessPlan& out) {
   out.argv = storage.StringArray(process.Get("args"));
   out.envp = storage.StringArray(process.Get("env"));
   out.path_env = storage.String(process.Get("pathEnv"));
@@ -118,15 +64,21 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process) {
   out.console_socket = Int(process, "consoleSocket");
 }
 
-void ReadPlan(PlanStorage& storage, const Napi::Object& source) {
-  Plan& plan = storage.plan;
-  plan.clone_flags = Int(source, "cloneFlags");
-  plan.cgroup_dir = Int(source, "cgroupDir");
-  plan.cgroup_dir_needs_write = false;
-  Napi::Array tasks = source.Get("cgroupTasks").As<Napi::Array>();
+void ReadCgroupJoin(PlanStorage& storage, const Napi::Value& source, init::CgroupJoin& out) {
+  Napi::Object join = source.As<Napi::Object>();
+  out.dir = Int(join, "dir");
+  out.dir_needs_write = false;
+  Napi::Array tasks = join.Get("tasks").As<Napi::Array>();
   for (uint32_t i = 0; i < tasks.Length(); ++i) storage.cgroup_tasks.push_back(tasks.Get(i).As<Napi::Number>().Int32Value());
-  plan.cgroup_tasks = storage.cgroup_tasks.data();
-  plan.cgroup_tasks_count = storage.cgroup_tasks.size();
+  out.tasks = storage.cgroup_tasks.data();
+  out.tasks_count = storage.cgroup_tasks.size();
+}
+
+namespace {
+
+void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
+  plan.clone_flags = Int(source, "cloneFlags");
+  ReadCgroupJoin(storage, source.Get("cgroup"), plan.cgroup);
   plan.unshare_cgroup = Bool(source, "unshareCgroup");
   plan.hostname = storage.String(source.Get("hostname"));
   plan.domainname = storage.String(source.Get("domainname"));
@@ -171,48 +123,36 @@ void ReadPlan(PlanStorage& storage, const Napi::Object& source) {
   plan.create_container_hooks = storage.Hooks(source.Get("createContainerHooks"), &plan.create_container_count);
   plan.start_container_hooks = storage.Hooks(source.Get("startContainerHooks"), &plan.start_container_count);
   plan.exec_fifo = storage.String(source.Get("execFifo"));
-  ReadProcess(storage, source.Get("process").As<Napi::Object>());
+  ReadProcess(storage, source.Get("process").As<Napi::Object>(), plan.process);
   storage.state_buffer.resize(Uint(source, "stateBufferSize"));
   plan.state_buffer = storage.state_buffer.data();
   plan.state_buffer_size = storage.state_buffer.size();
 }
 
-// Like fork() (no new stack: the child runs on a copy of ours), with the
-// plan's namespaces, and on cgroup2 straight into the container's cgroup.
-// Kernels before 5.7 lack clone3's CLONE_INTO_CGROUP (ENOSYS before 5.3,
-// E2BIG for the larger clone_args); there the child writes cgroup.procs.
-long CloneInit(init::Plan& plan) {
+long Clone(unsigned long clone_flags, init::CgroupJoin* cgroup) {
   clone_args args;
   memset(&args, 0, sizeof args);
-  args.flags = (uint64_t)plan.clone_flags;
+  args.flags = clone_flags;
   args.exit_signal = SIGCHLD;
-  if (plan.cgroup_dir >= 0) {
+  if (cgroup != nullptr && cgroup->dir >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = (uint64_t)plan.cgroup_dir;
+    args.cgroup = (uint64_t)cgroup->dir;
   }
   long pid = syscall(SYS_clone3, &args, sizeof args);
   if (pid >= 0 || (errno != ENOSYS && errno != E2BIG)) return pid;
-  plan.cgroup_dir_needs_write = plan.cgroup_dir >= 0;
-  return syscall(SYS_clone, (unsigned long)plan.clone_flags | SIGCHLD, 0, nullptr, nullptr, 0);
+  if (cgroup != nullptr) cgroup->dir_needs_write = cgroup->dir >= 0;
+  return syscall(SYS_clone, clone_flags | SIGCHLD, 0, nullptr, nullptr, 0);
 }
 
 }  // namespace
 
-Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsObject()) {
-    Napi::TypeError::New(env, "spawnContainerInit(plan): bad arguments").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  PlanStorage storage;
-  ReadPlan(storage, info[0].As<Napi::Object>());
-  if (env.IsExceptionPending()) return env.Undefined();  // a field of the wrong type
-
+Napi::Value CloneWithSocket(Napi::Env env, unsigned long clone_flags, init::CgroupJoin* cgroup, int* child_socket,
+                            ChildMain child, const void* plan) {
   int sockets[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
     return ThrowErrno(env, errno, "socketpair");
   }
-  storage.plan.sync_socket = sockets[1];
+  *child_socket = sockets[1];
 
   // Block every signal across clone so that none runs one of Node's handlers
   // in the child before it resets them.
@@ -220,10 +160,11 @@ Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
   sigset_t previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  long pid = CloneInit(storage.plan);
+  long pid = Clone(clone_flags, cgroup);
   if (pid == 0) {
     close(sockets[0]);  // or a dead parent would never look like one
-    init::RunContainerInit(storage.plan);
+    child(plan);
+    _exit(127);  // a child main never returns; never let it run Node's code
   }
   int clone_error = errno;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
@@ -236,6 +177,22 @@ Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
   result.Set("pid", Napi::Number::New(env, (double)pid));
   result.Set("socket", Napi::Number::New(env, sockets[0]));
   return result;
+}
+
+Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, "spawnContainerInit(plan): bad arguments").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  PlanStorage storage;
+  Plan plan = {};
+  ReadPlan(storage, plan, info[0].As<Napi::Object>());
+  if (env.IsExceptionPending()) return env.Undefined();  // a field of the wrong type
+
+  return CloneWithSocket(env, (unsigned long)plan.clone_flags, &plan.cgroup, &plan.sync_socket,
+                         [](const void* child_plan) { init::RunContainerInit(*static_cast<const Plan*>(child_plan)); },
+                         &plan);
 }
 
 Napi::Value InitReceive(const Napi::CallbackInfo& info) {

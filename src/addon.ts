@@ -1,6 +1,7 @@
 // The typed surface of the C++ addon (addon/). It is loaded on first use, so
 // commands that need no syscall beyond Node's never pay for loading it.
 import * as path from 'node:path';
+import type { ExecPlan } from './lifecycle/exec';
 import type { InitPlan } from './lifecycle/init-plan';
 
 export type LockMode = 'exclusive' | 'shared' | 'unlock';
@@ -24,6 +25,14 @@ export interface Addon {
   initSend(socket: number, payload: Buffer): void;
   /** Names of the init steps, indexed by the step number in messages. */
   initStepNames(): string[];
+
+  /**
+   * Clones the `exec` child, which joins the container and forks the process;
+   * read its pid and any failure from the socket as for the init.
+   */
+  spawnExecProcess(plan: ExecPlan): { pid: number; socket: number };
+  /** PR_SET_CHILD_SUBREAPER: orphaned descendants become our children. */
+  becomeChildSubreaper(): void;
 
   /** Resolves when the child exits (waitpid on a worker thread). */
   waitForExit(pid: number): Promise<ExitStatus>;

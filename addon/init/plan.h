@@ -41,6 +41,9 @@ enum Step : int32_t {
   kStepFindExecutable,
   kStepStartContainerHook,
   kStepExec,
+  kStepJoinNamespace,  // exec: setns into one of the container's namespaces
+  kStepFork,           // exec: the fork that enters the pid namespace
+  kStepOomScoreAdj,    // exec: the container's oom_score_adj
   kStepCount
 };
 
@@ -52,6 +55,7 @@ enum MessageKind : int32_t {
   kMessageReady = 2,     // child: set up, about to wait on exec.fifo
   kMessageError = 3,     // child: failed at step/index with errno and detail
   kMessageContinue = 4,  // parent: go on
+  kMessageExecPid = 5,   // exec child: index holds the host pid of the process it forked
 };
 
 struct Message {
@@ -127,17 +131,21 @@ struct ProcessPlan {
   int console_socket;  // the pty master goes here; -1 without a terminal
 };
 
+// How a child joins its cgroup without the global lock that moving a whole
+// process through cgroup.procs takes (its first writer waits for an RCU
+// grace period, 10-15 ms): on cgroup2, clone3(CLONE_INTO_CGROUP) starts it
+// there; on v1, it writes "0" to each tasks file, which moves only itself,
+// a single thread. See JoinCgroup (cgroup.h).
+struct CgroupJoin {
+  int dir;               // the cgroup2 directory, or -1
+  bool dir_needs_write;  // clone3 could not start us there: write cgroup.procs
+  const int* tasks;      // v1 tasks files
+  size_t tasks_count;
+};
+
 struct Plan {
   int clone_flags;          // CLONE_NEW* for clone(); never CLONE_NEWCGROUP
-  // How the child joins its cgroup without the global lock that moving a
-  // whole process through cgroup.procs takes (its first writer waits for an
-  // RCU grace period, 10-15 ms): on cgroup2, clone3(CLONE_INTO_CGROUP)
-  // starts it there; on v1, it writes "0" to each tasks file, which moves
-  // only itself, a single thread.
-  int cgroup_dir;               // the cgroup2 directory, or -1
-  bool cgroup_dir_needs_write;  // clone3 was not available: write cgroup.procs
-  const int* cgroup_tasks;
-  size_t cgroup_tasks_count;
+  CgroupJoin cgroup;
   bool unshare_cgroup;      // unshare(CLONE_NEWCGROUP) once the parent put us in our cgroup
   const char* hostname;     // nullptr: leave it
   const char* domainname;

@@ -9,6 +9,7 @@ import { GLOBAL_FLAGS, globalArgsOf } from './global-args';
 import { parseCommandLine, withDefaults } from './parse-args';
 import { createCommand } from './commands/create';
 import { deleteCommand } from './commands/delete';
+import { execCommand } from './commands/exec';
 import { featuresCommand } from './commands/features';
 import { killCommand } from './commands/kill';
 import { runCommand } from './commands/run';
@@ -30,6 +31,7 @@ const COMMANDS = [
   killCommand,
   deleteCommand,
   runCommand,
+  execCommand,
   listCommand,
 ] as unknown as readonly Command[];
 

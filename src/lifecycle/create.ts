@@ -100,10 +100,8 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
 
     createCgroup(cgroup);
     undo.add(() => removeCgroup(cgroup));
-    const joinFds = openCgroupJoinFds(cgroup);
-    undo.add(() => closeCgroupJoinFds(joinFds));
-    plan.cgroupDir = joinFds.dir;
-    plan.cgroupTasks = joinFds.tasks;
+    plan.cgroup = openCgroupJoinFds(cgroup);
+    undo.add(() => closeCgroupJoinFds(plan.cgroup));
     record.cgroup = cgroup;
     applyDeviceRules(host, cgroup, config.linux?.resources?.devices ?? []);
 
@@ -137,7 +135,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     addon().initSend(socket, continueMessage());
     expectMessage(socket, MESSAGE_READY, plan, config);
     closeSocket();
-    closeCgroupJoinFds(joinFds);
+    closeCgroupJoinFds(plan.cgroup);
 
     const consoleMaster = console.receiveMaster();
     record.pid = pid;
@@ -158,7 +156,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   }
 }
 
-function loadConfig(bundle: string): { bundleDir: string; config: RuntimeConfig } {
+export function loadConfig(bundle: string): { bundleDir: string; config: RuntimeConfig } {
   const { bundleDir, config, problems } = checkBundle(bundle);
   const errors = problems.filter((problem) => problem.severity === 'error');
   if (errors.length > 0) {
@@ -226,7 +224,7 @@ function expectMessage(socket: number, kind: number, plan: InitPlan, config: Run
   if (message.kind !== kind) throw new OcitsError(`container init sent message ${message.kind}, expected ${kind}`);
 }
 
-interface ConsoleChannel {
+export interface ConsoleChannel {
   /** The fd the init process sends the pty master on, or -1. */
   childEnd: number;
   closeChildEnd(): void;
@@ -235,8 +233,11 @@ interface ConsoleChannel {
 }
 
 // With --console-socket the master goes straight to the engine's socket. For
-// `run` in the foreground it comes back to us over a socketpair.
-function openConsole(options: CreateOptions, terminal: boolean): ConsoleChannel {
+// `run` and `exec` in the foreground it comes back to us over a socketpair.
+export function openConsole(
+  options: Pick<CreateOptions, 'consoleSocket' | 'keepConsole'>,
+  terminal: boolean,
+): ConsoleChannel {
   if (!terminal) {
     return { childEnd: -1, closeChildEnd: () => {}, receiveMaster: () => undefined, close: () => {} };
   }

@@ -3,11 +3,12 @@
 // and links, which capabilities and limits. The addon only carries it out.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { CgroupJoinFds } from '../cgroups/membership';
 import { OcitsError } from '../errors';
 import { logWarning } from '../log';
 import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
-import type { CapabilitySet, Hook, Mount, RuntimeConfig } from '../spec/types';
+import type { CapabilitySet, Hook, Mount, Process, RuntimeConfig } from '../spec/types';
 import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
 import { unsupportedFeatures } from './unsupported';
 
@@ -94,10 +95,8 @@ export interface InitProcess {
 /** The addon's input (addon/init/plan.h mirrors it). */
 export interface InitPlan {
   cloneFlags: number;
-  /** The cgroup2 directory fd the init process starts in, or -1 (see CgroupJoinFds). */
-  cgroupDir: number;
-  /** Open v1 tasks files the init process writes "0" to, first thing. */
-  cgroupTasks: number[];
+  /** How the init process joins its cgroup, first thing; filled in by create. */
+  cgroup: CgroupJoinFds;
   unshareCgroup: boolean;
   hostname: string | null;
   domainname: string | null;
@@ -179,11 +178,9 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     linux.rootfsPropagation !== undefined ? PROPAGATIONS.get(linux.rootfsPropagation)! : MS.SLAVE | MS.REC;
 
   const env = process.env ?? [];
-  const pathEntry = env.filter((entry) => entry.startsWith('PATH=')).pop();
   return {
     cloneFlags,
-    cgroupDir: -1,
-    cgroupTasks: [],
+    cgroup: { dir: -1, tasks: [] },
     unshareCgroup: cgroupNamespace,
     hostname: config.hostname ?? null,
     domainname: config.domainname ?? null,
@@ -201,25 +198,32 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     startContainerHooks: planHooks(config.hooks?.startContainer, env),
     execFifo: context.execFifo,
     stateBufferSize: context.stateBufferSize,
-    process: {
-      args: process.args,
-      env,
-      pathEnv: pathEntry !== undefined ? pathEntry.slice('PATH='.length) : null,
-      cwd: process.cwd,
-      uid: process.user.uid,
-      gid: process.user.gid,
-      additionalGids: process.user.additionalGids ?? [],
-      umask: process.user.umask ?? 0o022,
-      noNewPrivileges: process.noNewPrivileges === true,
-      rlimits: (process.rlimits ?? []).map((limit) => ({
-        resource: RLIMITS.get(limit.type)!,
-        soft: rlimitValue(limit.soft),
-        hard: rlimitValue(limit.hard),
-      })),
-      capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
-      terminal: process.terminal === true,
-      consoleSocket: context.consoleSocket,
-    },
+    process: planProcess(process, context.consoleSocket),
+  };
+}
+
+/** The process part of a plan, shared by the container init and `exec`. */
+export function planProcess(process: Process, consoleSocket: number): InitProcess {
+  const env = process.env ?? [];
+  const pathEntry = env.filter((entry) => entry.startsWith('PATH=')).pop();
+  return {
+    args: process.args,
+    env,
+    pathEnv: pathEntry !== undefined ? pathEntry.slice('PATH='.length) : null,
+    cwd: process.cwd,
+    uid: process.user.uid,
+    gid: process.user.gid,
+    additionalGids: process.user.additionalGids ?? [],
+    umask: process.user.umask ?? 0o022,
+    noNewPrivileges: process.noNewPrivileges === true,
+    rlimits: (process.rlimits ?? []).map((limit) => ({
+      resource: RLIMITS.get(limit.type)!,
+      soft: rlimitValue(limit.soft),
+      hard: rlimitValue(limit.hard),
+    })),
+    capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
+    terminal: process.terminal === true,
+    consoleSocket,
   };
 }
 
@@ -380,7 +384,7 @@ function lastCap(): number {
   return lastCapability;
 }
 
-function planCapabilities(capabilities: NonNullable<RuntimeConfig['process']>['capabilities']): InitCapabilities {
+function planCapabilities(capabilities: Process['capabilities']): InitCapabilities {
   const last = lastCap();
   const mask = (set: CapabilitySet): bigint => {
     let bits = 0n;

@@ -64,7 +64,7 @@ function startOrDelete(store: StateStore, id: string): void {
   }
 }
 
-function forwardSignals(pid: number): Array<[NodeJS.Signals, () => void]> {
+export function forwardSignals(pid: number): Array<[NodeJS.Signals, () => void]> {
   return FORWARDED_SIGNALS.map((signal) => {
     const handler = (): void => {
       try {
@@ -78,14 +78,14 @@ function forwardSignals(pid: number): Array<[NodeJS.Signals, () => void]> {
   });
 }
 
-interface TerminalRelay {
+export interface TerminalRelay {
   /** Resolves once the container's output is all written out. */
   finished(): Promise<void>;
 }
 
 // Our stdin goes to the pty, the pty's output to our stdout; with a terminal
 // of our own it is put in raw mode so keys reach the container unchanged.
-function relayTerminal(master: number): TerminalRelay {
+export function relayTerminal(master: number): TerminalRelay {
   // libuv treats the master as a terminal: read it as one, and write to it
   // directly, since a second handle on the same fd is not allowed.
   // Loaded here: node:tty brings the stream and net modules, 6 ms that a
