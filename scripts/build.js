@@ -10,7 +10,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 const Ajv = require('ajv');
 const standaloneCode = require('ajv/dist/standalone').default;
 const esbuild = require('esbuild');
@@ -72,18 +72,39 @@ function bundle() {
 }
 
 function writeCodeCache() {
-  // A warm-up `state` of a container that cannot exist: the path engines
-  // call most, so the functions it compiles land in the cache.
-  const root = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'ocits-build-'));
+  // Warm-up commands on the paths engines call most, so that the functions
+  // they compile land in the cache: state of a container that cannot exist,
+  // validation of the default config, and create of it as far as create
+  // goes before it makes anything. Its --root is a regular file, so create
+  // validates and plans the container and then cannot claim the id.
+  const os = require('node:os');
+  const ocits = path.join(top, 'bin', 'ocits');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-build-'));
   try {
-    execFileSync(process.execPath, [path.join(top, 'bin', 'ocits'), '--root', root, 'state', 'warm-up'], {
-      env: { ...process.env, OCITS_WRITE_CODE_CACHE: '1' },
-      stdio: 'ignore',
+    const bundleDir = path.join(work, 'bundle');
+    fs.mkdirSync(path.join(bundleDir, 'rootfs'), { recursive: true });
+    execFileSync(process.execPath, [ocits, 'spec', '--bundle', bundleDir], { stdio: 'ignore' });
+    const configFile = path.join(bundleDir, 'config.json');
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    config.process.terminal = false;
+    fs.writeFileSync(configFile, JSON.stringify(config));
+    const notADirectory = path.join(work, 'root');
+    fs.writeFileSync(notADirectory, '');
+    const warmUp = [
+      ['--root', notADirectory, 'state', 'warm-up'],
+      ['validate', '--bundle', bundleDir],
+      ['--root', notADirectory, 'create', '--bundle', bundleDir, 'warm-up'],
+    ];
+    const result = spawnSync(process.execPath, [ocits], {
+      env: { ...process.env, OCITS_WRITE_CODE_CACHE: JSON.stringify(warmUp) },
+      encoding: 'utf8',
     });
-  } catch (error) {
-    if (error.status !== 1) throw error; // 1 is the expected "does not exist"
+    // create must have stopped at the claim; anything else is a build error.
+    if (result.status !== 0 || !result.stderr.includes(`cannot make the state directory ${notADirectory}`)) {
+      throw new Error(`code cache warm-up did not go as planned:\n${result.stderr}`);
+    }
   } finally {
-    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
   }
 }
 

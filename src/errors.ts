@@ -35,3 +35,16 @@ export function isErrno(error: unknown, code: string): boolean {
   // Duck-typed: errors from another realm (jest's VM contexts) fail instanceof.
   return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
 }
+
+export function errnoCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException).code : undefined;
+}
+
+/** "no space left on device (ENOSPC)" from Node's "ENOSPC: no space left on device, write". */
+export function errnoText(error: unknown): string {
+  const code = errnoCode(error);
+  const message = messageOf(error);
+  const match = /^[A-Z0-9]+: (.*?)(?:, \w+(?: '.*')?)?$/.exec(message);
+  if (code === undefined || match === null) return message;
+  return `${match[1]} (${code})`;
+}

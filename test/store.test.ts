@@ -47,6 +47,12 @@ describe('StateStore', () => {
     lock.release();
   });
 
+  it('says clearly when the root cannot be a directory', () => {
+    const root = path.join(tempDir(), 'a-file');
+    fs.writeFileSync(root, '');
+    expect(() => new StateStore(root).claim('c1')).toThrow(`cannot make the state directory ${root}: file already exists (EEXIST)`);
+  });
+
   it('writes state.json atomically and reads it back', () => {
     const store = new StateStore(tempDir());
     store.claim('c1').release();

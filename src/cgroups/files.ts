@@ -3,7 +3,7 @@
 // a mistyped directory must fail rather than create a plain file.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OcitsError, messageOf } from '../errors';
+import { OcitsError, errnoCode, errnoText } from '../errors';
 
 /** The whole file, or undefined when it does not exist. */
 export function readCgroupFile(dir: string, name: string): string | undefined {
@@ -40,17 +40,4 @@ export class CgroupWriteError extends OcitsError {
     super(message);
     this.name = 'CgroupWriteError';
   }
-}
-
-export function errnoCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException).code : undefined;
-}
-
-/** "no space left on device (ENOSPC)" from Node's "ENOSPC: no space left on device, write". */
-export function errnoText(error: unknown): string {
-  const code = errnoCode(error);
-  const message = messageOf(error);
-  const match = /^[A-Z0-9]+: (.*?)(?:, \w+(?: '.*')?)?$/.exec(message);
-  if (code === undefined || match === null) return message;
-  return `${match[1]} (${code})`;
 }

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
 import { sleepSync } from '../sleep';
-import { CgroupWriteError, errnoText, readCgroupFile, writeCgroupFile } from './files';
+import { errnoText } from '../errors';
+import { CgroupWriteError, readCgroupFile, writeCgroupFile } from './files';
 import type { CgroupDir, ContainerCgroup } from './paths';
 
 const trace = tracer('cgroups');

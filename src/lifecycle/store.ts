@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon } from '../addon';
-import { ContainerExistsError, ContainerNotFoundError, OcitsError, isErrno } from '../errors';
+import { ContainerExistsError, ContainerNotFoundError, OcitsError, errnoText, isErrno } from '../errors';
 import { tracer } from '../log';
 import type { ContainerCgroup } from '../cgroups/paths';
 import type { ContainerStatus, Hook } from '../spec/types';
@@ -59,12 +59,16 @@ export class StateStore {
    */
   claim(id: string): ContainerLock {
     const dir = this.containerDir(id);
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    try {
+      fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    } catch (error) {
+      throw new OcitsError(`cannot make the state directory ${this.root}: ${errnoText(error)}`);
+    }
     try {
       fs.mkdirSync(dir, { mode: 0o711 });
     } catch (error) {
       if (isErrno(error, 'EEXIST')) throw new ContainerExistsError(id);
-      throw error;
+      throw new OcitsError(`cannot make the state directory ${dir}: ${errnoText(error)}`);
     }
     return this.lock(id);
   }
