@@ -25,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdOpen", Napi::Function::New(env, ocits::PidfdOpen, "pidfdOpen"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, ocits::PidfdSendSignal, "pidfdSendSignal"));
   exports.Set("waitReadable", Napi::Function::New(env, ocits::WaitReadable, "waitReadable"));
+  exports.Set("copyWindowSize", Napi::Function::New(env, ocits::CopyWindowSize, "copyWindowSize"));
   exports.Set("mkfifo", Napi::Function::New(env, ocits::Mkfifo, "mkfifo"));
   exports.Set("socketPair", Napi::Function::New(env, ocits::SocketPair, "socketPair"));
   exports.Set("connectUnix", Napi::Function::New(env, ocits::ConnectUnix, "connectUnix"));

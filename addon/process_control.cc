@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -103,6 +104,16 @@ Napi::Value WaitReadable(const Napi::CallbackInfo& info) {
   int ready = poll(&entry, 1, timeout_ms);
   if (ready < 0 && errno != EINTR) return ThrowErrno(env, errno, "poll");
   return Napi::Boolean::New(env, ready > 0);
+}
+
+Napi::Value CopyWindowSize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int from = info[0].As<Napi::Number>().Int32Value();
+  int to = info[1].As<Napi::Number>().Int32Value();
+  struct winsize size;
+  if (ioctl(from, TIOCGWINSZ, &size) != 0) return ThrowErrno(env, errno, "TIOCGWINSZ");
+  if (ioctl(to, TIOCSWINSZ, &size) != 0) return ThrowErrno(env, errno, "TIOCSWINSZ");
+  return env.Undefined();
 }
 
 Napi::Value Mkfifo(const Napi::CallbackInfo& info) {

@@ -13,6 +13,8 @@ Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info);  // (fd, signal)
 // (fd, timeoutMs) -> whether fd became readable (or hung up) in time. Blocks
 // the thread: for commands that have nothing else to do meanwhile.
 Napi::Value WaitReadable(const Napi::CallbackInfo& info);
+// (fromFd, toFd): gives the terminal toFd the window size of terminal fromFd.
+Napi::Value CopyWindowSize(const Napi::CallbackInfo& info);
 Napi::Value Mkfifo(const Napi::CallbackInfo& info);        // (path, mode)
 Napi::Value SocketPair(const Napi::CallbackInfo& info);    // () -> [fd, fd]
 Napi::Value ConnectUnix(const Napi::CallbackInfo& info);   // (path) -> fd

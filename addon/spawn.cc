@@ -61,6 +61,8 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::Proces
     out.capabilities.last_cap = Int(sets, "lastCap");
   }
   out.terminal = Bool(process, "terminal");
+  out.console_rows = (unsigned short)Uint(process, "consoleRows");
+  out.console_columns = (unsigned short)Uint(process, "consoleColumns");
   out.console_socket = Int(process, "consoleSocket");
 }
 

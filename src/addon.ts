@@ -42,6 +42,8 @@ export interface Addon {
   pidfdSendSignal(pidfd: number, signal: number): void;
   /** Blocks until fd is readable or hung up (true), or timeoutMs pass (false). */
   waitReadable(fd: number, timeoutMs: number): boolean;
+  /** Gives the terminal `to` the window size of the terminal `from` (TIOCGWINSZ, TIOCSWINSZ). */
+  copyWindowSize(from: number, to: number): void;
   mkfifo(file: string, mode: number): void;
   /** A connected pair of SOCK_STREAM unix sockets, close-on-exec. */
   socketPair(): [number, number];

@@ -259,6 +259,32 @@ describe('terminals', () => {
     expect(result.status).toBe(4);
   });
 
+  it('gives the pty process.consoleSize', async () => {
+    const bundle = busyboxBundle((config) => {
+      config.process.terminal = true;
+      config.process.consoleSize = { height: 33, width: 111 };
+      config.process.args = ['stty', 'size'];
+    });
+    const console = await listenForConsole();
+    const id = nextId();
+    runtime.ok(['create', '--bundle', bundle, '--console-socket', console.socketPath, id]);
+    runtime.ok(['start', id]);
+    expect(await console.output()).toMatch(/^\/dev\/ptmx\n33 111\n/);
+    runtime.ok(['delete', '--force', id]);
+  });
+
+  it("gives a foreground run's pty the size of its own terminal", () => {
+    const bundle = busyboxBundle((config) => {
+      config.process.terminal = true;
+      config.process.args = ['stty', 'size'];
+    });
+    // script(1) gives ocits a terminal of its own, here 22 rows by 99 columns.
+    const command = `stty rows 22 cols 99; "${OCITS}" --root "${runtime.root}" run --bundle "${bundle}" ${nextId()}`;
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    expect(result.stdout.replace(/\r/g, '')).toBe('22 99\n');
+    expect(result.status).toBe(0);
+  });
+
   it('refuses a terminal without a console socket when detached', () => {
     const bundle = busyboxBundle((config) => {
       config.process.terminal = true;

@@ -128,6 +128,8 @@ struct ProcessPlan {
   size_t rlimit_count;
   Capabilities capabilities;
   bool terminal;
+  unsigned short console_rows;     // process.consoleSize; 0 leaves the size unset
+  unsigned short console_columns;
   int console_socket;  // the pty master goes here; -1 without a terminal
 };
 

@@ -84,6 +84,10 @@ void SetUpConsole(const ProcessPlan& process, int socket) {
     settings.c_oflag &= ~(tcflag_t)ONLCR;
     ioctl(master, TCSETS, &settings);
   }
+  if (process.console_rows != 0 && process.console_columns != 0) {
+    struct winsize size = {process.console_rows, process.console_columns, 0, 0};
+    if (ioctl(master, TIOCSWINSZ, &size) != 0) Fail(socket, kStepConsole, -1, errno, "set console size");
+  }
   if (SendFd(process.console_socket, master, "/dev/ptmx") < 0) Fail(socket, kStepConsole, -1, errno, "send pty master");
   close(master);
   close(process.console_socket);

@@ -89,6 +89,9 @@ export interface InitProcess {
   rlimits: Array<{ resource: number; soft: bigint; hard: bigint }>;
   capabilities: InitCapabilities | null;
   terminal: boolean;
+  /** process.consoleSize, rows and columns; 0 leaves the kernel's 0x0. */
+  consoleRows: number;
+  consoleColumns: number;
   consoleSocket: number;
 }
 
@@ -223,6 +226,8 @@ export function planProcess(process: Process, consoleSocket: number): InitProces
     })),
     capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
     terminal: process.terminal === true,
+    consoleRows: process.consoleSize?.height ?? 0,
+    consoleColumns: process.consoleSize?.width ?? 0,
     consoleSocket,
   };
 }

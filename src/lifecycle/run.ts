@@ -102,12 +102,20 @@ export function relayTerminal(master: number): TerminalRelay {
   const stdin = process.stdin;
   const raw = stdin.isTTY === true;
   if (raw) stdin.setRawMode(true);
+  // Our terminal's size goes to the pty, now and on every change; the kernel
+  // then sends SIGWINCH to the container's foreground processes.
+  const resize = (): void => addon().copyWindowSize(0, master);
+  if (raw) {
+    resize();
+    process.on('SIGWINCH', resize);
+  }
   const forward = (data: Buffer): void => writeAll(master, data);
   stdin.on('data', forward);
   return {
     finished: async () => {
       await closed;
       stdin.off('data', forward);
+      process.off('SIGWINCH', resize);
       if (raw) stdin.setRawMode(false);
       stdin.pause();
       stdin.unref?.();
