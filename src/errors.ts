@@ -1,5 +1,6 @@
 // Errors that reach the user as one line. Anything else that escapes is a bug
 // in ocits and is reported as such, still on one line.
+import { getSystemErrorMap } from 'node:util';
 
 export class OcitsError extends Error {
   constructor(message: string) {
@@ -47,4 +48,15 @@ export function errnoText(error: unknown): string {
   const match = /^[A-Z0-9]+: (.*?)(?:, \w+(?: '.*')?)?$/.exec(message);
   if (code === undefined || match === null) return message;
   return `${match[1]} (${code})`;
+}
+
+/**
+ * strerror's text for an errno number or code name ("no such file or
+ * directory" for 2 or "ENOENT"), from the table Node itself uses.
+ */
+export function systemErrorText(errno: number | string): string | undefined {
+  const table = getSystemErrorMap();
+  if (typeof errno === 'number') return table.get(-errno)?.[1];
+  for (const [name, text] of table.values()) if (name === errno) return text;
+  return undefined;
 }

@@ -90,12 +90,17 @@ const NAMESPACES: ReadonlyArray<[name: string, type: number]> = [
 
 /** Returns the status for `exec` itself: the process's, 128+N for signal N; 0 when detached. */
 export async function execInContainer(store: StateStore, id: string, options: ExecOptions): Promise<number> {
-  const started = startProcess(store, id, options);
-  if (options.detach) return 0;
-  const exited = addon().waitForExit(started.pid);
-  const forwarders = forwardSignals(started.pid);
+  if (options.detach) {
+    startProcess(store, id, options);
+    return 0;
+  }
+  // Before the process starts: it may be signalled as soon as it runs.
+  let started: StartedProcess | undefined;
+  const forwarders = forwardSignals(() => started?.pid);
   let terminal: TerminalRelay | undefined;
   try {
+    started = startProcess(store, id, options);
+    const exited = addon().waitForExit(started.pid);
     if (started.consoleMaster !== undefined) terminal = relayTerminal(started.consoleMaster);
     const status = await exited;
     await terminal?.finished();

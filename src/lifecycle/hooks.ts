@@ -8,7 +8,7 @@ import type { SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { OcitsError, isErrno, messageOf } from '../errors';
+import { OcitsError, isErrno, messageOf, systemErrorText } from '../errors';
 import { logWarning, tracer } from '../log';
 import type { Hook } from '../spec/types';
 
@@ -19,17 +19,6 @@ export type RuntimeHookKind = 'prestart' | 'createRuntime' | 'poststart' | 'post
 /** How much of a failed hook's output its one-line error quotes. */
 const QUOTED_LINES = 3;
 const QUOTED_BYTES = 4096;
-
-/** Text for the errors exec(2) gives most often, in strerror's words. */
-const EXEC_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  ENOEXEC: 'exec format error',
-  ENOTDIR: 'not a directory',
-  ELOOP: 'too many levels of symbolic links',
-  ETXTBSY: 'text file busy',
-  E2BIG: 'argument list too long',
-};
 
 /**
  * Runs the hooks in order, each to completion. The first failure throws, e.g.
@@ -129,7 +118,7 @@ function failureReason(result: SpawnSyncReturns<Buffer>, timeout: number | undef
     // A hook may exit without reading its stdin; Go's exec ignores that too.
     if (!isErrno(error, 'EPIPE')) {
       const code = (error as NodeJS.ErrnoException).code ?? '';
-      return `cannot execute it: ${EXEC_ERRORS[code] ?? messageOf(error)}`;
+      return `cannot execute it: ${systemErrorText(code) ?? messageOf(error)}`;
     }
   }
   if (result.signal !== null) return `killed by ${result.signal}`;

@@ -1,7 +1,7 @@
 // The messages the init process sends (addon/init/plan.h, struct Message) and
 // how a failure among them becomes one readable line.
-import * as util from 'node:util';
 import { addon } from '../addon';
+import { systemErrorText } from '../errors';
 import type { InitPlan } from './init-plan';
 
 export const MESSAGE_MOUNTED = 1;
@@ -39,18 +39,13 @@ export function continueMessage(): Buffer {
   return bytes;
 }
 
-export function errnoText(errno: number): string {
-  const entry = util.getSystemErrorMap().get(-errno);
-  return entry !== undefined ? entry[1] : `errno ${errno}`;
-}
-
 /**
  * One line for a failed step. The plan, when known, names the config item
  * the step worked on.
  */
 export function describeFailure(message: InitMessage, plan?: InitPlan, configMountDestination?: (index: number) => string): string {
   const step = addon().initStepNames()[message.step] ?? `step ${message.step}`;
-  const cause = message.errno !== 0 ? errnoText(message.errno) : '';
+  const cause = message.errno !== 0 ? (systemErrorText(message.errno) ?? `errno ${message.errno}`) : '';
   const join = (what: string): string => [what, message.detail, cause].filter((part) => part !== '').join(': ');
 
   if (step === 'find executable') return `exec: "${message.detail}": executable file not found in $PATH`;

@@ -31,7 +31,7 @@ export async function runContainer(store: StateStore, id: string, options: RunOp
   }
   // Wait from before start: the container can exit right away.
   const exited = addon().waitForExit(created.pid);
-  const forwarders = forwardSignals(created.pid);
+  const forwarders = forwardSignals(() => created.pid);
   let terminal: TerminalRelay | undefined;
   let status: ExitStatus;
   try {
@@ -64,9 +64,16 @@ function startOrDelete(store: StateStore, id: string): void {
   }
 }
 
-export function forwardSignals(pid: number): Array<[NodeJS.Signals, () => void]> {
+/**
+ * Sends the signals we get on to target(). Node delivers a signal from the
+ * event loop, so handlers installed before a synchronous spawn also catch
+ * what arrives during it, once target() knows the pid.
+ */
+export function forwardSignals(target: () => number | undefined): Array<[NodeJS.Signals, () => void]> {
   return FORWARDED_SIGNALS.map((signal) => {
     const handler = (): void => {
+      const pid = target();
+      if (pid === undefined) return;
       try {
         process.kill(pid, signal);
       } catch {
