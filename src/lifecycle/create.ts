@@ -11,6 +11,7 @@ import { detectCgroupHost } from '../cgroups/host';
 import { createCgroup, openCgroupProcs, removeCgroup } from '../cgroups/membership';
 import { cgroupMountSteps } from '../cgroups/mount';
 import { resolveContainerCgroup } from '../cgroups/paths';
+import { applyResources } from '../cgroups/resources';
 import { OcitsError, messageOf } from '../errors';
 import { tracer } from '../log';
 import { checkBundle } from '../spec/bundle';
@@ -105,6 +106,8 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     record.cgroup = cgroup;
     const deviceRules = config.linux?.resources?.devices ?? [];
     if (deviceRules.length > 0) applyDeviceRules(host, cgroup, deviceRules);
+    // Before the init process exists: it joins a cgroup that is already limited.
+    if (config.linux?.resources !== undefined) applyResources(cgroup, config.linux.resources);
 
     addon().mkfifo(fifo, 0o622);
 
