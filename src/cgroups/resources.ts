@@ -84,3 +84,30 @@ function checkMemoryUsage(cgroup: ContainerCgroup, limit: number | undefined): v
     throw new OcitsError(`/linux/resources/memory/limit: unable to set memory limit to ${limit} (current usage: ${usage.trim()})`);
   }
 }
+
+/**
+ * On v2 some files take two of the config's numbers at once (cpu.max is
+ * quota and period; memory.swap.max is derived from swap and limit). An
+ * update that gives only one of a pair keeps the other as the cgroup has it,
+ * instead of resetting it.
+ */
+export function completeFromCurrent(cgroup: ContainerCgroup, patch: LinuxResources): LinuxResources {
+  const entry = cgroup.dirs.find((d) => d.fstype === 'cgroup2');
+  if (!usesV2(cgroup) || entry === undefined) return patch;
+  const result: LinuxResources = { ...patch };
+  const memory = patch.memory;
+  if (memory !== undefined && (memory.swap ?? 0) > 0 && (memory.limit ?? 0) === 0) {
+    const current = (readCgroupFile(entry.dir, 'memory.max') ?? '').trim();
+    if (/^\d+$/.test(current)) result.memory = { ...memory, limit: Number(current) };
+  }
+  const cpu = patch.cpu;
+  if (cpu !== undefined && (cpu.quota ?? 0) !== 0 !== ((cpu.period ?? 0) !== 0)) {
+    const [quota, period] = (readCgroupFile(entry.dir, 'cpu.max') ?? 'max 100000').trim().split(/\s+/);
+    result.cpu = {
+      ...cpu,
+      quota: (cpu.quota ?? 0) !== 0 ? cpu.quota : quota === 'max' ? -1 : Number(quota),
+      period: (cpu.period ?? 0) !== 0 ? cpu.period : Number(period),
+    };
+  }
+  return result;
+}

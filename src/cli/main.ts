@@ -13,8 +13,12 @@ import { killCommand } from './commands/kill';
 import { runCommand } from './commands/run';
 import { startCommand } from './commands/start';
 import { listCommand } from './commands/list';
+import { pauseCommand } from './commands/pause';
+import { psCommand } from './commands/ps';
+import { resumeCommand } from './commands/resume';
 import { specCommand } from './commands/spec';
 import { stateCommand } from './commands/state';
+import { updateCommand } from './commands/update';
 import { validateCommand } from './commands/validate';
 import { printVersion } from './version';
 
@@ -70,6 +74,10 @@ export async function main(argv: string[]): Promise<number> {
     .command(deleteCommand)
     .command(runCommand)
     .command(listCommand)
+    .command(pauseCommand)
+    .command(resumeCommand)
+    .command(psCommand)
+    .command(updateCommand)
     .command({
       command: '$0',
       describe: false,
