@@ -8,6 +8,7 @@ import { configureLog, logError } from '../log';
 import { defaultRoot, type GlobalArgs } from './global-args';
 import { createCommand } from './commands/create';
 import { deleteCommand } from './commands/delete';
+import { eventsCommand } from './commands/events';
 import { featuresCommand } from './commands/features';
 import { killCommand } from './commands/kill';
 import { runCommand } from './commands/run';
@@ -78,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(resumeCommand)
     .command(psCommand)
     .command(updateCommand)
+    .command(eventsCommand)
     .command({
       command: '$0',
       describe: false,

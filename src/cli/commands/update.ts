@@ -37,6 +37,8 @@ export const updateCommand: CommandModule<GlobalArgs, UpdateArgs> = {
       .option('resources', {
         alias: 'r',
         type: 'string',
+        // Takes the next word even when it is "-" (stdin), which yargs would otherwise leave positional.
+        nargs: 1,
         describe: 'a LinuxResources JSON file, or - for stdin; the other flags are then ignored',
       });
     for (const [flag, describe, alias] of FLAGS) {
