@@ -11,6 +11,7 @@ import { detectCgroupHost } from '../src/cgroups/host';
 import { Runtime, busyboxBundle } from './helpers/busybox';
 import { removeTestCgroups } from './helpers/cgroups';
 import { OCITS } from './helpers/cli';
+import { OOM_AFTER_GO } from './helpers/oom';
 import { checkoutTempDir } from './helpers/tmp';
 
 const LANE = path.join(__dirname, 'helpers', 'cgroup-v2-lane.sh');
@@ -28,9 +29,9 @@ function parseLane(stdout: string): Record<string, string> {
 }
 
 /** Device rules need the v2 eBPF device controller; these bundles carry only what the lane tests. */
-function v2Bundle(resources: Record<string, unknown>, makeIn?: string): string {
+function v2Bundle(resources: Record<string, unknown>, makeIn?: string, args = ['sh', '-c', 'sleep 1000 & sleep 1000 & wait']): string {
   const bundle = busyboxBundle((config) => {
-    config.process.args = ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'];
+    config.process.args = args;
     config.linux.resources = resources;
   });
   if (makeIn === undefined) return bundle;
@@ -113,9 +114,10 @@ const hasHugetlb = hostV2?.controllers.includes('hugetlb') === true && fs.exists
       shared,
     );
     const refused = v2Bundle({ unified: { 'memory.high': 'plenty' } }, shared);
+    const oom = v2Bundle({ memory: { limit: 16 << 20 } }, shared, OOM_AFTER_GO);
     const result = spawnSync(
       CGV2_VM,
-      ['--timeout', '500', '--', 'sh', LANE, 'vm', OCITS, '/run/ocits-vm-test', id, bundle, refused],
+      ['--timeout', '500', '--', 'sh', LANE, 'vm', OCITS, '/run/ocits-vm-test', id, bundle, refused, oom],
       { cwd: path.join(__dirname, '..'), encoding: 'utf8', timeout: 520000 },
     );
     const report = parseLane(result.stdout);
@@ -135,6 +137,9 @@ const hasHugetlb = hostV2?.controllers.includes('hugetlb') === true && fs.exists
     expect(report.refused).toMatch(
       new RegExp(`^ocits: /linux/resources/unified/memory.high: writing "plenty" to /sys/fs/cgroup/.*${id}-refused/memory.high: invalid argument \\(EINVAL\\)$`),
     );
+    // memory.events' oom_kill counter rose: one "oom" event.
+    expect(report.oom).toBe(`{"type":"oom","id":"${id}-oom"}`);
+    expect(report['oom.deleted']).toBe('0');
     expectCommonLane(report, id);
   }, 540000);
 });

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { detectCgroupHost } from '../src/cgroups/host';
 import { Runtime, busyboxBundle, isAlive } from './helpers/busybox';
 import { ocits } from './helpers/cli';
+import { OOM_AFTER_GO } from './helpers/oom';
 
 const host = detectCgroupHost();
 const v1 = (controller: string) => host.hierarchies.find((h) => h.fstype === 'cgroup' && h.controllers.includes(controller));
@@ -96,6 +97,9 @@ async function until(check: () => boolean): Promise<void> {
     expect(read(pid, 'memory', 'memory.limit_in_bytes')).toBe(String(100 << 20));
 
     expect(runtime.run(['update', '--memory', 'lots', id]).stderr).toBe("ocits: invalid value for memory: invalid size: 'lots'\n");
+    expect(runtime.run(['update', '--memory', '10', id]).stderr).toMatch(
+      /^ocits: \/linux\/resources\/memory\/limit: unable to set memory limit to 10 \(current usage: \d+, peak usage: \d+\)\n$/,
+    );
     // The kernel clamps cpu.shares silently; reading it back catches that.
     expect(runtime.run(['update', '--cpu-share', '1', id]).stderr).toBe(
       'ocits: /linux/resources/cpu/shares: the kernel set cpu.shares to 2 instead of 1 (out of its range)\n',
@@ -193,10 +197,7 @@ async function until(check: () => boolean): Promise<void> {
 
   it('events --stats prints runc-shaped stats; events reports an OOM kill', async () => {
     const id = nextId();
-    const bundle = sleeper(
-      { memory: { limit: 16 << 20, swap: 16 << 20 } },
-      ['sh', '-c', 'while [ ! -e /go ]; do sleep 0.05; done; a=$(/bin/busybox yes)'],
-    );
+    const bundle = sleeper({ memory: { limit: 16 << 20, swap: 16 << 20 } }, OOM_AFTER_GO);
     runtime.ok(['create', '--bundle', bundle, id]);
     const stats = JSON.parse(runtime.ok(['events', '--stats', id]));
     expect(stats).toMatchObject({ type: 'stats', id });

@@ -54,6 +54,12 @@ function apply(entry: CgroupDir, write: CgroupWrite): void {
   try {
     writeCgroupFile(entry.dir, write.file, write.value, `set ${write.file}`);
   } catch (error) {
+    if (error instanceof CgroupWriteError && error.code === 'EBUSY' && write.file === 'memory.limit_in_bytes') {
+      // v1 refuses a limit below what the cgroup uses and cannot reclaim; say so as runc does.
+      const usage = (readCgroupFile(entry.dir, 'memory.usage_in_bytes') ?? '').trim();
+      const peak = (readCgroupFile(entry.dir, 'memory.max_usage_in_bytes') ?? '').trim();
+      throw new OcitsError(`${write.pointer}: unable to set memory limit to ${write.value} (current usage: ${usage}, peak usage: ${peak})`);
+    }
     if (error instanceof CgroupWriteError && error.code === 'ENOENT') {
       throw new OcitsError(`${write.pointer}: this host's ${write.controller} controller has no ${write.file} (in ${entry.dir})`);
     }

@@ -3,9 +3,10 @@
 # prints "name: value" lines for cgroup-containers-v2.test.ts to check. Runs
 # in a private mount namespace with cgroup2 over /sys/fs/cgroup (LANE=fast:
 # only hugetlb is available there) or inside cgv2-vm (LANE=vm: every
-# controller). Usage: cgroup-v2-lane.sh LANE OCITS ROOT ID BUNDLE REFUSED_BUNDLE
+# controller). Usage: cgroup-v2-lane.sh LANE OCITS ROOT ID BUNDLE REFUSED_BUNDLE [OOM_BUNDLE]
+# OOM_BUNDLE (vm lane): a container that waits for /go, then outgrows its memory limit.
 set -u
-LANE=$1 OCITS=$2 ROOT=$3 ID=$4 BUNDLE=$5 REFUSED=$6
+LANE=$1 OCITS=$2 ROOT=$3 ID=$4 BUNDLE=$5 REFUSED=$6 OOM=${7:-}
 o() { "$OCITS" --root "$ROOT" "$@"; }
 show() { echo "$1: $2"; }
 status() { o state "$ID" | sed -n 's/.*"status": "\(.*\)".*/\1/p'; }
@@ -47,3 +48,19 @@ show left "$(ls -d "$CG" 2>/dev/null)"
 
 show refused "$(o create --bundle "$REFUSED" "$ID-refused" 2>&1)"
 show refused.left "$(ls -d "$ROOT/$ID-refused" "$(dirname "$CG")/$ID-refused" 2>/dev/null)"
+
+if [ -n "$OOM" ]; then
+  events=$(mktemp)
+  o create --bundle "$OOM" "$ID-oom" </dev/null >/dev/null 2>&1
+  # A bound only so a broken run ends before the VM's own limit; not a timing check.
+  timeout 300 "$OCITS" --root "$ROOT" events --interval 100ms "$ID-oom" >"$events" &
+  watcher=$!
+  # The first stats line shows the watcher has read the OOM counter.
+  until grep -q '"type":"stats"' "$events" || ! kill -0 $watcher 2>/dev/null; do sleep 0.1; done
+  o start "$ID-oom"
+  touch "$OOM/rootfs/go"
+  wait # events ends once the container has died
+  show oom "$(grep '"type":"oom"' "$events")"
+  o delete "$ID-oom"
+  show oom.deleted $?
+fi
