@@ -54,7 +54,7 @@ async function until(check: () => boolean): Promise<void> {
     const device = blockDevice();
     const [major, minor] = (device ?? '0:0').split(':').map(Number);
     const bundle = sleeper({
-      memory: { limit: 64 << 20, swap: 96 << 20, reservation: 32 << 20, swappiness: 20, useHierarchy: true, checkBeforeUpdate: true },
+      memory: { limit: 64 << 20, swap: 96 << 20, reservation: 32 << 20, swappiness: 20, useHierarchy: true, disableOOMKiller: true, checkBeforeUpdate: true },
       cpu: { shares: 512, quota: 30000, period: 100000, burst: 1000, cpus: '0', mems: '0', idle: 0 },
       pids: { limit: 40 },
       ...(device !== undefined ? { blockIO: { throttleReadBpsDevice: [{ major, minor, rate: 1 << 20 }], throttleWriteIOPSDevice: [{ major, minor, rate: 100 }] } } : {}),
@@ -66,6 +66,8 @@ async function until(check: () => boolean): Promise<void> {
     expect(read(pid, 'memory', 'memory.memsw.limit_in_bytes')).toBe(String(96 << 20));
     expect(read(pid, 'memory', 'memory.soft_limit_in_bytes')).toBe(String(32 << 20));
     expect(read(pid, 'memory', 'memory.swappiness')).toBe('20');
+    expect(read(pid, 'memory', 'memory.use_hierarchy')).toBe('1');
+    expect(read(pid, 'memory', 'memory.oom_control')).toMatch(/^oom_kill_disable 1$/m);
     expect(read(pid, 'cpu', 'cpu.shares')).toBe('512');
     expect(read(pid, 'cpu', 'cpu.cfs_quota_us')).toBe('30000');
     expect(read(pid, 'cpu', 'cpu.cfs_period_us')).toBe('100000');
@@ -178,6 +180,7 @@ async function until(check: () => boolean): Promise<void> {
     const custom = runtime.ok(['ps', id, '-o', 'pid,comm']).trimEnd().split('\n');
     expect(custom[0]).toMatch(/^ *PID COMMAND$/);
     expect(custom.slice(1).map((line) => line.trim().split(/\s+/)[1]).sort()).toEqual(['sh', 'sleep', 'sleep']);
+    expect(runtime.ok(['ps', id, '--', '-o', 'pid,comm'])).toBe(runtime.ok(['ps', id, '-o', 'pid,comm']));
     expect(runtime.run(['ps', id, '-o', 'comm']).stderr).toBe("ocits: couldn't find PID field in ps output\n");
     expect(runtime.run(['ps', '--format', 'yaml', id]).stderr).toBe('ocits: invalid format option\n');
 

@@ -24,6 +24,8 @@ export const psCommand: CommandModule<GlobalArgs, PsArgs> = {
     const { containerPids, formatPidsJson, psTable } = await import('../../lifecycle/ps');
     if (args.format !== 'table' && args.format !== 'json') throw new OcitsError('invalid format option');
     const pids = containerPids(new StateStore(args.root), args['container-id']);
-    process.stdout.write(args.format === 'json' ? formatPidsJson(pids) : psTable(pids, args['ps-options'].map(String)));
+    // Words after "--" reach yargs' `_`, after the command name.
+    const psOptions = [...args['ps-options'], ...args._.slice(1)].map(String);
+    process.stdout.write(args.format === 'json' ? formatPidsJson(pids) : psTable(pids, psOptions));
   },
 };
