@@ -232,3 +232,19 @@ function rmdirQuietly(dir: string): void {
     trace('cannot undo cgroup %s: %s', dir, errnoText(error));
   }
 }
+
+/**
+ * SIGKILLs every process in the container's cgroup and below at once through
+ * cgroup v2's cgroup.kill (Linux 5.14+), which, unlike signalling a pid list,
+ * cannot miss a process forked meanwhile. On a hybrid host the container's
+ * cgroup2 directory holds all its processes too. False when there is no
+ * cgroup.kill to use.
+ */
+export function killThroughCgroup(cgroup: ContainerCgroup): boolean {
+  const entry = cgroup.dirs.find((d) => d.fstype === 'cgroup2');
+  // cgroup.kill is write-only: check that it exists, not what it reads.
+  if (entry === undefined || !fs.existsSync(path.join(entry.dir, 'cgroup.kill'))) return false;
+  writeCgroupFile(entry.dir, 'cgroup.kill', '1', `kill every process in cgroup ${entry.relative}`);
+  trace('killed through %s/cgroup.kill', entry.dir);
+  return true;
+}

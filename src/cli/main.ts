@@ -9,14 +9,19 @@ import { GLOBAL_FLAGS, globalArgsOf } from './global-args';
 import { parseCommandLine, withDefaults } from './parse-args';
 import { createCommand } from './commands/create';
 import { deleteCommand } from './commands/delete';
+import { eventsCommand } from './commands/events';
 import { execCommand } from './commands/exec';
 import { featuresCommand } from './commands/features';
 import { killCommand } from './commands/kill';
 import { runCommand } from './commands/run';
 import { startCommand } from './commands/start';
 import { listCommand } from './commands/list';
+import { pauseCommand } from './commands/pause';
+import { psCommand } from './commands/ps';
+import { resumeCommand } from './commands/resume';
 import { specCommand } from './commands/spec';
 import { stateCommand } from './commands/state';
+import { updateCommand } from './commands/update';
 import { validateCommand } from './commands/validate';
 import { printVersion } from './version';
 
@@ -33,6 +38,11 @@ const COMMANDS = [
   runCommand,
   execCommand,
   listCommand,
+  pauseCommand,
+  resumeCommand,
+  psCommand,
+  updateCommand,
+  eventsCommand,
 ] as unknown as readonly Command[];
 
 export async function main(argv: string[]): Promise<number> {

@@ -11,6 +11,7 @@ import { detectCgroupHost } from '../cgroups/host';
 import { closeCgroupJoinFds, createCgroup, openCgroupJoinFds, removeCgroup } from '../cgroups/membership';
 import { cgroupMountSteps } from '../cgroups/mount';
 import { resolveContainerCgroup } from '../cgroups/paths';
+import { applyResources } from '../cgroups/resources';
 import { OcitsError, messageOf } from '../errors';
 import { tracer } from '../log';
 import { checkBundle } from '../spec/bundle';
@@ -104,6 +105,8 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     undo.add(() => closeCgroupJoinFds(plan.cgroup));
     record.cgroup = cgroup;
     applyDeviceRules(host, cgroup, config.linux?.resources?.devices ?? []);
+    // Before the init process exists: it joins a cgroup that is already limited.
+    if (config.linux?.resources !== undefined) applyResources(cgroup, config.linux.resources);
 
     addon().mkfifo(fifo, 0o622);
 

@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { addon } from '../addon';
-import { cgroupPids } from '../cgroups/membership';
+import { thaw } from '../cgroups/freezer';
+import { cgroupPids, killThroughCgroup } from '../cgroups/membership';
 import { OcitsError, isErrno } from '../errors';
 import { readProcessStat } from './process-status';
 import { statusOf } from './state';
@@ -20,7 +21,11 @@ export function killContainer(store: StateStore, id: string, signal: number, all
     if (status === 'stopped') throw new OcitsError('container not running');
     if (status === 'creating') throw new OcitsError(`container ${id} is still being created`);
     if (all && record.cgroup !== undefined) {
-      for (const pid of cgroupPids(record.cgroup)) signalQuietly(pid, signal);
+      if (signal !== SIGKILL || !killThroughCgroup(record.cgroup)) {
+        for (const pid of cgroupPids(record.cgroup)) signalQuietly(pid, signal);
+      }
+      // Frozen tasks act on SIGKILL only once thawed (v1 freezer), as runc's kill --all.
+      if (signal === SIGKILL && status === 'paused') thaw(record.cgroup);
       return;
     }
     signalInit(record, signal);

@@ -2,6 +2,7 @@
 // a stored field, so it is right even after the container exits on its own.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isFrozen } from '../cgroups/freezer';
 import { OCI_VERSION } from '../spec/version';
 import type { ContainerStatus } from '../spec/types';
 import { isSameLiveProcess } from './process-status';
@@ -27,6 +28,8 @@ export function statusOf(store: StateStore, record: ContainerRecord): ContainerS
   if (record.status === 'creating') return 'creating';
   if (record.pid === undefined || record.pidStartTime === undefined) return 'stopped';
   if (!isSameLiveProcess(record.pid, record.pidStartTime)) return 'stopped';
+  // As runc: a frozen cgroup makes a created or running container paused.
+  if (record.cgroup !== undefined && isFrozen(record.cgroup)) return 'paused';
   const fifo = path.join(store.containerDir(record.id), EXEC_FIFO);
   return fs.existsSync(fifo) ? 'created' : 'running';
 }

@@ -41,8 +41,5 @@ export function unsupportedFeatures(config: RuntimeConfig): string[] {
   (config.mounts ?? []).forEach((mount, index) => {
     if (mount.uidMappings !== undefined) messages.push(`/mounts/${index}/uidMappings: idmapped mounts are not supported by ocits yet`);
   });
-  for (const key of Object.keys(config.linux?.resources ?? {})) {
-    if (key !== 'devices') messages.push(`/linux/resources/${key}: cgroup resource limits are not supported by ocits yet`);
-  }
   return messages;
 }

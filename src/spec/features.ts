@@ -15,7 +15,8 @@ export function features(): Features {
     linux: {
       namespaces: [],
       capabilities: [],
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      // v1, v2 and hybrid hosts with linux.resources, through cgroupfs; rdma.max on both.
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       seccomp: { enabled: false },
       apparmor: { enabled: false },
       selinux: { enabled: false },
