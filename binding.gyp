@@ -13,6 +13,7 @@
         "addon/init/rootfs.cc",
         "addon/init/process.cc",
         "addon/init/hooks.cc",
+        "addon/init/fd_passing.cc",
         "addon/init/init.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

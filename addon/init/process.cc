@@ -15,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "fd_passing.h"
 #include "safe.h"
 
 namespace ocits::init {
@@ -24,28 +25,6 @@ namespace {
 char executable[4096];
 
 bool Has(uint64_t set, int capability) { return (set >> capability) & 1; }
-
-// The pty master travels to the console socket as SCM_RIGHTS, with its name
-// as the payload, as runc's terminal protocol does.
-int SendFd(int socket, int fd, const char* name) {
-  struct iovec iov = {const_cast<char*>(name), Length(name)};
-  union {
-    char buffer[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof control);
-  struct msghdr message = {};
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  message.msg_control = control.buffer;
-  message.msg_controllen = sizeof control.buffer;
-  struct cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(header), &fd, sizeof fd);
-  return (int)OCITS_RETRY(sendmsg(socket, &message, MSG_NOSIGNAL));
-}
 
 bool IsExecutableFile(const char* path) {
   struct stat status;
@@ -84,7 +63,12 @@ void SetUpConsole(const Plan& plan) {
     settings.c_oflag &= ~(tcflag_t)ONLCR;
     ioctl(master, TCSETS, &settings);
   }
-  if (SendFd(process.console_socket, master, "/dev/ptmx") < 0) Fail(socket, kStepConsole, -1, errno, "send pty master");
+  // The pty master travels to the console socket as SCM_RIGHTS, with its
+  // name as the payload, as runc's terminal protocol does.
+  static const char kName[] = "/dev/ptmx";
+  if (SendWithFd(process.console_socket, kName, sizeof kName - 1, master) < 0) {
+    Fail(socket, kStepConsole, -1, errno, "send pty master");
+  }
   close(master);
   close(process.console_socket);
   if (setsid() < 0) Fail(socket, kStepConsole, -1, errno, "setsid");
