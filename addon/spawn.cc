@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "init/fd_passing.h"
 #include "init/plan.h"
 
 namespace ocits {
@@ -65,6 +66,8 @@ class PlanStorage {
   std::vector<gid_t> groups;
   std::vector<char> state_buffer;
   std::vector<int> cgroup_procs;
+  std::vector<init::Sysctl> sysctls;
+  std::vector<char> seccomp_program;
 
  private:
   std::deque<std::string> strings_;
@@ -165,6 +168,23 @@ void ReadPlan(PlanStorage& storage, const Napi::Object& source) {
 
   plan.masked_paths = storage.Paths(source.Get("maskedPaths"), &plan.masked_count);
   plan.readonly_paths = storage.Paths(source.Get("readonlyPaths"), &plan.readonly_count);
+  Napi::Array sysctls = source.Get("sysctls").As<Napi::Array>();
+  for (uint32_t i = 0; i < sysctls.Length(); ++i) {
+    Napi::Object sysctl = sysctls.Get(i).As<Napi::Object>();
+    storage.sysctls.push_back({storage.String(sysctl.Get("path")), storage.String(sysctl.Get("value"))});
+  }
+  plan.sysctls = storage.sysctls.data();
+  plan.sysctl_count = storage.sysctls.size();
+  Napi::Value seccomp = source.Get("seccomp");
+  if (!seccomp.IsNull()) {
+    Napi::Object filter = seccomp.As<Napi::Object>();
+    Napi::Buffer<char> program = filter.Get("program").As<Napi::Buffer<char>>();
+    storage.seccomp_program.assign(program.Data(), program.Data() + program.Length());
+    plan.seccomp.program = storage.seccomp_program.data();
+    plan.seccomp.length = (unsigned short)(program.Length() / 8);  // sizeof(struct sock_filter)
+    plan.seccomp.flags = Uint(filter, "flags");
+    plan.seccomp.listener = Bool(filter, "listener");
+  }
   plan.create_container_hooks = storage.Hooks(source.Get("createContainerHooks"), &plan.create_container_count);
   plan.start_container_hooks = storage.Hooks(source.Get("startContainerHooks"), &plan.start_container_count);
   plan.exec_fifo = storage.String(source.Get("execFifo"));
@@ -226,6 +246,19 @@ Napi::Value InitReceive(const Napi::CallbackInfo& info) {
   } while (count < 0 && errno == EINTR);
   if (count < 0) return ThrowErrno(env, errno, "recv");
   return Napi::Buffer<char>::Copy(env, reinterpret_cast<char*>(&message), (size_t)count);
+}
+
+Napi::Value InitReceiveWithFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int socket = info[0].As<Napi::Number>().Int32Value();
+  init::Message message;
+  int fd;
+  long count = init::ReceiveWithFd(socket, &message, sizeof message, &fd);
+  if (count < 0) return ThrowErrno(env, errno, "recvmsg");
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("message", Napi::Buffer<char>::Copy(env, reinterpret_cast<char*>(&message), (size_t)count));
+  result.Set("fd", Napi::Number::New(env, fd));
+  return result;
 }
 
 Napi::Value InitSend(const Napi::CallbackInfo& info) {

@@ -8,6 +8,9 @@ namespace ocits {
 Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info);
 // initReceive(socket) -> Buffer (one message; empty when the child is gone)
 Napi::Value InitReceive(const Napi::CallbackInfo& info);
+// initReceiveWithFd(socket): {message: Buffer, fd: number}; fd is -1 when
+// the message carried none (SCM_RIGHTS).
+Napi::Value InitReceiveWithFd(const Napi::CallbackInfo& info);
 // initSend(socket, payload: Buffer)
 Napi::Value InitSend(const Napi::CallbackInfo& info);
 // The init steps' names, indexed as in messages.

@@ -25,7 +25,6 @@ describe('ocits features', () => {
     expect(document.hooks).toEqual([]);
     expect(document.mountOptions).toEqual([]);
     expect(document.linux.namespaces).toEqual([]);
-    expect(document.linux.seccomp.enabled).toBe(false);
     expect(document.linux.cgroup.v2).toBe(false);
   });
 });

@@ -19,6 +19,9 @@
 #include "process.h"
 #include "rootfs.h"
 #include "safe.h"
+#include "seccomp.h"
+#include "fd_passing.h"
+#include "sysctl.h"
 
 namespace ocits::init {
 
@@ -39,6 +42,7 @@ const char* const kStepNames[kStepCount] = {
     "symlink",
     "cwd",
     "createContainer hook",
+    "sysctl",
     "masked path",
     "readonly path",
     "pivot root",
@@ -49,6 +53,7 @@ const char* const kStepNames[kStepCount] = {
     "capability bounding set",
     "user",
     "capabilities",
+    "seccomp",
     "chdir",
     "find executable",
     "startContainer hook",
@@ -94,6 +99,21 @@ void AwaitContinue(int socket) {
   MakeFailure(message, step, index, error, detail);
   OCITS_RETRY(write(fifo, &message, sizeof message));
   _exit(127);
+}
+
+// Loads the seccomp filter; a notify fd goes to the parent, which hands it to
+// the listener socket before we go on (runc's procSeccomp/procSeccompDone).
+void LoadSeccomp(const Plan& plan) {
+  int listener = LoadSeccompFilter(plan);
+  if (listener < 0) return;
+  Message message;
+  memset(&message, 0, sizeof message);
+  message.kind = kMessageSeccompListener;
+  if (SendWithFd(plan.sync_socket, &message, sizeof message, listener) < 0) {
+    Fail(plan.sync_socket, kStepSeccomp, -1, errno, "send the notify fd");
+  }
+  close(listener);
+  AwaitContinue(plan.sync_socket);
 }
 
 }  // namespace
@@ -149,6 +169,8 @@ void RunContainerInit(const Plan& plan) {
                                  hook_detail, sizeof hook_detail);
   if (failed >= 0) Fail(socket, kStepCreateContainerHook, failed, 0, hook_detail);
 
+  // Before the read-only paths, which usually include /proc/sys, as in runc.
+  WriteSysctls(plan, root);
   // runc's order, which shows in mountinfo.
   MakeReadonlyPaths(plan, root);
   MaskPaths(plan, root);
@@ -158,10 +180,17 @@ void RunContainerInit(const Plan& plan) {
   SetUpConsole(plan);
   ApplyRlimits(plan);
   ApplyNoNewPrivileges(plan);
+  // runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN,
+  // so it goes before the capabilities are dropped; with it, as late as
+  // possible, so the fewest of our own syscalls run under the filter. Both
+  // are before the wait on exec.fifo, so a notify fd reaches the listener
+  // during create.
+  if (!plan.process.no_new_privileges) LoadSeccomp(plan);
   SwitchUserAndCapabilities(plan);
   umask(plan.process.umask);
   EnterCwd(plan);
   const char* program = FindExecutable(plan);
+  if (plan.process.no_new_privileges) LoadSeccomp(plan);
 
   // From here the container outlives `create`.
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);

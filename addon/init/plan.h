@@ -27,6 +27,7 @@ enum Step : int32_t {
   kStepSymlink,
   kStepCwd,
   kStepCreateContainerHook,
+  kStepSysctl,
   kStepMaskedPath,
   kStepReadonlyPath,
   kStepPivotRoot,
@@ -37,6 +38,7 @@ enum Step : int32_t {
   kStepCapabilityBounding,
   kStepUser,
   kStepCapabilities,
+  kStepSeccomp,
   kStepChdir,
   kStepFindExecutable,
   kStepStartContainerHook,
@@ -52,6 +54,7 @@ enum MessageKind : int32_t {
   kMessageReady = 2,     // child: set up, about to wait on exec.fifo
   kMessageError = 3,     // child: failed at step/index with errno and detail
   kMessageContinue = 4,  // parent: go on
+  kMessageSeccompListener = 5,  // child: the seccomp notify fd, as SCM_RIGHTS; wait for continue
 };
 
 struct Message {
@@ -109,6 +112,20 @@ struct Capabilities {
   int32_t last_cap;  // /proc/sys/kernel/cap_last_cap
 };
 
+// One linux.sysctl entry, written through the container's own /proc.
+struct Sysctl {
+  const char* path;   // relative to the rootfs: proc/sys/...
+  const char* value;
+};
+
+// The seccomp filter TypeScript compiled with libseccomp before clone().
+struct SeccompFilter {
+  const void* program;          // struct sock_filter[]; nullptr: no filter
+  unsigned short length;        // instructions
+  unsigned int flags;           // SECCOMP_FILTER_FLAG_* for seccomp(2)
+  bool listener;                // NEW_LISTENER: the notify fd goes to the parent
+};
+
 struct ProcessPlan {
   char* const* argv;
   char* const* envp;
@@ -152,12 +169,15 @@ struct Plan {
   size_t masked_count;
   const char* const* readonly_paths;
   size_t readonly_count;
+  const Sysctl* sysctls;
+  size_t sysctl_count;
   const HookCommand* create_container_hooks;
   size_t create_container_count;
   const HookCommand* start_container_hooks;
   size_t start_container_count;
   const char* exec_fifo;    // absolute host path of the fifo `start` opens
   ProcessPlan process;
+  SeccompFilter seccomp;
   // The parent sends the state documents for the container hooks here:
   // "<createContainer state>\0<startContainer state>\0".
   char* state_buffer;

@@ -9,6 +9,8 @@ import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
 import type { CapabilitySet, Hook, Mount, RuntimeConfig } from '../spec/types';
 import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
+import { type InitSeccomp, planSeccomp } from './seccomp';
+import { type InitSysctl, planSysctls } from './sysctl';
 import { unsupportedFeatures } from './unsupported';
 
 const CLONE_NEW: Readonly<Record<string, number>> = {
@@ -109,11 +111,13 @@ export interface InitPlan {
   symlinks: InitSymlink[];
   maskedPaths: string[];
   readonlyPaths: string[];
+  sysctls: InitSysctl[];
   createContainerHooks: InitHook[];
   startContainerHooks: InitHook[];
   execFifo: string;
   stateBufferSize: number;
   process: InitProcess;
+  seccomp: InitSeccomp | null;
 }
 
 /** A config mount of type cgroup becomes these steps (see src/cgroups/mount.ts). */
@@ -194,6 +198,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     symlinks: [...mounts.symlinks, ...(setUpDev ? devSymlinks() : [])],
     maskedPaths: (linux.maskedPaths ?? []).map(inRoot),
     readonlyPaths: (linux.readonlyPaths ?? []).map(inRoot),
+    sysctls: planSysctls(config),
     createContainerHooks: planHooks(config.hooks?.createContainer, env),
     startContainerHooks: planHooks(config.hooks?.startContainer, env),
     execFifo: context.execFifo,
@@ -217,6 +222,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
       terminal: process.terminal === true,
       consoleSocket: context.consoleSocket,
     },
+    seccomp: linux.seccomp !== undefined ? planSeccomp(linux.seccomp) : null,
   };
 }
 

@@ -19,8 +19,6 @@ const CHECKS: readonly Check[] = [
   ['/linux/netDevices', (c) => nonEmpty(c.linux?.netDevices)],
   ['/linux/intelRdt', (c) => c.linux?.intelRdt !== undefined],
   ['/linux/memoryPolicy', (c) => c.linux?.memoryPolicy !== undefined],
-  ['/linux/sysctl', (c) => nonEmpty(c.linux?.sysctl)],
-  ['/linux/seccomp', (c) => c.linux?.seccomp !== undefined],
   ['/linux/mountLabel', (c) => c.linux?.mountLabel !== undefined && c.linux.mountLabel !== ''],
   ['/linux/personality', (c) => c.linux?.personality !== undefined],
 ];
