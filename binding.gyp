@@ -14,6 +14,7 @@
         "addon/init/rootfs.cc",
         "addon/init/process.cc",
         "addon/init/hooks.cc",
+        "addon/init/process_attributes.cc",
         "addon/init/seccomp.cc",
         "addon/init/fd_passing.cc",
         "addon/init/sysctl.cc",

@@ -116,6 +116,20 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process) {
     out.capabilities.ambient = Bits(sets.Get("ambient"));
     out.capabilities.last_cap = Int(sets, "lastCap");
   }
+  out.personality = process.Get("personality").As<Napi::Number>().Int64Value();
+  Napi::Value scheduler = process.Get("scheduler");
+  out.scheduler.apply = !scheduler.IsNull();
+  if (out.scheduler.apply) {
+    Napi::Object attributes = scheduler.As<Napi::Object>();
+    out.scheduler.policy = Uint(attributes, "policy");
+    out.scheduler.flags = Bits(attributes.Get("flags"));
+    out.scheduler.nice = Int(attributes, "nice");
+    out.scheduler.priority = Uint(attributes, "priority");
+    out.scheduler.runtime = Bits(attributes.Get("runtime"));
+    out.scheduler.deadline = Bits(attributes.Get("deadline"));
+    out.scheduler.period = Bits(attributes.Get("period"));
+  }
+  out.io_priority = Int(process, "ioPriority");
   out.terminal = Bool(process, "terminal");
   out.console_socket = Int(process, "consoleSocket");
 }

@@ -17,6 +17,7 @@
 #include "hooks.h"
 #include "plan.h"
 #include "process.h"
+#include "process_attributes.h"
 #include "rootfs.h"
 #include "safe.h"
 #include "seccomp.h"
@@ -48,6 +49,9 @@ const char* const kStepNames[kStepCount] = {
     "pivot root",
     "readonly root",
     "console",
+    "personality",
+    "scheduler",
+    "io priority",
     "rlimit",
     "no new privileges",
     "capability bounding set",
@@ -178,6 +182,9 @@ void RunContainerInit(const Plan& plan) {
   EnterRootfs(plan);
   RemountRootReadonly(plan);
   SetUpConsole(plan);
+  // While we still have every capability (CAP_SYS_NICE for a real-time
+  // policy or class) and before a seccomp filter could forbid the calls.
+  ApplyProcessAttributes(plan);
   ApplyRlimits(plan);
   ApplyNoNewPrivileges(plan);
   // runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN,

@@ -33,6 +33,9 @@ enum Step : int32_t {
   kStepPivotRoot,
   kStepReadonlyRoot,
   kStepConsole,
+  kStepPersonality,
+  kStepScheduler,
+  kStepIoPriority,
   kStepRlimit,
   kStepNoNewPrivileges,
   kStepCapabilityBounding,
@@ -126,6 +129,16 @@ struct SeccompFilter {
   bool listener;                // NEW_LISTENER: the notify fd goes to the parent
 };
 
+// process.scheduler as struct sched_attr's fields (sched_setattr(2)).
+struct Scheduler {
+  bool apply;  // false: leave the scheduling policy as it is
+  uint32_t policy;
+  uint64_t flags;
+  int32_t nice;
+  uint32_t priority;
+  uint64_t runtime, deadline, period;
+};
+
 struct ProcessPlan {
   char* const* argv;
   char* const* envp;
@@ -140,6 +153,9 @@ struct ProcessPlan {
   const Rlimit* rlimits;
   size_t rlimit_count;
   Capabilities capabilities;
+  int64_t personality;   // persona for personality(2); -1: leave it
+  Scheduler scheduler;
+  int32_t io_priority;   // ioprio_set(2) value, class << 13 | level; -1: leave it
   bool terminal;
   int console_socket;  // the pty master goes here; -1 without a terminal
 };

@@ -9,6 +9,7 @@ import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
 import type { CapabilitySet, Hook, Mount, RuntimeConfig } from '../spec/types';
 import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
+import { type InitScheduler, planIoPriority, planPersonality, planScheduler } from './process-attributes';
 import { type InitSeccomp, planSeccomp } from './seccomp';
 import { type InitSysctl, planSysctls } from './sysctl';
 import { unsupportedFeatures } from './unsupported';
@@ -89,6 +90,11 @@ export interface InitProcess {
   noNewPrivileges: boolean;
   rlimits: Array<{ resource: number; soft: bigint; hard: bigint }>;
   capabilities: InitCapabilities | null;
+  /** personality(2)'s persona; -1 to leave it. */
+  personality: number;
+  scheduler: InitScheduler | null;
+  /** ioprio_set(2)'s value; -1 to leave it. */
+  ioPriority: number;
   terminal: boolean;
   consoleSocket: number;
 }
@@ -219,6 +225,9 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
         hard: rlimitValue(limit.hard),
       })),
       capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
+      personality: planPersonality(linux.personality),
+      scheduler: planScheduler(process.scheduler),
+      ioPriority: planIoPriority(process.ioPriority),
       terminal: process.terminal === true,
       consoleSocket: context.consoleSocket,
     },
