@@ -2,6 +2,8 @@
 # container process state with the notify fd (config-linux.md), prints what
 # it received as one JSON line, then answers one notified syscall with
 # EROFS, printing the syscall number and the calling pid as a second line.
+# It reads until the JSON is complete rather than until the runtime closes
+# the connection: runc 1.1 keeps it open until the container exits.
 import fcntl
 import json
 import os
@@ -21,15 +23,20 @@ print("listening", flush=True)
 connection, _ = server.accept()
 payload = b""
 fds = []
-while True:
+state = None
+while state is None:
     chunk, received, _, _ = socket.recv_fds(connection, 65536, 4)
     fds += received
     if not chunk:
-        break
+        sys.exit("the connection closed before the state was complete")
     payload += chunk
+    try:
+        state = json.loads(payload)
+    except json.JSONDecodeError:
+        pass
 connection.close()
 notify = fds[0]
-print(json.dumps({"state": json.loads(payload), "fdCount": len(fds),
+print(json.dumps({"state": state, "fdCount": len(fds),
                   "fdTarget": os.readlink(f"/proc/self/fd/{notify}")}), flush=True)
 
 request = bytearray(80)
