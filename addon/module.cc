@@ -2,6 +2,8 @@
 // lives in its own file; TypeScript decides policy and calls these mechanisms.
 #include <napi.h>
 
+#include "bpf.h"
+#include "exec.h"
 #include "lock.h"
 #include "process_control.h"
 #include "seccomp_filter.h"
@@ -23,14 +25,19 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("initReceive", Napi::Function::New(env, ocits::InitReceive, "initReceive"));
   exports.Set("initSend", Napi::Function::New(env, ocits::InitSend, "initSend"));
   exports.Set("initStepNames", Napi::Function::New(env, ocits::InitStepNames, "initStepNames"));
+  exports.Set("spawnExecProcess", Napi::Function::New(env, ocits::SpawnExecProcess, "spawnExecProcess"));
+  exports.Set("becomeChildSubreaper", Napi::Function::New(env, ocits::BecomeChildSubreaper, "becomeChildSubreaper"));
   exports.Set("waitForExit", Napi::Function::New(env, ocits::WaitForExit, "waitForExit"));
   exports.Set("reap", Napi::Function::New(env, ocits::Reap, "reap"));
   exports.Set("pidfdOpen", Napi::Function::New(env, ocits::PidfdOpen, "pidfdOpen"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, ocits::PidfdSendSignal, "pidfdSendSignal"));
+  exports.Set("waitReadable", Napi::Function::New(env, ocits::WaitReadable, "waitReadable"));
   exports.Set("mkfifo", Napi::Function::New(env, ocits::Mkfifo, "mkfifo"));
   exports.Set("socketPair", Napi::Function::New(env, ocits::SocketPair, "socketPair"));
   exports.Set("connectUnix", Napi::Function::New(env, ocits::ConnectUnix, "connectUnix"));
   exports.Set("receiveFd", Napi::Function::New(env, ocits::ReceiveFd, "receiveFd"));
+  exports.Set("attachDeviceProgram", Napi::Function::New(env, ocits::AttachDeviceProgram, "attachDeviceProgram"));
+  exports.Set("deviceProgramIds", Napi::Function::New(env, ocits::DeviceProgramIds, "deviceProgramIds"));
   return exports;
 }
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -93,6 +94,16 @@ Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
   int signal = info[1].As<Napi::Number>().Int32Value();
   if (syscall(SYS_pidfd_send_signal, fd, signal, nullptr, 0) != 0) return ThrowErrno(env, errno, "pidfd_send_signal");
   return env.Undefined();
+}
+
+Napi::Value WaitReadable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int timeout_ms = info[1].As<Napi::Number>().Int32Value();
+  struct pollfd entry = {fd, POLLIN, 0};
+  int ready = poll(&entry, 1, timeout_ms);
+  if (ready < 0 && errno != EINTR) return ThrowErrno(env, errno, "poll");
+  return Napi::Boolean::New(env, ready > 0);
 }
 
 Napi::Value Mkfifo(const Napi::CallbackInfo& info) {

@@ -10,6 +10,9 @@ Napi::Value WaitForExit(const Napi::CallbackInfo& info);   // (pid) -> Promise<{
 Napi::Value Reap(const Napi::CallbackInfo& info);          // (pid) -> {code, signal}, blocking
 Napi::Value PidfdOpen(const Napi::CallbackInfo& info);     // (pid) -> fd
 Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info);  // (fd, signal)
+// (fd, timeoutMs) -> whether fd became readable (or hung up) in time. Blocks
+// the thread: for commands that have nothing else to do meanwhile.
+Napi::Value WaitReadable(const Napi::CallbackInfo& info);
 Napi::Value Mkfifo(const Napi::CallbackInfo& info);        // (path, mode)
 Napi::Value SocketPair(const Napi::CallbackInfo& info);    // () -> [fd, fd]
 Napi::Value ConnectUnix(const Napi::CallbackInfo& info);   // (path) -> fd

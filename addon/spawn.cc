@@ -1,16 +1,13 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-
-#include <deque>
-#include <string>
-#include <vector>
 
 #include "errors.h"
 #include "init/fd_passing.h"
@@ -22,59 +19,6 @@ namespace {
 
 using init::Plan;
 
-// Owns every string and array the Plan points into. Built completely before
-// clone(), so the child reads a finished copy and never allocates.
-class PlanStorage {
- public:
-  Plan plan = {};
-
-  const char* String(const Napi::Value& value) {
-    if (value.IsNull() || value.IsUndefined()) return nullptr;
-    strings_.push_back(value.As<Napi::String>().Utf8Value());
-    return strings_.back().c_str();
-  }
-
-  char* const* StringArray(const Napi::Value& value) {
-    Napi::Array array = value.As<Napi::Array>();
-    std::vector<char*>& pointers = arrays_.emplace_back();
-    for (uint32_t i = 0; i < array.Length(); ++i) pointers.push_back(const_cast<char*>(String(array.Get(i))));
-    pointers.push_back(nullptr);
-    return pointers.data();
-  }
-
-  const char* const* Paths(const Napi::Value& value, size_t* count) {
-    *count = value.As<Napi::Array>().Length();
-    return StringArray(value);
-  }
-
-  const init::HookCommand* Hooks(const Napi::Value& value, size_t* count) {
-    Napi::Array array = value.As<Napi::Array>();
-    std::vector<init::HookCommand>& hooks = hooks_.emplace_back();
-    for (uint32_t i = 0; i < array.Length(); ++i) {
-      Napi::Object hook = array.Get(i).As<Napi::Object>();
-      hooks.push_back({String(hook.Get("path")), StringArray(hook.Get("args")), StringArray(hook.Get("env")),
-                       hook.Get("timeout").As<Napi::Number>().Int32Value()});
-    }
-    *count = hooks.size();
-    return hooks.data();
-  }
-
-  std::vector<init::MountStep> mounts;
-  std::vector<init::DeviceNode> devices;
-  std::vector<init::Symlink> symlinks;
-  std::vector<init::Rlimit> rlimits;
-  std::vector<gid_t> groups;
-  std::vector<char> state_buffer;
-  std::vector<int> cgroup_procs;
-  std::vector<init::Sysctl> sysctls;
-  std::vector<char> seccomp_program;
-
- private:
-  std::deque<std::string> strings_;
-  std::deque<std::vector<char*>> arrays_;
-  std::deque<std::vector<init::HookCommand>> hooks_;
-};
-
 uint64_t Bits(const Napi::Value& value) {
   bool lossless;
   return value.As<Napi::BigInt>().Uint64Value(&lossless);
@@ -84,8 +28,9 @@ int32_t Int(const Napi::Object& object, const char* key) { return object.Get(key
 uint32_t Uint(const Napi::Object& object, const char* key) { return object.Get(key).As<Napi::Number>().Uint32Value(); }
 bool Bool(const Napi::Object& object, const char* key) { return object.Get(key).As<Napi::Boolean>().Value(); }
 
-void ReadProcess(PlanStorage& storage, const Napi::Object& process) {
-  init::ProcessPlan& out = storage.plan.process;
+}  // namespace
+
+void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::ProcessPlan& out) {
   out.argv = storage.StringArray(process.Get("args"));
   out.envp = storage.StringArray(process.Get("env"));
   out.path_env = storage.String(process.Get("pathEnv"));
@@ -116,6 +61,16 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process) {
     out.capabilities.ambient = Bits(sets.Get("ambient"));
     out.capabilities.last_cap = Int(sets, "lastCap");
   }
+  Napi::Value seccomp = process.Get("seccomp");
+  if (!seccomp.IsNull()) {
+    Napi::Object filter = seccomp.As<Napi::Object>();
+    Napi::Buffer<char> program = filter.Get("program").As<Napi::Buffer<char>>();
+    storage.seccomp_program.assign(program.Data(), program.Data() + program.Length());
+    out.seccomp.program = storage.seccomp_program.data();
+    out.seccomp.length = (unsigned short)(program.Length() / 8);  // sizeof(struct sock_filter)
+    out.seccomp.flags = Uint(filter, "flags");
+    out.seccomp.listener = Bool(filter, "listener");
+  }
   out.personality = process.Get("personality").As<Napi::Number>().Int64Value();
   Napi::Value scheduler = process.Get("scheduler");
   out.scheduler.apply = !scheduler.IsNull();
@@ -134,13 +89,21 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process) {
   out.console_socket = Int(process, "consoleSocket");
 }
 
-void ReadPlan(PlanStorage& storage, const Napi::Object& source) {
-  Plan& plan = storage.plan;
+void ReadCgroupJoin(PlanStorage& storage, const Napi::Value& source, init::CgroupJoin& out) {
+  Napi::Object join = source.As<Napi::Object>();
+  out.dir = Int(join, "dir");
+  out.dir_needs_write = false;
+  Napi::Array tasks = join.Get("tasks").As<Napi::Array>();
+  for (uint32_t i = 0; i < tasks.Length(); ++i) storage.cgroup_tasks.push_back(tasks.Get(i).As<Napi::Number>().Int32Value());
+  out.tasks = storage.cgroup_tasks.data();
+  out.tasks_count = storage.cgroup_tasks.size();
+}
+
+namespace {
+
+void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   plan.clone_flags = Int(source, "cloneFlags");
-  Napi::Array procs = source.Get("cgroupProcs").As<Napi::Array>();
-  for (uint32_t i = 0; i < procs.Length(); ++i) storage.cgroup_procs.push_back(procs.Get(i).As<Napi::Number>().Int32Value());
-  plan.cgroup_procs = storage.cgroup_procs.data();
-  plan.cgroup_procs_count = storage.cgroup_procs.size();
+  ReadCgroupJoin(storage, source.Get("cgroup"), plan.cgroup);
   plan.unshare_cgroup = Bool(source, "unshareCgroup");
   plan.hostname = storage.String(source.Get("hostname"));
   plan.domainname = storage.String(source.Get("domainname"));
@@ -189,26 +152,64 @@ void ReadPlan(PlanStorage& storage, const Napi::Object& source) {
   }
   plan.sysctls = storage.sysctls.data();
   plan.sysctl_count = storage.sysctls.size();
-  Napi::Value seccomp = source.Get("seccomp");
-  if (!seccomp.IsNull()) {
-    Napi::Object filter = seccomp.As<Napi::Object>();
-    Napi::Buffer<char> program = filter.Get("program").As<Napi::Buffer<char>>();
-    storage.seccomp_program.assign(program.Data(), program.Data() + program.Length());
-    plan.seccomp.program = storage.seccomp_program.data();
-    plan.seccomp.length = (unsigned short)(program.Length() / 8);  // sizeof(struct sock_filter)
-    plan.seccomp.flags = Uint(filter, "flags");
-    plan.seccomp.listener = Bool(filter, "listener");
-  }
   plan.create_container_hooks = storage.Hooks(source.Get("createContainerHooks"), &plan.create_container_count);
   plan.start_container_hooks = storage.Hooks(source.Get("startContainerHooks"), &plan.start_container_count);
   plan.exec_fifo = storage.String(source.Get("execFifo"));
-  ReadProcess(storage, source.Get("process").As<Napi::Object>());
+  ReadProcess(storage, source.Get("process").As<Napi::Object>(), plan.process);
   storage.state_buffer.resize(Uint(source, "stateBufferSize"));
   plan.state_buffer = storage.state_buffer.data();
   plan.state_buffer_size = storage.state_buffer.size();
 }
 
+long Clone(unsigned long clone_flags, init::CgroupJoin* cgroup) {
+  clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = clone_flags;
+  args.exit_signal = SIGCHLD;
+  if (cgroup != nullptr && cgroup->dir >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)cgroup->dir;
+  }
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid >= 0 || (errno != ENOSYS && errno != E2BIG)) return pid;
+  if (cgroup != nullptr) cgroup->dir_needs_write = cgroup->dir >= 0;
+  return syscall(SYS_clone, clone_flags | SIGCHLD, 0, nullptr, nullptr, 0);
+}
+
 }  // namespace
+
+Napi::Value CloneWithSocket(Napi::Env env, unsigned long clone_flags, init::CgroupJoin* cgroup, int* child_socket,
+                            ChildMain child, const void* plan) {
+  int sockets[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
+    return ThrowErrno(env, errno, "socketpair");
+  }
+  *child_socket = sockets[1];
+
+  // Block every signal across clone so that none runs one of Node's handlers
+  // in the child before it resets them.
+  sigset_t all;
+  sigset_t previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  long pid = Clone(clone_flags, cgroup);
+  if (pid == 0) {
+    close(sockets[0]);  // or a dead parent would never look like one
+    child(plan);
+    _exit(127);  // a child main never returns; never let it run Node's code
+  }
+  int clone_error = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  close(sockets[1]);
+  if (pid < 0) {
+    close(sockets[0]);
+    return ThrowErrno(env, clone_error, "clone3");
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pid", Napi::Number::New(env, (double)pid));
+  result.Set("socket", Napi::Number::New(env, sockets[0]));
+  return result;
+}
 
 Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -217,37 +218,13 @@ Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   PlanStorage storage;
-  ReadPlan(storage, info[0].As<Napi::Object>());
+  Plan plan = {};
+  ReadPlan(storage, plan, info[0].As<Napi::Object>());
   if (env.IsExceptionPending()) return env.Undefined();  // a field of the wrong type
 
-  int sockets[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
-    return ThrowErrno(env, errno, "socketpair");
-  }
-  storage.plan.sync_socket = sockets[1];
-
-  // Block every signal across clone so that none runs one of Node's handlers
-  // in the child before it resets them.
-  sigset_t all;
-  sigset_t previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
-  long pid = syscall(SYS_clone, (unsigned long)storage.plan.clone_flags | SIGCHLD, 0, nullptr, nullptr, 0);
-  if (pid == 0) {
-    close(sockets[0]);  // or a dead parent would never look like one
-    init::RunContainerInit(storage.plan);
-  }
-  int clone_error = errno;
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  close(sockets[1]);
-  if (pid < 0) {
-    close(sockets[0]);
-    return ThrowErrno(env, clone_error, "clone");
-  }
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("pid", Napi::Number::New(env, (double)pid));
-  result.Set("socket", Napi::Number::New(env, sockets[0]));
-  return result;
+  return CloneWithSocket(env, (unsigned long)plan.clone_flags, &plan.cgroup, &plan.sync_socket,
+                         [](const void* child_plan) { init::RunContainerInit(*static_cast<const Plan*>(child_plan)); },
+                         &plan);
 }
 
 Napi::Value InitReceive(const Napi::CallbackInfo& info) {

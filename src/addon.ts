@@ -1,6 +1,7 @@
 // The typed surface of the C++ addon (addon/). It is loaded on first use, so
 // commands that need no syscall beyond Node's never pay for loading it.
 import * as path from 'node:path';
+import type { ExecPlan } from './lifecycle/exec';
 import type { InitPlan } from './lifecycle/init-plan';
 
 export type LockMode = 'exclusive' | 'shared' | 'unlock';
@@ -46,12 +47,22 @@ export interface Addon {
   /** Names of the init steps, indexed by the step number in messages. */
   initStepNames(): string[];
 
+  /**
+   * Clones the `exec` child, which joins the container and forks the process;
+   * read its pid and any failure from the socket as for the init.
+   */
+  spawnExecProcess(plan: ExecPlan): { pid: number; socket: number };
+  /** PR_SET_CHILD_SUBREAPER: orphaned descendants become our children. */
+  becomeChildSubreaper(): void;
+
   /** Resolves when the child exits (waitpid on a worker thread). */
   waitForExit(pid: number): Promise<ExitStatus>;
   /** Blocking waitpid for a child. */
   reap(pid: number): ExitStatus;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
+  /** Blocks until fd is readable or hung up (true), or timeoutMs pass (false). */
+  waitReadable(fd: number, timeoutMs: number): boolean;
   mkfifo(file: string, mode: number): void;
   /** A connected pair of SOCK_STREAM unix sockets, close-on-exec. */
   socketPair(): [number, number];
@@ -59,6 +70,16 @@ export interface Addon {
   connectUnix(socketPath: string): number;
   /** Receives one fd sent with SCM_RIGHTS. */
   receiveFd(socket: number): number;
+
+  /**
+   * Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn array) and
+   * attaches it to the cgroup2 directory with BPF_F_ALLOW_MULTI, then detaches
+   * the device programs attached there before. A program the verifier
+   * refuses fails with its log in the message.
+   */
+  attachDeviceProgram(cgroupDir: string, instructions: Buffer, license: string): void;
+  /** Ids of the device programs attached to this cgroup2 directory itself. */
+  deviceProgramIds(cgroupDir: string): number[];
 }
 
 let loaded: Addon | undefined;

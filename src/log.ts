@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { format } from 'node:util';
 import type createDebug from 'debug';
+import { writeStderr } from './output';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'debug' | 'warning' | 'error';
@@ -76,11 +77,11 @@ function writeEntry(level: LogLevel, msg: string): void {
     return;
   }
   if (settings.format === 'json') {
-    process.stderr.write(formatEntry(level, msg) + '\n');
+    writeStderr(formatEntry(level, msg) + '\n');
     return;
   }
   const prefix = level === 'error' ? '' : `${level}: `;
-  process.stderr.write(`ocits: ${prefix}${msg}\n`);
+  writeStderr(`ocits: ${prefix}${msg}\n`);
 }
 
 /**
@@ -89,7 +90,7 @@ function writeEntry(level: LogLevel, msg: string): void {
  */
 export function logError(msg: string): void {
   writeEntry('error', msg);
-  if (logFd !== undefined) process.stderr.write(`ocits: ${msg}\n`);
+  if (logFd !== undefined) writeStderr(`ocits: ${msg}\n`);
 }
 
 /**

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ocits } from './helpers/cli';
 import { tempDir } from './helpers/tmp';
 
-const COMMANDS = ['validate', 'spec', 'features', 'create', 'start', 'state', 'kill', 'delete', 'run', 'list'];
+const COMMANDS = ['validate', 'spec', 'features', 'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list'];
 
 describe('ocits --version', () => {
   it.each([['--version'], ['-v']])('%s prints runc\'s layout', (flag) => {
@@ -44,11 +44,17 @@ describe('ocits --help', () => {
 
 describe('bad usage', () => {
   it.each([
-    [['nosuchcommand'], 'Unknown argument: nosuchcommand'],
-    [['state', 'x', '--nosuchflag'], 'Unknown argument: nosuchflag'],
-    [['state'], 'Not enough non-option arguments'],
+    [['nosuchcommand'], 'unknown command "nosuchcommand"; see ocits --help'],
+    [['state', 'x', '--nosuchflag'], 'flag provided but not defined: --nosuchflag'],
+    [['state'], '"state" requires exactly 1 argument(s)'],
+    [['state', 'x', 'y'], '"state" requires exactly 1 argument(s)'],
+    [['kill'], '"kill" requires a minimum of 1 argument(s)'],
+    [['kill', 'x', 'KILL', 'y'], '"kill" requires a maximum of 2 argument(s)'],
+    [['create', '--preserve-fds', 'many', 'x'], 'invalid value "many" for flag --preserve-fds: not an integer'],
+    [['--debug=maybe', 'state', 'x'], 'invalid boolean value "maybe" for --debug'],
+    [['state', 'x', '--root'], 'flag needs an argument: --root'],
     [[], 'no command given'],
-    [['--log-format', 'xml', 'state', 'x'], 'Invalid values'],
+    [['--log-format', 'xml', 'state', 'x'], 'invalid log-format: xml'],
     [['--rootless', 'maybe', 'state', 'x'], '--rootless: "maybe" is not one of auto, true, false'],
   ])('ocits %j fails on one line with exit 1', (args, message) => {
     const result = ocits(args);

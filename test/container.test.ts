@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OCITS } from './helpers/cli';
 import { Runtime, busyboxBundle, isAlive } from './helpers/busybox';
+import { listenForConsole } from './helpers/console-socket';
 import { tempDir } from './helpers/tmp';
 
 const runtime = new Runtime();
@@ -240,17 +241,11 @@ describe('terminals', () => {
       config.process.terminal = true;
       config.process.args = ['sh', '-c', 'tty; echo hi'];
     });
-    const socketPath = path.join(tempDir('ocits-console-'), 'console.sock');
-    const receiver = spawn('/usr/bin/python3', [path.join(__dirname, 'helpers', 'recvtty.py'), socketPath]);
-    let output = '';
-    receiver.stdout.on('data', (chunk) => (output += chunk));
-    const done = new Promise((resolve) => receiver.on('exit', resolve));
-    while (!output.includes('listening')) await new Promise((resolve) => setTimeout(resolve, 10));
+    const console = await listenForConsole();
     const id = nextId();
-    runtime.ok(['create', '--bundle', bundle, '--console-socket', socketPath, id]);
+    runtime.ok(['create', '--bundle', bundle, '--console-socket', console.socketPath, id]);
     runtime.ok(['start', id]);
-    await done;
-    expect(output.split('\n').slice(1).join('\n')).toMatch(/^\/dev\/ptmx\n\/dev\/pts\/0\nhi\n/);
+    expect(await console.output()).toMatch(/^\/dev\/ptmx\n\/dev\/pts\/0\nhi\n/);
     runtime.ok(['delete', '--force', id]);
   });
 
@@ -311,8 +306,6 @@ describe('on a pure cgroup v2 host', () => {
   it('puts the container in its own cgroup2 cgroup and mounts cgroup2 for it', () => {
     const bundle = busyboxBundle((config) => {
       config.process.args = ['sh', '-c', 'cat /proc/self/cgroup; grep " /sys/fs/cgroup " /proc/self/mountinfo'];
-      // Device rules on v2 need the eBPF controller of the cgroups work.
-      delete config.linux.resources;
     });
     const id = nextId();
     const script = `mount -t cgroup2 none /sys/fs/cgroup && "${OCITS}" --root "${runtime.root}" run --bundle "${bundle}" ${id}; status=$?; ls /sys/fs/cgroup | grep -x ${id}; exit $status`;

@@ -2,6 +2,7 @@
 // timeouts, and errors that quote what the hook said.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as output from '../src/output';
 import { runHooks, runHooksWarningOnFailure } from '../src/lifecycle/hooks';
 import type { Hook } from '../src/spec/types';
 import { tempDir } from './helpers/tmp';
@@ -153,7 +154,7 @@ describe('runHooksWarningOnFailure', () => {
     const failing = script(`echo one >> ${out}; echo "cleanup failed" >&2; exit 2`);
     const missing = path.join(tempDir(), 'missing');
     const last = script(`echo three >> ${out}`);
-    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stderr = jest.spyOn(output, 'writeStderr').mockImplementation(() => {});
     try {
       runHooksWarningOnFailure('poststop', [{ path: failing }, { path: missing }, { path: last }], STATE);
       expect(stderr.mock.calls.map(([text]) => text)).toStrictEqual([

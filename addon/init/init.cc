@@ -4,7 +4,6 @@
 // last the wait on exec.fifo. Everything here is async-signal-safe.
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -14,14 +13,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "hooks.h"
 #include "plan.h"
 #include "process.h"
-#include "process_attributes.h"
 #include "rootfs.h"
 #include "safe.h"
-#include "seccomp.h"
-#include "fd_passing.h"
 #include "sysctl.h"
 
 namespace ocits::init {
@@ -62,25 +59,14 @@ const char* const kStepNames[kStepCount] = {
     "find executable",
     "startContainer hook",
     "exec",
+    "join namespace",
+    "fork",
+    "oom score adj",
 };
 
 namespace {
 
 char hook_detail[sizeof(Message::detail)];
-
-// close_range(2) over the gaps around the two fds we keep (-1: none).
-void CloseFdsExcept(int first, int second) {
-  int low = first < second ? first : second;
-  int high = first < second ? second : first;
-  unsigned int from = 3;
-  const int kept[2] = {low, high};
-  for (int keep : kept) {
-    if (keep < (int)from) continue;
-    if ((unsigned int)keep > from) syscall(SYS_close_range, from, (unsigned int)keep - 1, 0);
-    from = (unsigned int)keep + 1;
-  }
-  syscall(SYS_close_range, from, ~0U, 0);
-}
 
 void Send(int socket, MessageKind kind) {
   Message message;
@@ -105,21 +91,6 @@ void AwaitContinue(int socket) {
   _exit(127);
 }
 
-// Loads the seccomp filter; a notify fd goes to the parent, which hands it to
-// the listener socket before we go on (runc's procSeccomp/procSeccompDone).
-void LoadSeccomp(const Plan& plan) {
-  int listener = LoadSeccompFilter(plan);
-  if (listener < 0) return;
-  Message message;
-  memset(&message, 0, sizeof message);
-  message.kind = kMessageSeccompListener;
-  if (SendWithFd(plan.sync_socket, &message, sizeof message, listener) < 0) {
-    Fail(plan.sync_socket, kStepSeccomp, -1, errno, "send the notify fd");
-  }
-  close(listener);
-  AwaitContinue(plan.sync_socket);
-}
-
 }  // namespace
 
 void RunContainerInit(const Plan& plan) {
@@ -129,12 +100,11 @@ void RunContainerInit(const Plan& plan) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // Into the container's cgroup before anything else, so nothing escapes its limits.
-  for (size_t i = 0; i < plan.cgroup_procs_count; ++i) {
-    if (OCITS_RETRY(write(plan.cgroup_procs[i], "0", 1)) != 1) Fail(socket, kStepCgroup, (int)i, errno);
-  }
+  JoinCgroup(plan.cgroup, socket);
   // Every fd of Node's goes now: no host fd may reach the container, and an
   // inherited lock fd (the state store's flock) would outlive `create`.
-  CloseFdsExcept(socket, plan.process.console_socket);
+  const int kept[2] = {socket, plan.process.console_socket};
+  CloseFdsExcept(kept, 2);
   // Device nodes and directories get exactly the modes the plan asks for.
   umask(0);
 
@@ -181,23 +151,8 @@ void RunContainerInit(const Plan& plan) {
   close(root);
   EnterRootfs(plan);
   RemountRootReadonly(plan);
-  SetUpConsole(plan);
-  // While we still have every capability (CAP_SYS_NICE for a real-time
-  // policy or class) and before a seccomp filter could forbid the calls.
-  ApplyProcessAttributes(plan);
-  ApplyRlimits(plan);
-  ApplyNoNewPrivileges(plan);
-  // runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN,
-  // so it goes before the capabilities are dropped; with it, as late as
-  // possible, so the fewest of our own syscalls run under the filter. Both
-  // are before the wait on exec.fifo, so a notify fd reaches the listener
-  // during create.
-  if (!plan.process.no_new_privileges) LoadSeccomp(plan);
-  SwitchUserAndCapabilities(plan);
-  umask(plan.process.umask);
-  EnterCwd(plan);
-  const char* program = FindExecutable(plan);
-  if (plan.process.no_new_privileges) LoadSeccomp(plan);
+  // Until ready, the init dies with its parent.
+  const char* program = PrepareProcess(plan.process, socket, true);
 
   // From here the container outlives `create`.
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -217,13 +172,7 @@ void RunContainerInit(const Plan& plan) {
                              sizeof hook_detail);
   if (failed >= 0) FailThroughFifo(fifo, kStepStartContainerHook, failed, 0, hook_detail);
 
-  // Node may have left our stdio non-blocking or close-on-exec; the user
-  // process expects plain, blocking stdio.
-  for (int fd = 0; fd <= 2; ++fd) {
-    int flags = fcntl(fd, F_GETFL);
-    if (flags >= 0 && (flags & O_NONBLOCK)) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-    fcntl(fd, F_SETFD, 0);
-  }
+  MakeStdioPlain();
   execve(program, plan.process.argv, plan.process.envp);
   FailThroughFifo(fifo, kStepExec, -1, errno, program);
 }

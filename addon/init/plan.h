@@ -46,6 +46,9 @@ enum Step : int32_t {
   kStepFindExecutable,
   kStepStartContainerHook,
   kStepExec,
+  kStepJoinNamespace,  // exec: setns into one of the container's namespaces
+  kStepFork,           // exec: the fork that enters the pid namespace
+  kStepOomScoreAdj,    // exec: the container's oom_score_adj
   kStepCount
 };
 
@@ -57,7 +60,8 @@ enum MessageKind : int32_t {
   kMessageReady = 2,     // child: set up, about to wait on exec.fifo
   kMessageError = 3,     // child: failed at step/index with errno and detail
   kMessageContinue = 4,  // parent: go on
-  kMessageSeccompListener = 5,  // child: the seccomp notify fd, as SCM_RIGHTS; wait for continue
+  kMessageExecPid = 5,   // exec child: index holds the host pid of the process it forked
+  kMessageSeccompListener = 6,  // child: the seccomp notify fd, as SCM_RIGHTS; wait for continue
 };
 
 struct Message {
@@ -153,6 +157,7 @@ struct ProcessPlan {
   const Rlimit* rlimits;
   size_t rlimit_count;
   Capabilities capabilities;
+  SeccompFilter seccomp;
   int64_t personality;   // persona for personality(2); -1: leave it
   Scheduler scheduler;
   int32_t io_priority;   // ioprio_set(2) value, class << 13 | level; -1: leave it
@@ -160,13 +165,21 @@ struct ProcessPlan {
   int console_socket;  // the pty master goes here; -1 without a terminal
 };
 
+// How a child joins its cgroup without the global lock that moving a whole
+// process through cgroup.procs takes (its first writer waits for an RCU
+// grace period, 10-15 ms): on cgroup2, clone3(CLONE_INTO_CGROUP) starts it
+// there; on v1, it writes "0" to each tasks file, which moves only itself,
+// a single thread. See JoinCgroup (cgroup.h).
+struct CgroupJoin {
+  int dir;               // the cgroup2 directory, or -1
+  bool dir_needs_write;  // clone3 could not start us there: write cgroup.procs
+  const int* tasks;      // v1 tasks files
+  size_t tasks_count;
+};
+
 struct Plan {
   int clone_flags;          // CLONE_NEW* for clone(); never CLONE_NEWCGROUP
-  // Open cgroup.procs files the child writes "0" to, joining its cgroup
-  // itself: the kernel moves a single-threaded process cheaply, while the
-  // parent, a multithreaded Node, would wait milliseconds for a global lock.
-  const int* cgroup_procs;
-  size_t cgroup_procs_count;
+  CgroupJoin cgroup;
   bool unshare_cgroup;      // unshare(CLONE_NEWCGROUP) once the parent put us in our cgroup
   const char* hostname;     // nullptr: leave it
   const char* domainname;
@@ -193,7 +206,6 @@ struct Plan {
   size_t start_container_count;
   const char* exec_fifo;    // absolute host path of the fifo `start` opens
   ProcessPlan process;
-  SeccompFilter seccomp;
   // The parent sends the state documents for the container hooks here:
   // "<createContainer state>\0<startContainer state>\0".
   char* state_buffer;

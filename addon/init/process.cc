@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "fd_passing.h"
+#include "process_attributes.h"
 #include "safe.h"
+#include "seccomp.h"
 
 namespace ocits::init {
 
@@ -46,9 +48,9 @@ void ResetSignals() {
   sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-void SetUpConsole(const Plan& plan) {
-  const ProcessPlan& process = plan.process;
-  int socket = plan.sync_socket;
+namespace {
+
+void SetUpConsole(const ProcessPlan& process, int socket) {
   if (!process.terminal) return;
   // The container's own devpts: /dev/ptmx is its pts/ptmx by now.
   int master = OCITS_RETRY(open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
@@ -79,24 +81,22 @@ void SetUpConsole(const Plan& plan) {
   close(peer);
 }
 
-void ApplyRlimits(const Plan& plan) {
-  for (size_t i = 0; i < plan.process.rlimit_count; ++i) {
-    const Rlimit& limit = plan.process.rlimits[i];
+void ApplyRlimits(const ProcessPlan& process, int socket) {
+  for (size_t i = 0; i < process.rlimit_count; ++i) {
+    const Rlimit& limit = process.rlimits[i];
     struct rlimit value = {limit.soft, limit.hard};
-    if (setrlimit(limit.resource, &value) != 0) Fail(plan.sync_socket, kStepRlimit, (int)i, errno);
+    if (setrlimit(limit.resource, &value) != 0) Fail(socket, kStepRlimit, (int)i, errno);
   }
 }
 
-void ApplyNoNewPrivileges(const Plan& plan) {
-  if (plan.process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    Fail(plan.sync_socket, kStepNoNewPrivileges, -1, errno);
+void ApplyNoNewPrivileges(const ProcessPlan& process, int socket) {
+  if (process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    Fail(socket, kStepNoNewPrivileges, -1, errno);
   }
 }
 
-void SwitchUserAndCapabilities(const Plan& plan) {
-  const ProcessPlan& process = plan.process;
+void SwitchUserAndCapabilities(const ProcessPlan& process, int socket, bool keep_parent_death_signal) {
   const Capabilities& caps = process.capabilities;
-  int socket = plan.sync_socket;
   if (caps.apply) {
     // Dropping from the bounding set needs CAP_SETPCAP, which we lose below.
     for (int capability = 0; capability <= caps.last_cap; ++capability) {
@@ -111,8 +111,8 @@ void SwitchUserAndCapabilities(const Plan& plan) {
   if (syscall(SYS_setresgid, process.gid, process.gid, process.gid) != 0) Fail(socket, kStepUser, -1, errno, "setresgid");
   if (syscall(SYS_setresuid, process.uid, process.uid, process.uid) != 0) Fail(socket, kStepUser, -1, errno, "setresuid");
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) Fail(socket, kStepUser, -1, errno, "PR_SET_KEEPCAPS");
-  // A credential change clears the parent-death signal; keep it until ready.
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // A credential change clears the parent-death signal.
+  if (keep_parent_death_signal) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (!caps.apply) return;
 
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -132,19 +132,18 @@ void SwitchUserAndCapabilities(const Plan& plan) {
   }
 }
 
-void EnterCwd(const Plan& plan) {
-  if (chdir(plan.process.cwd) != 0) Fail(plan.sync_socket, kStepChdir, -1, errno, plan.process.cwd);
+void EnterCwd(const ProcessPlan& process, int socket) {
+  if (chdir(process.cwd) != 0) Fail(socket, kStepChdir, -1, errno, process.cwd);
 }
 
-const char* FindExecutable(const Plan& plan) {
-  const char* name = plan.process.argv[0];
-  int socket = plan.sync_socket;
+const char* FindExecutable(const ProcessPlan& process, int socket) {
+  const char* name = process.argv[0];
   for (const char* c = name; *c != '\0'; ++c) {
     if (*c != '/') continue;
     if (!IsExecutableFile(name)) Fail(socket, kStepFindExecutable, -1, errno == 0 ? EACCES : errno, name);
     return name;
   }
-  const char* search = plan.process.path_env;
+  const char* search = process.path_env;
   if (search != nullptr) {
     while (true) {
       const char* end = search;
@@ -160,6 +159,52 @@ const char* FindExecutable(const Plan& plan) {
     }
   }
   Fail(socket, kStepFindExecutable, -1, ENOENT, name);
+}
+
+}  // namespace
+
+const char* PrepareProcess(const ProcessPlan& process, int socket, bool keep_parent_death_signal) {
+  SetUpConsole(process, socket);
+  // While we still have every capability (CAP_SYS_NICE for a real-time
+  // policy or class) and before a seccomp filter could forbid the calls.
+  ApplyProcessAttributes(process, socket);
+  ApplyRlimits(process, socket);
+  ApplyNoNewPrivileges(process, socket);
+  // runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN,
+  // so it goes before the capabilities are dropped; with it, as late as
+  // possible, so the fewest of our own syscalls run under the filter. For
+  // the init both are before the wait on exec.fifo, so a notify fd reaches
+  // the listener during create.
+  if (!process.no_new_privileges) LoadSeccomp(process, socket);
+  SwitchUserAndCapabilities(process, socket, keep_parent_death_signal);
+  umask(process.umask);
+  EnterCwd(process, socket);
+  const char* program = FindExecutable(process, socket);
+  if (process.no_new_privileges) LoadSeccomp(process, socket);
+  return program;
+}
+
+void CloseFdsExcept(const int* keep, size_t count) {
+  unsigned int from = 3;
+  for (;;) {
+    // The lowest kept fd at or above `from`; the lists are short.
+    long next = -1;
+    for (size_t i = 0; i < count; ++i) {
+      if (keep[i] >= (int)from && (next < 0 || keep[i] < next)) next = keep[i];
+    }
+    if (next < 0) break;
+    if ((unsigned int)next > from) syscall(SYS_close_range, from, (unsigned int)next - 1, 0);
+    from = (unsigned int)next + 1;
+  }
+  syscall(SYS_close_range, from, ~0U, 0);
+}
+
+void MakeStdioPlain() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0 && (flags & O_NONBLOCK)) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    fcntl(fd, F_SETFD, 0);
+  }
 }
 
 }  // namespace ocits::init

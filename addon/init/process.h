@@ -1,22 +1,27 @@
 // The container process itself: its terminal, limits, credentials and
-// capabilities, and finally the execve of the user's program.
+// capabilities, and finally the execve of the user's program. The container
+// init and `exec` both prepare their process with these.
 #pragma once
+#include <stddef.h>
+
 #include "plan.h"
 
 namespace ocits::init {
 
-void SetUpConsole(const Plan& plan);
-void ApplyRlimits(const Plan& plan);
-void ApplyNoNewPrivileges(const Plan& plan);
-// Drops the bounding set, switches to the container user keeping the
-// capabilities the config grants, then sets the other sets.
-void SwitchUserAndCapabilities(const Plan& plan);
-void EnterCwd(const Plan& plan);
-// Finds argv[0] as execvp would, using the container's PATH; the result stays
-// valid until exec.
-const char* FindExecutable(const Plan& plan);
+// Everything the process spec asks for, in runc's order: terminal, rlimits,
+// no_new_privs, bounding set, user and groups, capabilities, umask, cwd.
+// Returns argv[0] found as execvp would, using the process's PATH; the result
+// stays valid until exec. Failures go to socket as the step that failed. A
+// credential change clears the parent-death signal: keep_parent_death_signal
+// sets it again (the init, whose parent still waits for it).
+const char* PrepareProcess(const ProcessPlan& process, int socket, bool keep_parent_death_signal);
 // Signal dispositions and mask back to defaults: Node's (ignored SIGPIPE,
 // handlers) must not leak into the container.
 void ResetSignals();
+// close_range(2) over every fd from 3 up but those in keep (any order; -1 is none).
+void CloseFdsExcept(const int* keep, size_t count);
+// Node may have left our stdio non-blocking or close-on-exec; the user
+// process expects plain, blocking stdio.
+void MakeStdioPlain();
 
 }  // namespace ocits::init

@@ -15,9 +15,7 @@ constexpr int kIoprioWhoProcess = 1;  // IOPRIO_WHO_PROCESS
 
 }  // namespace
 
-void ApplyProcessAttributes(const Plan& plan) {
-  const ProcessPlan& process = plan.process;
-  int socket = plan.sync_socket;
+void ApplyProcessAttributes(const ProcessPlan& process, int socket) {
   if (process.personality >= 0 && syscall(SYS_personality, (unsigned long)process.personality) < 0) {
     Fail(socket, kStepPersonality, -1, errno);
   }

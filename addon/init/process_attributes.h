@@ -6,6 +6,6 @@
 namespace ocits::init {
 
 // personality(2), sched_setattr(2) and ioprio_set(2), for the fields the plan sets.
-void ApplyProcessAttributes(const Plan& plan);
+void ApplyProcessAttributes(const ProcessPlan& process, int socket);
 
 }  // namespace ocits::init

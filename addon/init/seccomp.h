@@ -6,8 +6,10 @@
 
 namespace ocits::init {
 
-// Loads plan.seccomp if there is one. Returns the notify fd when the filter
-// was loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER, else -1.
-int LoadSeccompFilter(const Plan& plan);
+// Loads process.seccomp if there is one. With SECCOMP_FILTER_FLAG_NEW_LISTENER
+// the notify fd goes to the parent over socket (kMessageSeccompListener),
+// which hands it to the listener and then sends kMessageContinue, as runc's
+// procSeccomp/procSeccompDone.
+void LoadSeccomp(const ProcessPlan& process, int socket);
 
 }  // namespace ocits::init

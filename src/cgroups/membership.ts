@@ -91,18 +91,35 @@ export function joinCgroup(cgroup: ContainerCgroup, pid: number): void {
 }
 
 /**
- * Opens cgroup.procs in every hierarchy for the container's init process to
- * write "0" to: a process that moves itself joins fast (see addon/init/plan.h).
+ * What the container's init process joins its cgroup through. Moving a whole
+ * process (cgroup.procs) takes a global lock whose first writer waits for an
+ * RCU grace period, 10-15 ms on this kernel; neither of these takes it.
  */
-export function openCgroupProcs(cgroup: ContainerCgroup): number[] {
-  const fds: number[] = [];
-  try {
-    for (const entry of cgroup.dirs) fds.push(fs.openSync(path.join(entry.dir, 'cgroup.procs'), fs.constants.O_WRONLY));
-  } catch (error) {
-    for (const fd of fds) fs.closeSync(fd);
-    throw new OcitsError(`cannot open cgroup.procs of ${cgroup.dirs[fds.length].dir}: ${messageOf(error)}`);
+export interface CgroupJoinFds {
+  /** The cgroup2 directory, for clone3(CLONE_INTO_CGROUP); -1 without cgroup2. */
+  dir: number;
+  /** Each v1 hierarchy's tasks file: the init writes "0" to move itself, its only thread. */
+  tasks: number[];
+}
+
+export function openCgroupJoinFds(cgroup: ContainerCgroup): CgroupJoinFds {
+  const fds: CgroupJoinFds = { dir: -1, tasks: [] };
+  for (const entry of cgroup.dirs) {
+    try {
+      if (entry.fstype === 'cgroup2') fds.dir = fs.openSync(entry.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      else fds.tasks.push(fs.openSync(path.join(entry.dir, 'tasks'), fs.constants.O_WRONLY));
+    } catch (error) {
+      closeCgroupJoinFds(fds);
+      throw new OcitsError(`cannot open cgroup ${entry.dir}: ${messageOf(error)}`);
+    }
   }
   return fds;
+}
+
+export function closeCgroupJoinFds(fds: CgroupJoinFds): void {
+  for (const fd of [...fds.tasks, ...(fds.dir >= 0 ? [fds.dir] : [])]) fs.closeSync(fd);
+  fds.tasks = [];
+  fds.dir = -1;
 }
 
 // v1 hierarchies in which every task has a place; any one lists them all.

@@ -1,13 +1,15 @@
 // The ocits command line: runc's global flags and one module per command.
-// This file parses, configures logging, and turns every failure into one
+// This file dispatches, configures logging, and turns every failure into one
 // line on stderr (and in --log) with exit status 1.
-import yargs from 'yargs/yargs';
-import type { Argv } from 'yargs';
 import { OcitsError, messageOf } from '../errors';
 import { configureLog, logError } from '../log';
-import { defaultRoot, type GlobalArgs } from './global-args';
+import { writeStdout } from '../output';
+import type { Command, FlagSpecs, FlagValues } from './command';
+import { GLOBAL_FLAGS, globalArgsOf } from './global-args';
+import { parseCommandLine, withDefaults } from './parse-args';
 import { createCommand } from './commands/create';
 import { deleteCommand } from './commands/delete';
+import { execCommand } from './commands/exec';
 import { featuresCommand } from './commands/features';
 import { killCommand } from './commands/kill';
 import { runCommand } from './commands/run';
@@ -18,81 +20,44 @@ import { stateCommand } from './commands/state';
 import { validateCommand } from './commands/validate';
 import { printVersion } from './version';
 
-const ROOTLESS_MODES: readonly string[] = ['auto', 'true', 'false'];
+// Each command's run() is typed by its own flags; here they are all alike.
+const COMMANDS = [
+  validateCommand,
+  specCommand,
+  featuresCommand,
+  createCommand,
+  startCommand,
+  stateCommand,
+  killCommand,
+  deleteCommand,
+  runCommand,
+  execCommand,
+  listCommand,
+] as unknown as readonly Command[];
 
 export async function main(argv: string[]): Promise<number> {
-  const withGlobals = yargs()
-    .scriptName('ocits')
-    // Our --version prints runc's multi-line layout, not yargs' package.json version.
-    .version(false)
-    // runc's --no-pivot and --no-new-keyring are flags of their own, not
-    // negations of --pivot and --new-keyring.
-    .parserConfiguration({ 'boolean-negation': false })
-    .usage('$0 [global options] <command> [command options]\n\nAn OCI container runtime.')
-    .option('root', {
-      type: 'string',
-      default: defaultRoot(),
-      defaultDescription: '/run/ocits, or $XDG_RUNTIME_DIR/ocits for a non-root user',
-      describe: 'directory for container state (keep it on tmpfs)',
-    })
-    .option('log', { type: 'string', describe: 'write log entries to this file instead of stderr' })
-    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'log entry format' })
-    .option('debug', { type: 'boolean', default: false, describe: 'log debug entries' })
-    .option('rootless', {
-      // Neither `choices` nor `default`: `spec --rootless` is a bare flag, as in
-      // runc, and yargs would give a bare flag the default value.
-      type: 'string',
-      describe: 'ignore cgroup permission errors: auto (the default), true or false',
-    })
-    .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'manage cgroups through systemd (not supported yet)' })
-    .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
-    .middleware((args) => {
-      const global = args as unknown as GlobalArgs;
-      configureLog({ file: global.log, format: global.logFormat, debug: global.debug });
-      global.rootless ??= 'auto';
-      if (args._[0] !== 'spec' && !ROOTLESS_MODES.includes(global.rootless)) {
-        throw new OcitsError(`--rootless: ${JSON.stringify(global.rootless)} is not one of auto, true, false`);
-      }
-      if (global.systemdCgroup) {
-        throw new OcitsError('--systemd-cgroup: systemd cgroup management is not supported on this host');
-      }
-    });
-  // The middleware has made the parsed flags a GlobalArgs (rootless defaulted
-  // and checked), which yargs' inferred types cannot know.
-  const cli = (withGlobals as unknown as Argv<GlobalArgs>)
-    .command(validateCommand)
-    .command(specCommand)
-    .command(featuresCommand)
-    .command(createCommand)
-    .command(startCommand)
-    .command(stateCommand)
-    .command(killCommand)
-    .command(deleteCommand)
-    .command(runCommand)
-    .command(listCommand)
-    .command({
-      command: '$0',
-      describe: false,
-      handler: (args) => {
-        if (args.version) return printVersion();
-        throw new OcitsError('no command given; see ocits --help');
-      },
-    })
-    .help('help')
-    .alias('help', 'h')
-    .strict()
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .exitProcess(false)
-    .fail((message, error) => {
-      // yargs spreads some messages over lines; errors here are one line.
-      throw error ?? new OcitsError(message.replace(/\s*\n\s*/g, ' '));
-    });
   try {
-    await cli.parseAsync(argv, {}, (_error, _args, output) => {
-      if (output) process.stdout.write(output + '\n');
-    });
+    const line = parseCommandLine(argv, GLOBAL_FLAGS, COMMANDS);
+    if (line.kind === 'help') {
+      const { helpText } = await import('./help');
+      writeStdout((await helpText(GLOBAL_FLAGS, COMMANDS, line.command)) + '\n');
+      return 0;
+    }
+    const global = globalArgsOf(withDefaults(GLOBAL_FLAGS, line.global));
+    configureLog({ ...(global.log !== undefined ? { file: global.log } : {}), format: global.logFormat, debug: global.debug });
+    if (global.systemdCgroup) {
+      throw new OcitsError('--systemd-cgroup: systemd cgroup management is not supported on this host');
+    }
+    if (line.kind === 'version') {
+      printVersion();
+      return 0;
+    }
+    if (line.kind === 'none') throw new OcitsError('no command given; see ocits --help');
     // `run` exits with its container's status.
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    // The parser filled the flags from this command's own table.
+    const flags = line.flags as FlagValues<FlagSpecs>;
+    const status = await line.command.run({ global, flags, args: line.args });
+    return typeof status === 'number' ? status : 0;
   } catch (error) {
     logError(error instanceof OcitsError ? error.message : `internal error: ${messageOf(error)}`);
     return 1;

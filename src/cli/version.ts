@@ -2,10 +2,11 @@
 // "<name> version <x>", then reads "commit:" and "spec:".
 import buildInfo from '../../generated/build-info.json';
 import { addon } from '../addon';
+import { writeStdout } from '../output';
 import { OCI_VERSION } from '../spec/version';
 
 export function printVersion(): void {
-  process.stdout.write(
+  writeStdout(
     `ocits version ${buildInfo.version}\n` +
       `commit: ${buildInfo.commit}\n` +
       `spec: ${OCI_VERSION}\n` +

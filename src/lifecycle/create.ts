@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { addon } from '../addon';
-import { applyDeviceRules } from '../cgroups/devices-v1';
+import { applyDeviceRules } from '../cgroups/devices';
 import { detectCgroupHost } from '../cgroups/host';
-import { createCgroup, openCgroupProcs, removeCgroup } from '../cgroups/membership';
+import { closeCgroupJoinFds, createCgroup, openCgroupJoinFds, removeCgroup } from '../cgroups/membership';
 import { cgroupMountSteps } from '../cgroups/mount';
 import { resolveContainerCgroup } from '../cgroups/paths';
 import { OcitsError, messageOf } from '../errors';
@@ -102,11 +102,10 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
 
     createCgroup(cgroup);
     undo.add(() => removeCgroup(cgroup));
-    plan.cgroupProcs = openCgroupProcs(cgroup);
-    undo.add(() => plan.cgroupProcs.forEach((fd) => fs.closeSync(fd)));
+    plan.cgroup = openCgroupJoinFds(cgroup);
+    undo.add(() => closeCgroupJoinFds(plan.cgroup));
     record.cgroup = cgroup;
-    const deviceRules = config.linux?.resources?.devices ?? [];
-    if (deviceRules.length > 0) applyDeviceRules(host, cgroup, deviceRules);
+    applyDeviceRules(host, cgroup, config.linux?.resources?.devices ?? []);
 
     addon().mkfifo(fifo, 0o622);
 
@@ -136,7 +135,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     runHooks('prestart', config.hooks?.prestart, runtimeState);
     runHooks('createRuntime', config.hooks?.createRuntime, runtimeState);
     addon().initSend(socket, continueMessage());
-    if (plan.seccomp?.listener === true) {
+    if (plan.process.seccomp?.listener === true) {
       const notifyFd = expectListenerFd(socket, plan, config);
       try {
         sendToSeccompListener(config.linux!.seccomp!, notifyFd, runtimeState);
@@ -147,8 +146,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     }
     expectMessage(socket, MESSAGE_READY, plan, config);
     closeSocket();
-    plan.cgroupProcs.forEach((fd) => fs.closeSync(fd));
-    plan.cgroupProcs = [];
+    closeCgroupJoinFds(plan.cgroup);
 
     const consoleMaster = console.receiveMaster();
     record.pid = pid;
@@ -169,7 +167,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   }
 }
 
-function loadConfig(bundle: string): { bundleDir: string; config: RuntimeConfig } {
+export function loadConfig(bundle: string): { bundleDir: string; config: RuntimeConfig } {
   const { bundleDir, config, problems } = checkBundle(bundle);
   const errors = problems.filter((problem) => problem.severity === 'error');
   if (errors.length > 0) {
@@ -254,7 +252,7 @@ function checkMessage(bytes: Buffer, kind: number, plan: InitPlan, config: Runti
   if (message.kind !== kind) throw new OcitsError(`container init sent message ${message.kind}, expected ${kind}`);
 }
 
-interface ConsoleChannel {
+export interface ConsoleChannel {
   /** The fd the init process sends the pty master on, or -1. */
   childEnd: number;
   closeChildEnd(): void;
@@ -263,8 +261,11 @@ interface ConsoleChannel {
 }
 
 // With --console-socket the master goes straight to the engine's socket. For
-// `run` in the foreground it comes back to us over a socketpair.
-function openConsole(options: CreateOptions, terminal: boolean): ConsoleChannel {
+// `run` and `exec` in the foreground it comes back to us over a socketpair.
+export function openConsole(
+  options: Pick<CreateOptions, 'consoleSocket' | 'keepConsole'>,
+  terminal: boolean,
+): ConsoleChannel {
   if (!terminal) {
     return { childEnd: -1, closeChildEnd: () => {}, receiveMaster: () => undefined, close: () => {} };
   }

@@ -4,7 +4,7 @@
 // stdin, runs with exactly the argv and environment the config gives, and may
 // be killed after its timeout. Whether a failure aborts the operation is the
 // caller's choice: runHooks throws, runHooksWarningOnFailure logs and goes on.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -78,6 +78,11 @@ function runHook(kind: RuntimeHookKind, index: number, hook: Hook, input: string
     trace('running %s with argv %j', label, argv);
     let result: SpawnSyncReturns<Buffer>;
     try {
+      // Loaded here, not at the top: node:child_process brings the stream and
+      // net modules (8 ms), which every command importing this module would
+      // pay for although most containers have no hooks.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
       result = spawnSync(hook.path, argv.slice(1), {
         argv0: argv[0],
         env,

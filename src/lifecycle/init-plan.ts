@@ -3,11 +3,12 @@
 // and links, which capabilities and limits. The addon only carries it out.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { CgroupJoinFds } from '../cgroups/membership';
 import { OcitsError } from '../errors';
 import { logWarning } from '../log';
 import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
-import type { CapabilitySet, Hook, Mount, RuntimeConfig } from '../spec/types';
+import type { CapabilitySet, Hook, Mount, Process, RuntimeConfig } from '../spec/types';
 import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
 import { type InitScheduler, planIoPriority, planPersonality, planScheduler } from './process-attributes';
 import { type InitSeccomp, planSeccomp } from './seccomp';
@@ -90,6 +91,8 @@ export interface InitProcess {
   noNewPrivileges: boolean;
   rlimits: Array<{ resource: number; soft: bigint; hard: bigint }>;
   capabilities: InitCapabilities | null;
+  /** Loaded last before the process runs (see addon/init/process.cc). */
+  seccomp: InitSeccomp | null;
   /** personality(2)'s persona; -1 to leave it. */
   personality: number;
   scheduler: InitScheduler | null;
@@ -102,8 +105,8 @@ export interface InitProcess {
 /** The addon's input (addon/init/plan.h mirrors it). */
 export interface InitPlan {
   cloneFlags: number;
-  /** Open cgroup.procs fds the init process joins through, first thing. */
-  cgroupProcs: number[];
+  /** How the init process joins its cgroup, first thing; filled in by create. */
+  cgroup: CgroupJoinFds;
   unshareCgroup: boolean;
   hostname: string | null;
   domainname: string | null;
@@ -123,7 +126,6 @@ export interface InitPlan {
   execFifo: string;
   stateBufferSize: number;
   process: InitProcess;
-  seccomp: InitSeccomp | null;
 }
 
 /** A config mount of type cgroup becomes these steps (see src/cgroups/mount.ts). */
@@ -187,10 +189,9 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     linux.rootfsPropagation !== undefined ? PROPAGATIONS.get(linux.rootfsPropagation)! : MS.SLAVE | MS.REC;
 
   const env = process.env ?? [];
-  const pathEntry = env.filter((entry) => entry.startsWith('PATH=')).pop();
   return {
     cloneFlags,
-    cgroupProcs: [],
+    cgroup: { dir: -1, tasks: [] },
     unshareCgroup: cgroupNamespace,
     hostname: config.hostname ?? null,
     domainname: config.domainname ?? null,
@@ -210,28 +211,40 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     execFifo: context.execFifo,
     stateBufferSize: context.stateBufferSize,
     process: {
-      args: process.args,
-      env,
-      pathEnv: pathEntry !== undefined ? pathEntry.slice('PATH='.length) : null,
-      cwd: process.cwd,
-      uid: process.user.uid,
-      gid: process.user.gid,
-      additionalGids: process.user.additionalGids ?? [],
-      umask: process.user.umask ?? 0o022,
-      noNewPrivileges: process.noNewPrivileges === true,
-      rlimits: (process.rlimits ?? []).map((limit) => ({
-        resource: RLIMITS.get(limit.type)!,
-        soft: rlimitValue(limit.soft),
-        hard: rlimitValue(limit.hard),
-      })),
-      capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
+      ...planProcess(process, context.consoleSocket),
+      seccomp: linux.seccomp !== undefined ? planSeccomp(linux.seccomp) : null,
       personality: planPersonality(linux.personality),
-      scheduler: planScheduler(process.scheduler),
-      ioPriority: planIoPriority(process.ioPriority),
-      terminal: process.terminal === true,
-      consoleSocket: context.consoleSocket,
     },
-    seccomp: linux.seccomp !== undefined ? planSeccomp(linux.seccomp) : null,
+  };
+}
+
+/** The process part of a plan, shared by the container init and `exec`. */
+export function planProcess(process: Process, consoleSocket: number): InitProcess {
+  const env = process.env ?? [];
+  const pathEntry = env.filter((entry) => entry.startsWith('PATH=')).pop();
+  return {
+    args: process.args,
+    env,
+    pathEnv: pathEntry !== undefined ? pathEntry.slice('PATH='.length) : null,
+    cwd: process.cwd,
+    uid: process.user.uid,
+    gid: process.user.gid,
+    additionalGids: process.user.additionalGids ?? [],
+    umask: process.user.umask ?? 0o022,
+    noNewPrivileges: process.noNewPrivileges === true,
+    rlimits: (process.rlimits ?? []).map((limit) => ({
+      resource: RLIMITS.get(limit.type)!,
+      soft: rlimitValue(limit.soft),
+      hard: rlimitValue(limit.hard),
+    })),
+    capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
+    // The container's, which the caller adds: they are not in the process spec.
+    seccomp: null,
+    personality: -1,
+    scheduler: planScheduler(process.scheduler),
+    ioPriority: planIoPriority(process.ioPriority),
+    terminal: process.terminal === true,
+    consoleSocket,
   };
 }
 
@@ -392,7 +405,7 @@ function lastCap(): number {
   return lastCapability;
 }
 
-function planCapabilities(capabilities: NonNullable<RuntimeConfig['process']>['capabilities']): InitCapabilities {
+function planCapabilities(capabilities: Process['capabilities']): InitCapabilities {
   const last = lastCap();
   const mask = (set: CapabilitySet): bigint => {
     let bits = 0n;

@@ -8,7 +8,7 @@ export const MESSAGE_MOUNTED = 1;
 export const MESSAGE_READY = 2;
 export const MESSAGE_ERROR = 3;
 export const MESSAGE_CONTINUE = 4;
-export const MESSAGE_SECCOMP_LISTENER = 5;
+export const MESSAGE_SECCOMP_LISTENER = 6;
 
 const DETAIL_OFFSET = 16;
 export const MESSAGE_SIZE = DETAIL_OFFSET + 1024;
@@ -93,7 +93,7 @@ function itemOf(
     case 'readonly path':
       return plan.readonlyPaths[index] !== undefined ? `/${plan.readonlyPaths[index]}` : undefined;
     case 'cgroup':
-      return `cgroup #${index}`;
+      return index < 0 ? 'the cgroup2 cgroup' : `the tasks file of cgroup #${index}`;
     case 'sysctl':
       return plan.sysctls[index] !== undefined ? `/linux/sysctl/${plan.sysctls[index].key}` : undefined;
     case 'rlimit':

@@ -167,6 +167,17 @@ export function planSeccomp(seccomp: Seccomp): InitSeccomp {
 }
 
 /**
+ * The container's filter for a process `exec` starts. Handing a notify fd
+ * over from exec's double fork is not built yet, so a listener is refused
+ * rather than the process run without the filter.
+ */
+export function planExecSeccomp(seccomp: Seccomp): InitSeccomp {
+  const filter = planSeccomp(seccomp);
+  if (filter.listener) throw new OcitsError(`${at('listenerPath')}: exec into a container with SCMP_ACT_NOTIFY is not supported by ocits yet`);
+  return filter;
+}
+
+/**
  * Hands the notify fd to the seccomp agent at listenerPath: one connection,
  * the container process state as JSON with the fd as SCM_RIGHTS, then close
  * (config-linux.md, "The Container Process State").

@@ -5,8 +5,8 @@
 // close-on-exec) or the process died.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { addon } from '../addon';
 import { OcitsError, isErrno } from '../errors';
-import { sleepSync } from '../sleep';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks } from './hooks';
 import { decodeMessage, describeFailure } from './init-protocol';
@@ -44,6 +44,8 @@ export function startContainer(store: StateStore, id: string): void {
 // Reads everything the init process writes until it closes the fifo. The
 // read end is non-blocking so a process that dies before opening its end
 // cannot hang us.
+const LIVENESS_CHECK_MS = 50;
+
 function readFifo(fifo: string, record: ContainerRecord): Buffer {
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   const chunks: Buffer[] = [];
@@ -69,7 +71,9 @@ function readFifo(fifo: string, record: ContainerRecord): Buffer {
       // exited since the last one.
       gone = !isSameLiveProcess(record.pid!, record.pidStartTime!);
       if (gone) continue;
-      sleepSync(1);
+      // Until the init opens its end the fifo never reads as ready, so a
+      // timeout lets us look again whether the init is still alive.
+      addon().waitReadable(fd, LIVENESS_CHECK_MS);
     }
   } finally {
     fs.closeSync(fd);

@@ -10,7 +10,7 @@ import { ocits, type CliResult } from './cli';
 import { tempDir } from './tmp';
 
 export const BUSYBOX = '/bin/busybox';
-const APPLETS = ['sh', 'ls', 'cat', 'echo', 'id', 'hostname', 'readlink', 'sleep', 'true', 'false', 'grep', 'stat', 'touch', 'mkdir', 'pwd', 'env', 'umask', 'wc', 'test', 'head'];
+const APPLETS = ['sh', 'ls', 'cat', 'echo', 'id', 'hostname', 'readlink', 'sleep', 'true', 'false', 'grep', 'stat', 'touch', 'mkdir', 'pwd', 'env', 'umask', 'wc', 'test', 'head', 'ps', 'kill'];
 
 /** A directory with rootfs/ holding busybox and its applets. */
 export function busyboxRootfs(): string {
@@ -50,7 +50,8 @@ export class Runtime {
     if (['create', 'run'].includes(args[0])) this.ids.add(id);
     // A container that outlives the command inherits its stdout and stderr,
     // as with runc; pipes would keep spawnSync waiting until it exits.
-    const detached = args[0] === 'create' || (args[0] === 'run' && args.includes('--detach'));
+    const detached =
+      args[0] === 'create' || (['run', 'exec'].includes(args[0]) && (args.includes('--detach') || args.includes('-d')));
     if (!detached || options.stdio !== undefined) return ocits(['--root', this.root, ...args], options);
     const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-output-'));
     try {

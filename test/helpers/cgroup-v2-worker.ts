@@ -10,7 +10,8 @@ import { detectCgroupHost } from '../../src/cgroups/host';
 import { cgroupPids, createCgroup, joinCgroup, removeCgroup } from '../../src/cgroups/membership';
 import { cgroupMountSteps } from '../../src/cgroups/mount';
 import { resolveContainerCgroup } from '../../src/cgroups/paths';
-import { applyDeviceRules } from '../../src/cgroups/devices-v1';
+import { addon } from '../../src/addon';
+import { applyDeviceRules } from '../../src/cgroups/devices';
 
 async function main(name: string): Promise<Record<string, unknown>> {
   const host = detectCgroupHost();
@@ -31,7 +32,12 @@ async function main(name: string): Promise<Record<string, unknown>> {
       leafControllers: fs.readFileSync(path.join(leaf, 'cgroup.controllers'), 'utf8').trim(),
       steps: cgroupMountSteps(host, cgroup, false),
       namespacedSteps: cgroupMountSteps(host, cgroup, true),
-      deviceRulesError: errorOf(() => applyDeviceRules(host, cgroup, [{ allow: false, access: 'rwm' }])),
+      // The ids of the eBPF device programs on the cgroup after each of two
+      // applications: the second replaces the first.
+      devicePrograms: [1, 2].map(() => {
+        applyDeviceRules(host, cgroup, [{ allow: false, access: 'rwm' }]);
+        return addon().deviceProgramIds(leaf);
+      }),
       busyError: errorOf(() => removeCgroup(cgroup)),
     };
     sleeper.kill('SIGKILL');

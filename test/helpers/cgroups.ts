@@ -1,5 +1,6 @@
 // Test cgroups that are removed after the test file, even when a test failed
 // half-way: every process still in them is killed first.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -67,4 +68,23 @@ export function removeTestCgroups(dirs: Iterable<string>): string[] {
     rmdirTree(dir);
   }
   return sorted.filter((dir) => fs.existsSync(dir));
+}
+
+/**
+ * Runs a shell script that first waits for a line on stdin, moves it into a
+ * cgroup with join(pid) before sending that line, and resolves with its
+ * stdout. So the script's every command runs inside the cgroup.
+ */
+export async function runJoined(script: string, join: (pid: number) => void): Promise<string> {
+  const child = spawn('sh', ['-c', `read go; ${script}`], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  try {
+    join(child.pid as number);
+  } finally {
+    child.stdin.end('\n');
+  }
+  await exited;
+  return output;
 }

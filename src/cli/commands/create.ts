@@ -1,15 +1,16 @@
 // ocits create [--bundle DIR] [--pid-file F] [--console-socket S] ID
-import type { CommandModule } from 'yargs';
-import type { GlobalArgs } from '../global-args';
-import { createOptionsOf, withCreateFlags, type CreateFlags } from './create-options';
+import { defineCommand } from '../command';
+import { CREATE_FLAGS, createOptionsOf } from './create-options';
 
-export const createCommand: CommandModule<GlobalArgs, GlobalArgs & CreateFlags> = {
-  command: 'create <container-id>',
+export const createCommand = defineCommand({
+  name: 'create',
+  usage: '[flags] <container-id>',
   describe: 'create a container; its process waits for start',
-  builder: (yargs) => withCreateFlags(yargs),
-  handler: async (args) => {
+  args: { min: 1, max: 1 },
+  flags: CREATE_FLAGS,
+  run: async ({ global, flags, args: [id] }) => {
     const { StateStore } = await import('../../lifecycle/store');
     const { createContainer } = await import('../../lifecycle/create');
-    createContainer(new StateStore(args.root), args['container-id'], createOptionsOf(args));
+    createContainer(new StateStore(global.root), id, createOptionsOf(flags));
   },
-};
+});

@@ -1,22 +1,17 @@
 // ocits delete [--force] ID
-import type { CommandModule } from 'yargs';
-import type { GlobalArgs } from '../global-args';
+import { defineCommand } from '../command';
 
-interface DeleteArgs extends GlobalArgs {
-  'container-id': string;
-  force: boolean;
-}
-
-export const deleteCommand: CommandModule<GlobalArgs, DeleteArgs> = {
-  command: 'delete <container-id>',
+export const deleteCommand = defineCommand({
+  name: 'delete',
+  usage: '[--force] <container-id>',
   describe: 'delete a stopped container (--force: kill it first)',
-  builder: (yargs) =>
-    yargs
-      .positional('container-id', { type: 'string', demandOption: true })
-      .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill a running container, then delete it' }),
-  handler: async (args) => {
+  args: { min: 1, max: 1 },
+  flags: {
+    force: { type: 'boolean', alias: 'f', default: false, describe: 'kill a running container, then delete it' },
+  },
+  run: async ({ global, flags, args: [id] }) => {
     const { StateStore } = await import('../../lifecycle/store');
     const { deleteContainer } = await import('../../lifecycle/delete');
-    deleteContainer(new StateStore(args.root), args['container-id'], args.force);
+    deleteContainer(new StateStore(global.root), id, flags.force);
   },
-};
+});

@@ -1,12 +1,15 @@
 // ocits features: the features document of this build, as JSON.
-import type { CommandModule } from 'yargs';
-import type { GlobalArgs } from '../global-args';
+import { writeStdout } from '../../output';
+import { defineCommand } from '../command';
 
-export const featuresCommand: CommandModule<GlobalArgs, GlobalArgs> = {
-  command: 'features',
+export const featuresCommand = defineCommand({
+  name: 'features',
+  usage: '',
   describe: 'print what this build supports, as the runtime-spec features document',
-  handler: async () => {
+  args: { min: 0, max: 0 },
+  flags: {},
+  run: async () => {
     const { features } = await import('../../spec/features');
-    process.stdout.write(JSON.stringify(features(), null, 4) + '\n');
+    writeStdout(JSON.stringify(features(), null, 4) + '\n');
   },
-};
+});

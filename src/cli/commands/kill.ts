@@ -1,27 +1,20 @@
 // ocits kill [--all] ID [SIGNAL]: SIGTERM unless told otherwise.
-import type { CommandModule } from 'yargs';
-import type { GlobalArgs } from '../global-args';
+import { defineCommand } from '../command';
 
-interface KillArgs extends GlobalArgs {
-  'container-id': string;
-  signal: string;
-  all: boolean;
-}
-
-export const killCommand: CommandModule<GlobalArgs, KillArgs> = {
-  command: 'kill <container-id> [signal]',
-  describe: 'send a signal to a container (default SIGTERM)',
-  builder: (yargs) =>
-    yargs
-      .positional('container-id', { type: 'string', demandOption: true })
-      .positional('signal', { type: 'string', default: 'SIGTERM', describe: 'a name (KILL, SIGKILL) or a number' })
-      .option('all', { alias: 'a', type: 'boolean', default: false, describe: "signal every process in the container's cgroup" }),
-  handler: async (args) => {
+export const killCommand = defineCommand({
+  name: 'kill',
+  usage: '[--all] <container-id> [signal]',
+  describe: 'send a signal to a container (default SIGTERM): a name (KILL, SIGKILL) or a number',
+  args: { min: 1, max: 2 },
+  flags: {
+    all: { type: 'boolean', alias: 'a', default: false, describe: "signal every process in the container's cgroup" },
+  },
+  run: async ({ global, flags, args: [id, signalName] }) => {
     const { StateStore } = await import('../../lifecycle/store');
     const { parseSignal } = await import('../../lifecycle/signals');
     const { killContainer } = await import('../../lifecycle/kill');
     // runc treats an empty signal as the default too.
-    const signal = parseSignal(args.signal === '' ? 'SIGTERM' : args.signal);
-    killContainer(new StateStore(args.root), args['container-id'], signal, args.all);
+    const signal = parseSignal(signalName === undefined || signalName === '' ? 'SIGTERM' : signalName);
+    killContainer(new StateStore(global.root), id, signal, flags.all);
   },
-};
+});

@@ -1,27 +1,24 @@
 // ocits list [--format table|json] [--quiet]: the containers under --root.
-import type { CommandModule } from 'yargs';
 import { OcitsError } from '../../errors';
-import type { GlobalArgs } from '../global-args';
+import { writeStdout } from '../../output';
+import { defineCommand } from '../command';
 
-interface ListArgs extends GlobalArgs {
-  format: string;
-  quiet: boolean;
-}
-
-export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
-  command: 'list',
+export const listCommand = defineCommand({
+  name: 'list',
+  usage: '[--format table|json] [--quiet]',
   describe: 'list the containers under --root',
-  builder: (yargs) =>
-    yargs
-      // Not yargs `choices`: runc ignores --format under --quiet, even a wrong one.
-      .option('format', { alias: 'f', type: 'string', default: 'table', describe: 'table or json' })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the container ids' }),
-  handler: async (args) => {
+  args: { min: 0, max: 0 },
+  flags: {
+    format: { type: 'string', alias: 'f', default: 'table', describe: 'table or json' },
+    quiet: { type: 'boolean', alias: 'q', default: false, describe: 'print only the container ids' },
+  },
+  run: async ({ global, flags }) => {
     const { StateStore } = await import('../../lifecycle/store');
     const { formatIds, formatJson, formatTable, isListFormat, listContainers } = await import('../../lifecycle/list');
-    if (!args.quiet && !isListFormat(args.format)) throw new OcitsError('invalid format option');
-    const states = listContainers(new StateStore(args.root));
-    if (args.quiet) process.stdout.write(formatIds(states));
-    else process.stdout.write(args.format === 'json' ? formatJson(states) : formatTable(states));
+    // runc ignores --format under --quiet, even a wrong one.
+    if (!flags.quiet && !isListFormat(flags.format)) throw new OcitsError('invalid format option');
+    const states = listContainers(new StateStore(global.root));
+    if (flags.quiet) writeStdout(formatIds(states));
+    else writeStdout(flags.format === 'json' ? formatJson(states) : formatTable(states));
   },
-};
+});

@@ -1,28 +1,20 @@
 // ocits run [create flags] [--detach] [--keep] ID: create, start and wait.
-import type { CommandModule } from 'yargs';
-import type { GlobalArgs } from '../global-args';
-import { createOptionsOf, withCreateFlags, type CreateFlags } from './create-options';
+import { defineCommand } from '../command';
+import { CREATE_FLAGS, createOptionsOf } from './create-options';
 
-interface RunArgs extends GlobalArgs, CreateFlags {
-  detach: boolean;
-  keep: boolean;
-}
-
-export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
-  command: 'run <container-id>',
+export const runCommand = defineCommand({
+  name: 'run',
+  usage: '[flags] <container-id>',
   describe: 'create and start a container, and wait for it to exit',
-  builder: (yargs) =>
-    withCreateFlags(yargs)
-      .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'return once the container has started' })
-      .option('keep', { type: 'boolean', default: false, describe: 'do not delete the container after it exits' }),
-  handler: async (args) => {
+  args: { min: 1, max: 1 },
+  flags: {
+    ...CREATE_FLAGS,
+    detach: { type: 'boolean', alias: 'd', default: false, describe: 'return once the container has started' },
+    keep: { type: 'boolean', default: false, describe: 'do not delete the container after it exits' },
+  },
+  run: async ({ global, flags, args: [id] }) => {
     const { StateStore } = await import('../../lifecycle/store');
     const { runContainer } = await import('../../lifecycle/run');
-    const status = await runContainer(new StateStore(args.root), args['container-id'], {
-      ...createOptionsOf(args),
-      detach: args.detach,
-      keep: args.keep,
-    });
-    process.exitCode = status;
+    return runContainer(new StateStore(global.root), id, { ...createOptionsOf(flags), detach: flags.detach, keep: flags.keep });
   },
-};
+});

@@ -1,25 +1,18 @@
 // ocits spec [--bundle DIR] [--rootless]: write the default config.json.
-import type { CommandModule } from 'yargs';
-import type { GlobalArgs } from '../global-args';
+import { BUNDLE_FLAG, defineCommand } from '../command';
 
-interface SpecArgs extends Omit<GlobalArgs, 'rootless'> {
-  bundle: string;
-  rootless: string | undefined;
-}
-
-export const specCommand: CommandModule<GlobalArgs, SpecArgs> = {
-  command: 'spec',
+export const specCommand = defineCommand({
+  name: 'spec',
+  usage: '[--bundle DIR] [--rootless]',
   describe: 'create a new config.json in the bundle, the same default runc writes',
-  builder: (yargs) =>
-    yargs
-      .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'path to the bundle directory' })
-      // runc's `spec --rootless` is a bare flag; the global --rootless takes a
-      // value. Both share one string option here (yargs cannot type one name
-      // two ways), so a bare flag arrives as ''.
-      .option('rootless', { type: 'string', describe: 'write a config for an unprivileged user' }),
-  handler: async (args) => {
-    const { writeDefaultConfig } = await import('../../spec/write-default-config');
-    const rootless = args.rootless === '' || args.rootless === 'true';
-    writeDefaultConfig(args.bundle, rootless);
+  args: { min: 0, max: 0 },
+  flags: {
+    bundle: BUNDLE_FLAG,
+    // runc's `spec --rootless` is a flag of spec's own, not the global --rootless.
+    rootless: { type: 'boolean', default: false, describe: 'write a config for an unprivileged user' },
   },
-};
+  run: async ({ flags }) => {
+    const { writeDefaultConfig } = await import('../../spec/write-default-config');
+    writeDefaultConfig(flags.bundle, flags.rootless);
+  },
+});

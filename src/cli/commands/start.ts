@@ -1,18 +1,15 @@
 // ocits start ID: run the user process of a created container.
-import type { CommandModule } from 'yargs';
-import type { GlobalArgs } from '../global-args';
+import { defineCommand } from '../command';
 
-interface StartArgs extends GlobalArgs {
-  'container-id': string;
-}
-
-export const startCommand: CommandModule<GlobalArgs, StartArgs> = {
-  command: 'start <container-id>',
+export const startCommand = defineCommand({
+  name: 'start',
+  usage: '<container-id>',
   describe: 'start a created container',
-  builder: (yargs) => yargs.positional('container-id', { type: 'string', demandOption: true }),
-  handler: async (args) => {
+  args: { min: 1, max: 1 },
+  flags: {},
+  run: async ({ global, args: [id] }) => {
     const { StateStore } = await import('../../lifecycle/store');
     const { startContainer } = await import('../../lifecycle/start');
-    startContainer(new StateStore(args.root), args['container-id']);
+    startContainer(new StateStore(global.root), id);
   },
-};
+});

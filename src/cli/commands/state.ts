@@ -1,19 +1,16 @@
 // ocits state ID: the container's state as JSON, in runc's layout.
-import type { CommandModule } from 'yargs';
-import type { GlobalArgs } from '../global-args';
+import { writeStdout } from '../../output';
+import { defineCommand } from '../command';
 
-interface StateArgs extends GlobalArgs {
-  'container-id': string;
-}
-
-export const stateCommand: CommandModule<GlobalArgs, StateArgs> = {
-  command: 'state <container-id>',
+export const stateCommand = defineCommand({
+  name: 'state',
+  usage: '<container-id>',
   describe: 'print the state of a container',
-  builder: (yargs) => yargs.positional('container-id', { type: 'string', demandOption: true }),
-  handler: async (args) => {
+  args: { min: 1, max: 1 },
+  flags: {},
+  run: async ({ global, args: [id] }) => {
     const { StateStore } = await import('../../lifecycle/store');
     const { containerState } = await import('../../lifecycle/state');
-    const state = containerState(new StateStore(args.root), args['container-id']);
-    process.stdout.write(JSON.stringify(state, null, 2) + '\n');
+    writeStdout(JSON.stringify(containerState(new StateStore(global.root), id), null, 2) + '\n');
   },
-};
+});
