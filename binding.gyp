@@ -8,6 +8,7 @@
         "addon/lock.cc",
         "addon/bpf.cc",
         "addon/seccomp_info.cc",
+        "addon/seccomp_filter.cc",
         "addon/spawn.cc",
         "addon/process_control.cc",
         "addon/exec.cc",
@@ -17,6 +18,10 @@
         "addon/init/rootfs.cc",
         "addon/init/process.cc",
         "addon/init/hooks.cc",
+        "addon/init/process_attributes.cc",
+        "addon/init/seccomp.cc",
+        "addon/init/fd_passing.cc",
+        "addon/init/sysctl.cc",
         "addon/init/init.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

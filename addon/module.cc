@@ -6,6 +6,7 @@
 #include "exec.h"
 #include "lock.h"
 #include "process_control.h"
+#include "seccomp_filter.h"
 #include "seccomp_info.h"
 #include "spawn.h"
 
@@ -14,6 +15,12 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, ocits::Flock, "flock"));
   exports.Set("seccompVersion", Napi::Function::New(env, ocits::SeccompVersion, "seccompVersion"));
+  exports.Set("seccompSyscallNumber", Napi::Function::New(env, ocits::SeccompSyscallNumber, "seccompSyscallNumber"));
+  exports.Set("seccompArchToken", Napi::Function::New(env, ocits::SeccompArchToken, "seccompArchToken"));
+  exports.Set("compileSeccompFilter", Napi::Function::New(env, ocits::CompileSeccompFilter, "compileSeccompFilter"));
+  exports.Set("seccompFlagSupported", Napi::Function::New(env, ocits::SeccompFlagSupported, "seccompFlagSupported"));
+  exports.Set("sendWithFd", Napi::Function::New(env, ocits::SendWithFd, "sendWithFd"));
+  exports.Set("initReceiveWithFd", Napi::Function::New(env, ocits::InitReceiveWithFd, "initReceiveWithFd"));
   exports.Set("spawnContainerInit", Napi::Function::New(env, ocits::SpawnContainerInit, "spawnContainerInit"));
   exports.Set("initReceive", Napi::Function::New(env, ocits::InitReceive, "initReceive"));
   exports.Set("initSend", Napi::Function::New(env, ocits::InitSend, "initSend"));

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "errors.h"
+#include "init/fd_passing.h"
 
 namespace ocits {
 
@@ -159,27 +160,9 @@ Napi::Value ReceiveFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int socket = info[0].As<Napi::Number>().Int32Value();
   char name[4096];
-  struct iovec iov = {name, sizeof name};
-  union {
-    char buffer[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  struct msghdr message = {};
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  message.msg_control = control.buffer;
-  message.msg_controllen = sizeof control.buffer;
-  long count;
-  do {
-    count = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
-  } while (count < 0 && errno == EINTR);
-  if (count < 0) return ThrowErrno(env, errno, "recvmsg");
-  struct cmsghdr* header = CMSG_FIRSTHDR(&message);
-  if (header == nullptr || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) {
-    return ThrowErrno(env, EBADMSG, "recvmsg");
-  }
   int fd;
-  memcpy(&fd, CMSG_DATA(header), sizeof fd);
+  if (init::ReceiveWithFd(socket, name, sizeof name, &fd) < 0) return ThrowErrno(env, errno, "recvmsg");
+  if (fd < 0) return ThrowErrno(env, EBADMSG, "recvmsg");
   return Napi::Number::New(env, fd);
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "init/fd_passing.h"
 #include "init/plan.h"
 
 namespace ocits {
@@ -60,6 +61,30 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::Proces
     out.capabilities.ambient = Bits(sets.Get("ambient"));
     out.capabilities.last_cap = Int(sets, "lastCap");
   }
+  Napi::Value seccomp = process.Get("seccomp");
+  if (!seccomp.IsNull()) {
+    Napi::Object filter = seccomp.As<Napi::Object>();
+    Napi::Buffer<char> program = filter.Get("program").As<Napi::Buffer<char>>();
+    storage.seccomp_program.assign(program.Data(), program.Data() + program.Length());
+    out.seccomp.program = storage.seccomp_program.data();
+    out.seccomp.length = (unsigned short)(program.Length() / 8);  // sizeof(struct sock_filter)
+    out.seccomp.flags = Uint(filter, "flags");
+    out.seccomp.listener = Bool(filter, "listener");
+  }
+  out.personality = process.Get("personality").As<Napi::Number>().Int64Value();
+  Napi::Value scheduler = process.Get("scheduler");
+  out.scheduler.apply = !scheduler.IsNull();
+  if (out.scheduler.apply) {
+    Napi::Object attributes = scheduler.As<Napi::Object>();
+    out.scheduler.policy = Uint(attributes, "policy");
+    out.scheduler.flags = Bits(attributes.Get("flags"));
+    out.scheduler.nice = Int(attributes, "nice");
+    out.scheduler.priority = Uint(attributes, "priority");
+    out.scheduler.runtime = Bits(attributes.Get("runtime"));
+    out.scheduler.deadline = Bits(attributes.Get("deadline"));
+    out.scheduler.period = Bits(attributes.Get("period"));
+  }
+  out.io_priority = Int(process, "ioPriority");
   out.terminal = Bool(process, "terminal");
   out.console_rows = (unsigned short)Uint(process, "consoleRows");
   out.console_columns = (unsigned short)Uint(process, "consoleColumns");
@@ -122,6 +147,13 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
 
   plan.masked_paths = storage.Paths(source.Get("maskedPaths"), &plan.masked_count);
   plan.readonly_paths = storage.Paths(source.Get("readonlyPaths"), &plan.readonly_count);
+  Napi::Array sysctls = source.Get("sysctls").As<Napi::Array>();
+  for (uint32_t i = 0; i < sysctls.Length(); ++i) {
+    Napi::Object sysctl = sysctls.Get(i).As<Napi::Object>();
+    storage.sysctls.push_back({storage.String(sysctl.Get("path")), storage.String(sysctl.Get("value"))});
+  }
+  plan.sysctls = storage.sysctls.data();
+  plan.sysctl_count = storage.sysctls.size();
   plan.create_container_hooks = storage.Hooks(source.Get("createContainerHooks"), &plan.create_container_count);
   plan.start_container_hooks = storage.Hooks(source.Get("startContainerHooks"), &plan.start_container_count);
   plan.exec_fifo = storage.String(source.Get("execFifo"));
@@ -207,6 +239,19 @@ Napi::Value InitReceive(const Napi::CallbackInfo& info) {
   } while (count < 0 && errno == EINTR);
   if (count < 0) return ThrowErrno(env, errno, "recv");
   return Napi::Buffer<char>::Copy(env, reinterpret_cast<char*>(&message), (size_t)count);
+}
+
+Napi::Value InitReceiveWithFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int socket = info[0].As<Napi::Number>().Int32Value();
+  init::Message message;
+  int fd;
+  long count = init::ReceiveWithFd(socket, &message, sizeof message, &fd);
+  if (count < 0) return ThrowErrno(env, errno, "recvmsg");
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("message", Napi::Buffer<char>::Copy(env, reinterpret_cast<char*>(&message), (size_t)count));
+  result.Set("fd", Napi::Number::New(env, fd));
+  return result;
 }
 
 Napi::Value InitSend(const Napi::CallbackInfo& info) {

@@ -53,6 +53,8 @@ class PlanStorage {
   std::vector<gid_t> groups;
   std::vector<char> state_buffer;
   std::vector<int> cgroup_tasks;
+  std::vector<init::Sysctl> sysctls;
+  std::vector<char> seccomp_program;
 
  private:
   std::deque<std::string> strings_;
@@ -83,6 +85,9 @@ Napi::Value CloneWithSocket(Napi::Env env, unsigned long clone_flags, init::Cgro
 Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info);
 // initReceive(socket) -> Buffer (one message; empty when the child is gone)
 Napi::Value InitReceive(const Napi::CallbackInfo& info);
+// initReceiveWithFd(socket): {message: Buffer, fd: number}; fd is -1 when
+// the message carried none (SCM_RIGHTS).
+Napi::Value InitReceiveWithFd(const Napi::CallbackInfo& info);
 // initSend(socket, payload: Buffer)
 Napi::Value InitSend(const Napi::CallbackInfo& info);
 // The init steps' names, indexed as in messages.

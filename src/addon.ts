@@ -18,10 +18,31 @@ export interface Addon {
   /** The version of the libseccomp the addon is linked with, e.g. "2.5.4". */
   seccompVersion(): string;
 
+  /** libseccomp's number for a syscall on this architecture; -1 when unknown. */
+  seccompSyscallNumber(name: string): number;
+  /** The AUDIT_ARCH token of a libseccomp architecture name; 0 when unknown. */
+  seccompArchToken(name: string): number;
+  /** Builds a filter with libseccomp and exports it: struct sock_filter[]. */
+  compileSeccompFilter(filter: {
+    defaultAction: number;
+    architectures: number[];
+    rules: Array<{
+      syscall: number;
+      action: number;
+      conditions: Array<{ index: number; op: number; value: bigint; valueTwo: bigint }>;
+    }>;
+  }): Buffer;
+  /** Whether the kernel knows these SECCOMP_FILTER_FLAG_* bits. */
+  seccompFlagSupported(flags: number): boolean;
+  /** One sendmsg with payload and fd as SCM_RIGHTS (then the rest of payload). */
+  sendWithFd(socket: number, payload: Buffer, fd: number): void;
+
   /** Clones the container's init process, which then runs the plan. */
   spawnContainerInit(plan: InitPlan): { pid: number; socket: number };
   /** One message from the init process; empty when it has closed its end. */
   initReceive(socket: number): Buffer;
+  /** Like initReceive, with the fd the message carried (-1 for none). */
+  initReceiveWithFd(socket: number): { message: Buffer; fd: number };
   initSend(socket: number, payload: Buffer): void;
   /** Names of the init steps, indexed by the step number in messages. */
   initStepNames(): string[];

@@ -25,7 +25,6 @@ describe('ocits features', () => {
     expect(document.hooks).toEqual([]);
     expect(document.mountOptions).toEqual([]);
     expect(document.linux.namespaces).toEqual([]);
-    expect(document.linux.seccomp.enabled).toBe(false);
     // cgroupfs on v1, v2 and hybrid hosts; no systemd driver.
     expect(document.linux.cgroup).toEqual({ v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
   });

@@ -337,9 +337,9 @@ describe('lifecycle failures', () => {
 
     it('when the config asks for a field ocits does not support', async () => {
       await failedCreate(
-        'seccomp',
-        (config) => (config.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }),
-        /^ocits: \/linux\/seccomp: not supported by ocits yet\n$/,
+        'intelrdt',
+        (config) => (config.linux.intelRdt = { closID: 'ocits' }),
+        /^ocits: \/linux\/intelRdt: not supported by ocits yet\n$/,
       );
     });
 

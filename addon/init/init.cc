@@ -19,6 +19,7 @@
 #include "process.h"
 #include "rootfs.h"
 #include "safe.h"
+#include "sysctl.h"
 
 namespace ocits::init {
 
@@ -39,16 +40,21 @@ const char* const kStepNames[kStepCount] = {
     "symlink",
     "cwd",
     "createContainer hook",
+    "sysctl",
     "masked path",
     "readonly path",
     "pivot root",
     "readonly root",
     "console",
+    "personality",
+    "scheduler",
+    "io priority",
     "rlimit",
     "no new privileges",
     "capability bounding set",
     "user",
     "capabilities",
+    "seccomp",
     "chdir",
     "find executable",
     "startContainer hook",
@@ -137,6 +143,8 @@ void RunContainerInit(const Plan& plan) {
                                  hook_detail, sizeof hook_detail);
   if (failed >= 0) Fail(socket, kStepCreateContainerHook, failed, 0, hook_detail);
 
+  // Before the read-only paths, which usually include /proc/sys, as in runc.
+  WriteSysctls(plan, root);
   // runc's order, which shows in mountinfo.
   MakeReadonlyPaths(plan, root);
   MaskPaths(plan, root);

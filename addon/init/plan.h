@@ -27,16 +27,21 @@ enum Step : int32_t {
   kStepSymlink,
   kStepCwd,
   kStepCreateContainerHook,
+  kStepSysctl,
   kStepMaskedPath,
   kStepReadonlyPath,
   kStepPivotRoot,
   kStepReadonlyRoot,
   kStepConsole,
+  kStepPersonality,
+  kStepScheduler,
+  kStepIoPriority,
   kStepRlimit,
   kStepNoNewPrivileges,
   kStepCapabilityBounding,
   kStepUser,
   kStepCapabilities,
+  kStepSeccomp,
   kStepChdir,
   kStepFindExecutable,
   kStepStartContainerHook,
@@ -56,6 +61,7 @@ enum MessageKind : int32_t {
   kMessageError = 3,     // child: failed at step/index with errno and detail
   kMessageContinue = 4,  // parent: go on
   kMessageExecPid = 5,   // exec child: index holds the host pid of the process it forked
+  kMessageSeccompListener = 6,  // child: the seccomp notify fd, as SCM_RIGHTS; wait for continue
 };
 
 struct Message {
@@ -113,6 +119,30 @@ struct Capabilities {
   int32_t last_cap;  // /proc/sys/kernel/cap_last_cap
 };
 
+// One linux.sysctl entry, written through the container's own /proc.
+struct Sysctl {
+  const char* path;   // relative to the rootfs: proc/sys/...
+  const char* value;
+};
+
+// The seccomp filter TypeScript compiled with libseccomp before clone().
+struct SeccompFilter {
+  const void* program;          // struct sock_filter[]; nullptr: no filter
+  unsigned short length;        // instructions
+  unsigned int flags;           // SECCOMP_FILTER_FLAG_* for seccomp(2)
+  bool listener;                // NEW_LISTENER: the notify fd goes to the parent
+};
+
+// process.scheduler as struct sched_attr's fields (sched_setattr(2)).
+struct Scheduler {
+  bool apply;  // false: leave the scheduling policy as it is
+  uint32_t policy;
+  uint64_t flags;
+  int32_t nice;
+  uint32_t priority;
+  uint64_t runtime, deadline, period;
+};
+
 struct ProcessPlan {
   char* const* argv;
   char* const* envp;
@@ -127,6 +157,10 @@ struct ProcessPlan {
   const Rlimit* rlimits;
   size_t rlimit_count;
   Capabilities capabilities;
+  SeccompFilter seccomp;
+  int64_t personality;   // persona for personality(2); -1: leave it
+  Scheduler scheduler;
+  int32_t io_priority;   // ioprio_set(2) value, class << 13 | level; -1: leave it
   bool terminal;
   unsigned short console_rows;     // process.consoleSize; 0 leaves the size unset
   unsigned short console_columns;
@@ -166,6 +200,8 @@ struct Plan {
   size_t masked_count;
   const char* const* readonly_paths;
   size_t readonly_count;
+  const Sysctl* sysctls;
+  size_t sysctl_count;
   const HookCommand* create_container_hooks;
   size_t create_container_count;
   const HookCommand* start_container_hooks;

@@ -15,7 +15,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "fd_passing.h"
+#include "process_attributes.h"
 #include "safe.h"
+#include "seccomp.h"
 
 namespace ocits::init {
 
@@ -24,28 +27,6 @@ namespace {
 char executable[4096];
 
 bool Has(uint64_t set, int capability) { return (set >> capability) & 1; }
-
-// The pty master travels to the console socket as SCM_RIGHTS, with its name
-// as the payload, as runc's terminal protocol does.
-int SendFd(int socket, int fd, const char* name) {
-  struct iovec iov = {const_cast<char*>(name), Length(name)};
-  union {
-    char buffer[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof control);
-  struct msghdr message = {};
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  message.msg_control = control.buffer;
-  message.msg_controllen = sizeof control.buffer;
-  struct cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(header), &fd, sizeof fd);
-  return (int)OCITS_RETRY(sendmsg(socket, &message, MSG_NOSIGNAL));
-}
 
 bool IsExecutableFile(const char* path) {
   struct stat status;
@@ -88,7 +69,12 @@ void SetUpConsole(const ProcessPlan& process, int socket) {
     struct winsize size = {process.console_rows, process.console_columns, 0, 0};
     if (ioctl(master, TIOCSWINSZ, &size) != 0) Fail(socket, kStepConsole, -1, errno, "set console size");
   }
-  if (SendFd(process.console_socket, master, "/dev/ptmx") < 0) Fail(socket, kStepConsole, -1, errno, "send pty master");
+  // The pty master travels to the console socket as SCM_RIGHTS, with its
+  // name as the payload, as runc's terminal protocol does.
+  static const char kName[] = "/dev/ptmx";
+  if (SendWithFd(process.console_socket, kName, sizeof kName - 1, master) < 0) {
+    Fail(socket, kStepConsole, -1, errno, "send pty master");
+  }
   close(master);
   close(process.console_socket);
   if (setsid() < 0) Fail(socket, kStepConsole, -1, errno, "setsid");
@@ -183,12 +169,23 @@ const char* FindExecutable(const ProcessPlan& process, int socket) {
 
 const char* PrepareProcess(const ProcessPlan& process, int socket, bool keep_parent_death_signal) {
   SetUpConsole(process, socket);
+  // While we still have every capability (CAP_SYS_NICE for a real-time
+  // policy or class) and before a seccomp filter could forbid the calls.
+  ApplyProcessAttributes(process, socket);
   ApplyRlimits(process, socket);
   ApplyNoNewPrivileges(process, socket);
+  // runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN,
+  // so it goes before the capabilities are dropped; with it, as late as
+  // possible, so the fewest of our own syscalls run under the filter. For
+  // the init both are before the wait on exec.fifo, so a notify fd reaches
+  // the listener during create.
+  if (!process.no_new_privileges) LoadSeccomp(process, socket);
   SwitchUserAndCapabilities(process, socket, keep_parent_death_signal);
   umask(process.umask);
   EnterCwd(process, socket);
-  return FindExecutable(process, socket);
+  const char* program = FindExecutable(process, socket);
+  if (process.no_new_privileges) LoadSeccomp(process, socket);
+  return program;
 }
 
 void CloseFdsExcept(const int* keep, size_t count) {

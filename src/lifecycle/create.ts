@@ -24,11 +24,13 @@ import {
   MESSAGE_ERROR,
   MESSAGE_MOUNTED,
   MESSAGE_READY,
+  MESSAGE_SECCOMP_LISTENER,
   continueMessage,
   decodeMessage,
   describeFailure,
 } from './init-protocol';
 import { SIGKILL, signalQuietly } from './kill';
+import { sendToSeccompListener } from './seccomp';
 import { readProcessStat } from './process-status';
 import { EXEC_FIFO } from './state';
 import type { ContainerRecord, StateStore } from './store';
@@ -136,6 +138,15 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     runHooks('prestart', config.hooks?.prestart, runtimeState);
     runHooks('createRuntime', config.hooks?.createRuntime, runtimeState);
     addon().initSend(socket, continueMessage());
+    if (plan.process.seccomp?.listener === true) {
+      const notifyFd = expectListenerFd(socket, plan, config);
+      try {
+        sendToSeccompListener(config.linux!.seccomp!, notifyFd, runtimeState);
+      } finally {
+        fs.closeSync(notifyFd);
+      }
+      addon().initSend(socket, continueMessage());
+    }
     expectMessage(socket, MESSAGE_READY, plan, config);
     closeSocket();
     closeCgroupJoinFds(plan.cgroup);
@@ -218,7 +229,24 @@ function killAndReap(pid: number): void {
 }
 
 function expectMessage(socket: number, kind: number, plan: InitPlan, config: RuntimeConfig): void {
-  const message = decodeMessage(addon().initReceive(socket));
+  checkMessage(addon().initReceive(socket), kind, plan, config);
+}
+
+/** The seccomp notify fd, which the init process sends once it loaded its filter. */
+function expectListenerFd(socket: number, plan: InitPlan, config: RuntimeConfig): number {
+  const { message, fd } = addon().initReceiveWithFd(socket);
+  try {
+    checkMessage(message, MESSAGE_SECCOMP_LISTENER, plan, config);
+    if (fd < 0) throw new OcitsError('container init sent no seccomp notify fd');
+  } catch (error) {
+    if (fd >= 0) fs.closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
+
+function checkMessage(bytes: Buffer, kind: number, plan: InitPlan, config: RuntimeConfig): void {
+  const message = decodeMessage(bytes);
   if (message === undefined) throw new OcitsError('container init exited before it was set up');
   if (message.kind === MESSAGE_ERROR) {
     const destination = (index: number): string => config.mounts?.[index]?.destination ?? '?';

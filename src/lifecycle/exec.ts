@@ -18,6 +18,7 @@ import { semanticProblems } from '../spec/semantic';
 import type { Capabilities, Process, RuntimeConfig } from '../spec/types';
 import { loadConfig, openConsole, type ConsoleChannel } from './create';
 import { planProcess, type InitProcess } from './init-plan';
+import { planExecSeccomp } from './seccomp';
 import { MESSAGE_ERROR, decodeMessage, describeFailure } from './init-protocol';
 import { isSameLiveProcess } from './process-status';
 import { forwardSignals, relayTerminal, type TerminalRelay } from './run';
@@ -129,7 +130,11 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   try {
     const record = store.read(id);
     checkState(store, record, options.ignorePaused);
-    processSpec = resolveProcess(record, options);
+    const resolved = resolveProcess(record, options);
+    processSpec = resolved.process;
+    // The container's filter holds for every process in it, as in runc.
+    const containerSeccomp = resolved.config.linux?.seccomp;
+    const seccomp = containerSeccomp !== undefined ? planExecSeccomp(containerSeccomp) : null;
     const terminal = processSpec.terminal === true;
     checkConsole(options, terminal);
 
@@ -148,7 +153,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       namespaces,
       preservedFds: options.preserveFds,
       oomScoreAdj: processSpec.oomScoreAdj !== undefined ? String(processSpec.oomScoreAdj) : null,
-      process: planProcess(processSpec, console.childEnd),
+      process: { ...planProcess(processSpec, console.childEnd), seccomp },
     });
     trace('exec child %d', spawned.pid);
   } catch (error) {
@@ -212,7 +217,7 @@ function cgroupToJoin(cgroup: ContainerCgroup, initPid: number): ContainerCgroup
  * container's process with COMMAND as args; then the flags on top. A file's
  * process without capabilities, rlimits, umask or oomScoreAdj gets the container's.
  */
-export function resolveProcess(record: ContainerRecord, options: ExecOptions): Process {
+export function resolveProcess(record: ContainerRecord, options: ExecOptions): { process: Process; config: RuntimeConfig } {
   const { bundleDir, config } = loadConfig(record.bundle);
   const container = config.process!;
   let process: Process;
@@ -234,7 +239,7 @@ export function resolveProcess(record: ContainerRecord, options: ExecOptions): P
   const unsupported = unsupportedFeatures({ ...config, process });
   const about = unsupported.find((problem) => problem.startsWith('/process/'));
   if (about !== undefined) throw new OcitsError(about);
-  return process;
+  return { process, config };
 }
 
 function readProcessFile(file: string, config: RuntimeConfig, bundleDir: string): Process {

@@ -10,6 +10,9 @@ import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
 import type { CapabilitySet, Hook, Mount, Process, RuntimeConfig } from '../spec/types';
 import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
+import { type InitScheduler, planIoPriority, planPersonality, planScheduler } from './process-attributes';
+import { type InitSeccomp, planSeccomp } from './seccomp';
+import { type InitSysctl, planSysctls } from './sysctl';
 import { unsupportedFeatures } from './unsupported';
 
 const CLONE_NEW: Readonly<Record<string, number>> = {
@@ -88,6 +91,13 @@ export interface InitProcess {
   noNewPrivileges: boolean;
   rlimits: Array<{ resource: number; soft: bigint; hard: bigint }>;
   capabilities: InitCapabilities | null;
+  /** Loaded last before the process runs (see addon/init/process.cc). */
+  seccomp: InitSeccomp | null;
+  /** personality(2)'s persona; -1 to leave it. */
+  personality: number;
+  scheduler: InitScheduler | null;
+  /** ioprio_set(2)'s value; -1 to leave it. */
+  ioPriority: number;
   terminal: boolean;
   /** process.consoleSize, rows and columns; 0 leaves the kernel's 0x0. */
   consoleRows: number;
@@ -113,6 +123,7 @@ export interface InitPlan {
   symlinks: InitSymlink[];
   maskedPaths: string[];
   readonlyPaths: string[];
+  sysctls: InitSysctl[];
   createContainerHooks: InitHook[];
   startContainerHooks: InitHook[];
   execFifo: string;
@@ -197,11 +208,16 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     symlinks: [...mounts.symlinks, ...(setUpDev ? devSymlinks() : [])],
     maskedPaths: (linux.maskedPaths ?? []).map(inRoot),
     readonlyPaths: (linux.readonlyPaths ?? []).map(inRoot),
+    sysctls: planSysctls(config),
     createContainerHooks: planHooks(config.hooks?.createContainer, env),
     startContainerHooks: planHooks(config.hooks?.startContainer, env),
     execFifo: context.execFifo,
     stateBufferSize: context.stateBufferSize,
-    process: planProcess(process, context.consoleSocket),
+    process: {
+      ...planProcess(process, context.consoleSocket),
+      seccomp: linux.seccomp !== undefined ? planSeccomp(linux.seccomp) : null,
+      personality: planPersonality(linux.personality),
+    },
   };
 }
 
@@ -225,6 +241,11 @@ export function planProcess(process: Process, consoleSocket: number): InitProces
       hard: rlimitValue(limit.hard),
     })),
     capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
+    // The container's, which the caller adds: they are not in the process spec.
+    seccomp: null,
+    personality: -1,
+    scheduler: planScheduler(process.scheduler),
+    ioPriority: planIoPriority(process.ioPriority),
     terminal: process.terminal === true,
     consoleRows: process.consoleSize?.height ?? 0,
     consoleColumns: process.consoleSize?.width ?? 0,

@@ -8,6 +8,7 @@ export const MESSAGE_MOUNTED = 1;
 export const MESSAGE_READY = 2;
 export const MESSAGE_ERROR = 3;
 export const MESSAGE_CONTINUE = 4;
+export const MESSAGE_SECCOMP_LISTENER = 6;
 
 const DETAIL_OFFSET = 16;
 export const MESSAGE_SIZE = DETAIL_OFFSET + 1024;
@@ -88,6 +89,8 @@ function itemOf(
       return plan.readonlyPaths[index] !== undefined ? `/${plan.readonlyPaths[index]}` : undefined;
     case 'cgroup':
       return index < 0 ? 'the cgroup2 cgroup' : `the tasks file of cgroup #${index}`;
+    case 'sysctl':
+      return plan.sysctls[index] !== undefined ? `/linux/sysctl/${plan.sysctls[index].key}` : undefined;
     case 'rlimit':
       return `/process/rlimits/${index}`;
     case 'capability bounding set':

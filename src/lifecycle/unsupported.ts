@@ -10,8 +10,6 @@ const nonEmpty = (value: object | undefined): boolean => value !== undefined && 
 const CHECKS: readonly Check[] = [
   ['/process/apparmorProfile', (c) => c.process?.apparmorProfile !== undefined && c.process.apparmorProfile !== ''],
   ['/process/selinuxLabel', (c) => c.process?.selinuxLabel !== undefined && c.process.selinuxLabel !== ''],
-  ['/process/scheduler', (c) => c.process?.scheduler !== undefined],
-  ['/process/ioPriority', (c) => c.process?.ioPriority !== undefined],
   ['/process/execCPUAffinity', (c) => c.process?.execCPUAffinity !== undefined],
   ['/linux/uidMappings', (c) => (c.linux?.uidMappings ?? []).length > 0],
   ['/linux/gidMappings', (c) => (c.linux?.gidMappings ?? []).length > 0],
@@ -19,10 +17,7 @@ const CHECKS: readonly Check[] = [
   ['/linux/netDevices', (c) => nonEmpty(c.linux?.netDevices)],
   ['/linux/intelRdt', (c) => c.linux?.intelRdt !== undefined],
   ['/linux/memoryPolicy', (c) => c.linux?.memoryPolicy !== undefined],
-  ['/linux/sysctl', (c) => nonEmpty(c.linux?.sysctl)],
-  ['/linux/seccomp', (c) => c.linux?.seccomp !== undefined],
   ['/linux/mountLabel', (c) => c.linux?.mountLabel !== undefined && c.linux.mountLabel !== ''],
-  ['/linux/personality', (c) => c.linux?.personality !== undefined],
 ];
 
 /** One message per unsupported field the config uses. */

@@ -22,9 +22,14 @@ export const RLIMITS: ReadonlyMap<string, number> = new Map(
   ].map((name, number) => [`RLIMIT_${name}`, number]),
 );
 
-export const SECCOMP_ACTIONS: ReadonlySet<string> = new Set([
-  'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP',
-  'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY',
+/**
+ * Seccomp actions with libseccomp's values (seccomp.h), which are the
+ * kernel's SECCOMP_RET_*; an errno or trace value goes in the low 16 bits.
+ */
+export const SECCOMP_ACTIONS: ReadonlyMap<string, number> = new Map([
+  ['SCMP_ACT_KILL', 0x00000000], ['SCMP_ACT_KILL_PROCESS', 0x80000000], ['SCMP_ACT_KILL_THREAD', 0x00000000],
+  ['SCMP_ACT_TRAP', 0x00030000], ['SCMP_ACT_ERRNO', 0x00050000], ['SCMP_ACT_TRACE', 0x7ff00000],
+  ['SCMP_ACT_ALLOW', 0x7fff0000], ['SCMP_ACT_LOG', 0x7ffc0000], ['SCMP_ACT_NOTIFY', 0x7fc00000],
 ]);
 
 /** The actions that carry an errno (errnoRet / defaultErrnoRet). */
@@ -32,21 +37,24 @@ export const SECCOMP_ACTIONS_WITH_ERRNO: ReadonlySet<string> = new Set([
   'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE',
 ]);
 
-export const SECCOMP_OPERATORS: ReadonlySet<string> = new Set([
-  'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT',
-  'SCMP_CMP_MASKED_EQ',
+/** Comparison operators with their enum scmp_compare values. */
+export const SECCOMP_OPERATORS: ReadonlyMap<string, number> = new Map([
+  ['SCMP_CMP_NE', 1], ['SCMP_CMP_LT', 2], ['SCMP_CMP_LE', 3], ['SCMP_CMP_EQ', 4], ['SCMP_CMP_GE', 5],
+  ['SCMP_CMP_GT', 6], ['SCMP_CMP_MASKED_EQ', 7],
 ]);
 
-export const SECCOMP_ARCHITECTURES: ReadonlySet<string> = new Set([
-  'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64',
-  'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL',
-  'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64',
-  'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC',
-  'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64', 'SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K',
-  'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB',
-]);
+/** Architectures with libseccomp's names for them (seccomp_arch_resolve_name). */
+export const SECCOMP_ARCHITECTURES: ReadonlyMap<string, string> = new Map(
+  [
+    'X86', 'X86_64', 'X32', 'ARM', 'AARCH64', 'MIPS', 'MIPS64', 'MIPS64N32', 'MIPSEL', 'MIPSEL64',
+    'MIPSEL64N32', 'PPC', 'PPC64', 'PPC64LE', 'S390', 'S390X', 'PARISC', 'PARISC64', 'RISCV64',
+    'LOONGARCH64', 'M68K', 'SH', 'SHEB',
+  ].map((name) => [`SCMP_ARCH_${name}`, name.toLowerCase()]),
+);
 
-export const SECCOMP_FLAGS: ReadonlySet<string> = new Set([
-  'SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
-  'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
+/** SECCOMP_FILTER_FLAG_* bits (linux/seccomp.h). */
+export const SECCOMP_FLAGS: ReadonlyMap<string, number> = new Map([
+  ['SECCOMP_FILTER_FLAG_TSYNC', 1], ['SECCOMP_FILTER_FLAG_LOG', 2], ['SECCOMP_FILTER_FLAG_SPEC_ALLOW', 4],
+  ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV', 32],
 ]);
+export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
