@@ -267,11 +267,12 @@ describe('SCMP_ACT_NOTIFY', () => {
       });
       const id = nextId();
       const result = runtime.run(['run', '--bundle', bundle, id]);
-      await listener.exited;
-      const [received, answered] = listener.lines().map((line) => JSON.parse(line));
-      // The agent's answer is what the container saw.
+      // The agent's answer is what the container saw. (Checked first: if
+      // the agent never got the fd, it would wait for ever.)
       expect(result.stderr).toBe("mkdir: can't create directory '/made': Read-only file system\n");
       expect(result.status).toBe(1);
+      await listener.exited;
+      const [received, answered] = listener.lines().map((line) => JSON.parse(line));
       expect(received.fdCount).toBe(1);
       expect(received.fdTarget).toBe('anon_inode:seccomp notify');
       expect(received.state).toEqual({
