@@ -178,9 +178,11 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
 }
 
 function checkState(store: StateStore, record: ContainerRecord, ignorePaused: boolean): void {
-  // runc execs in a created container too: its namespaces are complete.
   const status = statusOf(store, record);
   if (status === 'stopped') throw new OcitsError('cannot exec in a stopped container');
+  // runc 1.1.5 execs here too, but the container's own process has not run
+  // yet: its hooks and the rest of start are still to come.
+  if (status === 'created') throw new OcitsError('cannot exec in a created container: start it first');
   if (status === 'creating') throw new OcitsError(`container ${record.id} is still being created`);
   if (!ignorePaused && record.cgroup !== undefined && isFrozen(record.cgroup)) {
     throw new OcitsError('cannot exec in a paused container (use --ignore-paused to override)');
