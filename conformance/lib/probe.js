@@ -61,6 +61,8 @@ function parseMountinfo(text) {
     const fields = left.split(' ');
     const [fstype, source, superOptions] = right.split(' ');
     mounts.push({
+      id: fields[0],
+      parent: fields[1],
       mountPoint: fields[4].replace(/\\040/g, ' '),
       options: fields[5].split(','),
       optional: fields.slice(6),
