@@ -116,9 +116,10 @@ class Runtime {
   /** Waits until the container reports `status`; returns the last state seen. */
   waitForStatus(id, status, ms = 10000) {
     let last;
+    // A container whose state cannot be read will not come back: stop there.
     waitUntil(() => {
       last = this.tryState(id);
-      return last?.status === status;
+      return last === undefined || last.status === status;
     }, ms);
     if (last?.status !== status) throw new Error(`${id} did not become ${status} (last state: ${JSON.stringify(last)})`);
     return last;
