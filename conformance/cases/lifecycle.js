@@ -17,6 +17,13 @@ function sharedDir(config, bundle) {
 }
 
 const isProcess = (pid) => fs.existsSync(`/proc/${pid}`) && !/\) [ZX] /.test(readOr(`/proc/${pid}/stat`, ''));
+function readLink(file) {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return '';
+  }
+}
 function readOr(file, fallback) {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -50,12 +57,15 @@ const lifecycle = {
     o.created = runtime.state(id);
     o.startedAfterCreate = fs.existsSync(path.join(shared, 'started'));
     o.cmdlineCreated = readOr(`/proc/${o.created.pid}/cmdline`, '');
+    // What create applied, seen from the host through the container process.
+    o.createdMounts = readOr(`/proc/${o.created.pid}/mountinfo`, '');
+    o.createdNamespaces = ['pid', 'net', 'ipc', 'uts', 'mnt', 'cgroup'].map((ns) => [ns, readLink(`/proc/${o.created.pid}/ns/${ns}`), readLink(`/proc/self/ns/${ns}`)]);
     const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
     config.process.args = ['sh', '-c', 'touch /shared/modified'];
     fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
 
     o.start = runtime.run(['start', id]);
-    o.startedAfterStart = waitUntil(() => fs.existsSync(path.join(shared, 'started')), 5000);
+    o.startedAfterStart = waitUntil(() => fs.existsSync(path.join(shared, 'started')), 10000);
     o.modified = fs.existsSync(path.join(shared, 'modified'));
     o.running = runtime.state(id);
     o.cmdlineRunning = readOr(`/proc/${o.running.pid}/cmdline`, '');
@@ -105,6 +115,16 @@ const lifecycle = {
       section: 'runtime.md#runtimeState',
       requirement: 'bundle is the absolute path to the bundle, even when create was given a relative one',
       check: (o) => stateProblem(o.created, { bundle: o.bundle }),
+    },
+    {
+      section: 'runtime.md#runtimeCreate',
+      requirement: 'create MUST apply the properties of config.json other than process: namespaces and mounts exist before start',
+      check(o) {
+        for (const [ns, container, ours] of o.createdNamespaces) {
+          if (container === '' || container === ours) return `the created container process is in ${ns} namespace ${container || 'none'}, ours is ${ours}`;
+        }
+        return / \/shared /.test(o.createdMounts) ? undefined : 'the created container process has no /shared mount yet';
+      },
     },
     {
       section: 'runtime.md#runtimeCreate',
