@@ -8,13 +8,16 @@ const { makeBundle, writeExecutable } = require('../lib/bundle');
 const { stateProblem } = require('../lib/state');
 
 // Records one call: NAME appended to DIR/order, and its stdin, mount
-// namespace, environment and argument in DIR/NAME.*. The same script runs on
+// namespace (and that of the state's pid), environment and argument in
+// DIR/NAME.*. The same script runs on
 // the host and, for startContainer, inside the container (busybox sh).
 const RECORDER = `#!/bin/sh
 name=$1
 dir=$2
 cat > "$dir/$name.state"
 readlink /proc/self/ns/mnt > "$dir/$name.mnt"
+pid=$(sed -n 's/.*"pid": *\\([0-9]*\\).*/\\1/p' "$dir/$name.state")
+[ -n "$pid" ] && readlink "/proc/$pid/ns/mnt" > "$dir/$name.container-mnt"
 echo "$CONFORMANCE_HOOK" > "$dir/$name.env"
 echo "$3" > "$dir/$name.arg"
 echo "$name" >> "$dir/order"
@@ -113,6 +116,7 @@ const allHooks = {
         stdin: text,
         state,
         mnt: readOr(path.join(log, `${name}.mnt`)).trim(),
+        containerMnt: readOr(path.join(log, `${name}.container-mnt`)).trim(),
         env: readOr(path.join(log, `${name}.env`)).trim(),
         arg: readOr(path.join(log, `${name}.arg`)).trim(),
       };
@@ -234,6 +238,17 @@ const allHooks = {
       section: `config.md#${anchor}`,
       requirement: `${kind} hooks MUST be executed in the runtime namespace`,
       check: (o) => (o.records[kind].mnt === o.runtimeMnt ? undefined : `mount namespace ${o.records[kind].mnt}, the runtime's is ${o.runtimeMnt}`),
+    })),
+    ...[
+      ['prestart', 'configHooksPrestart'],
+      ['createRuntime', 'configHooksCreateRuntime'],
+    ].map(([kind, anchor]) => ({
+      section: `config.md#${anchor}`,
+      requirement: `${kind} hooks MUST be called after the runtime environment has been created`,
+      check(o) {
+        const seen = o.records[kind].containerMnt;
+        return seen !== '' && seen === o.processMnt ? undefined : `the state's pid was in mount namespace ${seen || 'none'}, the program runs in ${o.processMnt}`;
+      },
     })),
     {
       section: 'config.md#configHooksCreateContainer',
