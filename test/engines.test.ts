@@ -30,5 +30,5 @@ describe('containerd 1.6 with the runc v2 shim (ctr run --runc-binary ocits)', (
     expect(failures).toEqual([]);
     expect(summary).toMatch(/^\d+ passed, 0 failed$/);
     expect(status).toBe(0);
-  });
+  }, 15 * 60_000);
 });
