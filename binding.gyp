@@ -15,6 +15,7 @@
         "addon/exec_child.cc",
         "addon/init/safe.cc",
         "addon/init/cgroup.cc",
+        "addon/init/copy_up.cc",
         "addon/init/rootfs.cc",
         "addon/init/process.cc",
         "addon/init/hooks.cc",

@@ -15,11 +15,17 @@ let counter = 0;
 const nextId = (): string => `c${process.pid}-${++counter}`;
 
 /** Runs a shell script as the container's process; returns stdout and the exit status. */
-function runScript(script: string, change: (config: Record<string, any>) => void = () => {}, extra: string[] = []) {
+function runScript(
+  script: string,
+  change: (config: Record<string, any>) => void = () => {},
+  extra: string[] = [],
+  prepareRootfs: (rootfs: string) => void = () => {},
+) {
   const bundle = busyboxBundle((config) => {
     config.process.args = ['sh', '-c', script];
     change(config);
   });
+  prepareRootfs(path.join(bundle, 'rootfs'));
   const id = nextId();
   const result = runtime.run(['run', ...extra, '--bundle', bundle, id]);
   return { ...result, id, bundle };
@@ -106,6 +112,39 @@ describe('inside the container', () => {
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^ocits: container init failed: rootfs: \/.*\/rootfs: invalid argument\n$/);
+  });
+
+  it('fills a tmpfs with tmpcopyup from the directory it covers, which stays untouched', () => {
+    const script = 'cat /seed/a /seed/sub/b; readlink /seed/link; stat -c %a /seed; echo changed > /seed/a; cat /seed/a; ' +
+      'grep -c " /seed .* - tmpfs " /proc/self/mountinfo; touch /frozen/x 2>&1; cat /frozen/a';
+    const result = runScript(script, (config) => {
+      config.root.readonly = false;
+      config.mounts.push(
+        { destination: '/seed', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'nosuid'] },
+        { destination: '/frozen', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'ro'] },
+      );
+    }, [], (rootfs) => {
+      fs.mkdirSync(path.join(rootfs, 'seed', 'sub'), { recursive: true });
+      fs.chmodSync(path.join(rootfs, 'seed'), 0o750);
+      fs.writeFileSync(path.join(rootfs, 'seed', 'a'), 'from the image\n');
+      fs.writeFileSync(path.join(rootfs, 'seed', 'sub', 'b'), 'below\n');
+      fs.symlinkSync('a', path.join(rootfs, 'seed', 'link'));
+      fs.mkdirSync(path.join(rootfs, 'frozen'));
+      fs.writeFileSync(path.join(rootfs, 'frozen', 'a'), 'read-only copy\n');
+    });
+    expect(result.stdout.split('\n')).toEqual([
+      'from the image', 'below', 'a', '750', 'changed', '1',
+      "touch: /frozen/x: Read-only file system", 'read-only copy', '',
+    ]);
+    expect(fs.readFileSync(path.join(result.bundle, 'rootfs', 'seed', 'a'), 'utf8')).toBe('from the image\n');
+  });
+
+  it('refuses tmpcopyup on anything but a tmpfs', () => {
+    const result = runScript('true', (config) => {
+      config.mounts.push({ destination: '/data', type: 'bind', source: '/tmp', options: ['rbind', 'tmpcopyup'] });
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^ocits: \/mounts\/\d+\/options: tmpcopyup applies only to a tmpfs mount\n$/);
   });
 
   it('creates runc\'s default devices and links, and the config\'s devices', () => {

@@ -36,6 +36,7 @@ const char* const kStepNames[kStepCount] = {
     "mount",
     "remount",
     "mount propagation",
+    "tmpfs copy-up",
     "device",
     "symlink",
     "cwd",

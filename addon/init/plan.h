@@ -23,6 +23,7 @@ enum Step : int32_t {
   kStepMount,
   kStepRemount,
   kStepPropagation,
+  kStepCopyUp,
   kStepDevice,
   kStepSymlink,
   kStepCwd,
@@ -84,6 +85,7 @@ struct MountStep {
   unsigned long remount;   // nonzero: remount a bind with these flags (MS_BIND|MS_REMOUNT|...)
   unsigned long propagation;  // nonzero: then change propagation with these flags
   int32_t ensure;          // create the target first when it is missing
+  bool copy_up;            // tmpcopyup: copy what the target held into the new tmpfs
 };
 
 struct DeviceNode {

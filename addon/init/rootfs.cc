@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "copy_up.h"
 #include "safe.h"
 
 namespace ocits::init {
@@ -148,6 +149,12 @@ void MountAll(const Plan& plan, int root) {
     if (step.ensure == kEnsureDirectory) rc = MakeDirectories(root, step.target);
     if (step.ensure == kEnsureFile) rc = MakeFile(root, step.target);
     if (rc < 0) Fail(socket, kStepMountTarget, index, -rc);
+    // For tmpcopyup: the directory as it is before the tmpfs covers it.
+    int covered = -1;
+    if (step.copy_up) {
+      covered = OpenInRoot(root, step.target, O_RDONLY | O_DIRECTORY);
+      if (covered < 0) Fail(socket, kStepMountTarget, index, -covered);
+    }
     int target = OpenInRoot(root, step.target, O_PATH);
     if (target < 0) Fail(socket, kStepMountTarget, index, -target);
     const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
@@ -156,6 +163,14 @@ void MountAll(const Plan& plan, int root) {
       Fail(socket, kStepMount, index, errno);
     }
     close(target);
+    if (step.copy_up) {
+      int fresh = OpenInRoot(root, step.target, O_RDONLY | O_DIRECTORY);
+      if (fresh < 0) Fail(socket, kStepCopyUp, index, -fresh);
+      int rc = CopyTree(covered, fresh);
+      if (rc < 0) Fail(socket, kStepCopyUp, index, -rc);
+      close(fresh);
+      close(covered);
+    }
     // The mount now covers the old target: reopen to reach the new mount.
     if (step.remount != 0 || step.propagation != 0) {
       target = OpenInRoot(root, step.target, O_PATH);

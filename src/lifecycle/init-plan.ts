@@ -44,6 +44,8 @@ export interface InitMount {
   remount: number;
   propagation: number;
   ensure: Ensure;
+  /** A tmpfs that starts with a copy of what its target directory held (tmpcopyup). */
+  copyUp: boolean;
   /** For error messages: the config mount this step comes from. */
   configIndex: number;
 }
@@ -269,7 +271,10 @@ function planMounts(
     const where = `/mounts/${index}`;
     const target = inRoot(mount.destination);
     const options = parseMountOptions(mount.options ?? [], `${where}/options`);
-    const base = { configIndex: index, propagation: options.propagation };
+    const base = { configIndex: index, propagation: options.propagation, copyUp: false };
+    if (options.copyUp && mount.type !== 'tmpfs') {
+      throw new OcitsError(`${where}/options: tmpcopyup applies only to a tmpfs mount`);
+    }
     if (isBind(mount)) {
       if (mount.source === undefined) throw new OcitsError(`${where}/source: a bind mount needs a source`);
       const source = path.resolve(context.bundleDir, mount.source);
@@ -299,15 +304,18 @@ function planMounts(
       expandCgroupMount(context.cgroupMountSteps(cgroupNamespace), target, options.flags, index, steps, symlinks);
       return;
     }
+    // A copy needs a writable tmpfs; a read-only one is made so afterwards.
+    const readOnlyAfterCopy = options.copyUp && (options.flags & MS.RDONLY) !== 0;
     steps.push({
       ...base,
       source: mount.source ?? mount.type,
       target,
       fstype: mount.type,
-      flags: options.flags,
+      flags: readOnlyAfterCopy ? options.flags & ~MS.RDONLY : options.flags,
       data: options.data,
-      remount: 0,
+      remount: readOnlyAfterCopy ? MS.BIND | MS.REMOUNT | options.flags : 0,
       ensure: ENSURE_DIRECTORY,
+      copyUp: options.copyUp,
     });
   });
   return { steps, symlinks };
@@ -324,7 +332,7 @@ function expandCgroupMount(
   symlinks: InitSymlink[],
 ): void {
   const at = (relative: string): string => (relative === '' ? target : `${target}/${relative}`);
-  const common = { configIndex, propagation: 0, remount: 0, ensure: ENSURE_DIRECTORY, data: null };
+  const common = { configIndex, propagation: 0, remount: 0, ensure: ENSURE_DIRECTORY, data: null, copyUp: false };
   for (const step of cgroupSteps) {
     switch (step.kind) {
       case 'tmpfs':

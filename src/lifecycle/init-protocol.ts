@@ -73,7 +73,8 @@ function itemOf(
     case 'mount target':
     case 'mount':
     case 'remount':
-    case 'mount propagation': {
+    case 'mount propagation':
+    case 'tmpfs copy-up': {
       const mount = plan.mounts[index];
       if (mount === undefined) return undefined;
       const destination = configMountDestination?.(mount.configIndex) ?? `/${mount.target}`;

@@ -80,6 +80,8 @@ export interface ParsedMountOptions {
   flags: number;
   /** 0 when no propagation option was given. */
   propagation: number;
+  /** tmpcopyup (runc's extension, which podman uses): a new tmpfs starts with what its target held. */
+  copyUp: boolean;
   /** Filesystem options, comma-joined, or null. */
   data: string | null;
 }
@@ -88,8 +90,13 @@ export interface ParsedMountOptions {
 export function parseMountOptions(options: readonly string[], where: string): ParsedMountOptions {
   let flags = 0;
   let propagation = 0;
+  let copyUp = false;
   const data: string[] = [];
   for (const option of options) {
+    if (option === 'tmpcopyup') {
+      copyUp = true;
+      continue;
+    }
     const flag = FLAG_OPTIONS.get(option);
     if (flag !== undefined) {
       const [bits, set] = flag;
@@ -105,5 +112,5 @@ export function parseMountOptions(options: readonly string[], where: string): Pa
     if (NOT_YET.test(option)) throw new OcitsError(`${where}: mount option "${option}" is not supported yet`);
     data.push(option);
   }
-  return { flags, propagation, data: data.length > 0 ? data.join(',') : null };
+  return { flags, propagation, copyUp, data: data.length > 0 ? data.join(',') : null };
 }
