@@ -17,6 +17,7 @@
         "addon/init/rootfs.cc",
         "addon/init/process.cc",
         "addon/init/hooks.cc",
+        "addon/init/namespaces.cc",
         "addon/init/init.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -53,6 +53,7 @@ class PlanStorage {
   std::vector<gid_t> groups;
   std::vector<char> state_buffer;
   std::vector<int> cgroup_tasks;
+  std::vector<init::NamespaceJoin> namespace_joins;
 
  private:
   std::deque<std::string> strings_;
@@ -85,6 +86,8 @@ Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info);
 Napi::Value InitReceive(const Napi::CallbackInfo& info);
 // initSend(socket, payload: Buffer)
 Napi::Value InitSend(const Napi::CallbackInfo& info);
+// namespaceType(fd) -> the CLONE_NEW* type of an open namespace file (NS_GET_NSTYPE)
+Napi::Value NamespaceType(const Napi::CallbackInfo& info);
 // The init steps' names, indexed as in messages.
 Napi::Value InitStepNames(const Napi::CallbackInfo& info);
 

@@ -23,6 +23,8 @@ export interface Addon {
   /** One message from the init process; empty when it has closed its end. */
   initReceive(socket: number): Buffer;
   initSend(socket: number, payload: Buffer): void;
+  /** The CLONE_NEW* type of an open namespace file (ioctl NS_GET_NSTYPE); throws for any other file. */
+  namespaceType(fd: number): number;
   /** Names of the init steps, indexed by the step number in messages. */
   initStepNames(): string[];
 

@@ -24,7 +24,7 @@ describe('ocits features', () => {
   it('claims nothing this commit cannot do: no container runs yet', () => {
     expect(document.hooks).toEqual([]);
     expect(document.mountOptions).toEqual([]);
-    expect(document.linux.namespaces).toEqual([]);
+    expect(document.linux.namespaces).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
     expect(document.linux.seccomp.enabled).toBe(false);
     expect(document.linux.cgroup.v2).toBe(false);
   });

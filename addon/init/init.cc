@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "hooks.h"
+#include "namespaces.h"
 #include "plan.h"
 #include "process.h"
 #include "rootfs.h"
@@ -56,25 +57,15 @@ const char* const kStepNames[kStepCount] = {
     "join namespace",
     "fork",
     "oom score adj",
+    "user namespace",
+    "unshare namespaces",
+    "time offsets",
+    "become root in the user namespace",
 };
 
 namespace {
 
 char hook_detail[sizeof(Message::detail)];
-
-void Send(int socket, MessageKind kind) {
-  Message message;
-  memset(&message, 0, sizeof message);
-  message.kind = kind;
-  if (OCITS_RETRY(send(socket, &message, sizeof message, MSG_NOSIGNAL)) < 0) _exit(1);
-}
-
-// Waits for the parent's go-ahead; a closed socket means the parent gave up.
-void AwaitContinue(int socket) {
-  Message message;
-  long count = OCITS_RETRY(recv(socket, &message, sizeof message, 0));
-  if (count != (long)sizeof message || message.kind != kMessageContinue) _exit(1);
-}
 
 // After `start`, failures can only be told through exec.fifo: `start` reads
 // "0" and then, if anything went wrong, this message.
@@ -101,6 +92,8 @@ void RunContainerInit(const Plan& plan) {
   CloseFdsExcept(kept, 2);
   // Device nodes and directories get exactly the modes the plan asks for.
   umask(0);
+  // After the cgroup: once in a user namespace we may no longer write there.
+  EnterNamespaces(plan);
 
   // The parent has put us in our cgroup and sends the hooks' state documents.
   long received = OCITS_RETRY(recv(socket, plan.state_buffer, plan.state_buffer_size, MSG_TRUNC));

@@ -174,10 +174,31 @@ void MountAll(const Plan& plan, int root) {
   }
 }
 
+namespace {
+
+// runc's way in a user namespace: an empty file with the host's node bound onto it.
+void BindDevice(const DeviceNode& device, int root, int index, int socket) {
+  int rc = MakeFile(root, device.path);
+  if (rc < 0) Fail(socket, kStepDevice, index, -rc);
+  int target = OpenInRoot(root, device.path, O_PATH | O_NOFOLLOW);
+  if (target < 0) Fail(socket, kStepDevice, index, -target);
+  const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
+  if (mount(device.bind_source, target_path, nullptr, MS_BIND, nullptr) != 0) {
+    Fail(socket, kStepDevice, index, errno, device.bind_source);
+  }
+  close(target);
+}
+
+}  // namespace
+
 void CreateDevices(const Plan& plan, int root) {
   int socket = plan.sync_socket;
   for (size_t i = 0; i < plan.device_count; ++i) {
     const DeviceNode& device = plan.devices[i];
+    if (device.bind_source != nullptr) {
+      BindDevice(device, root, (int)i, socket);
+      continue;
+    }
     char base[256];
     int parent = OpenParentInRoot(root, device.path, true, base);
     if (parent < 0) Fail(socket, kStepDevice, (int)i, -parent);

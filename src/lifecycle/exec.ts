@@ -86,6 +86,7 @@ const NAMESPACES: ReadonlyArray<[name: string, type: number]> = [
   ['pid', 0x20000000],
   ['mnt', 0x00020000],
   ['cgroup', 0x02000000],
+  ['time', 0x00000080],
 ];
 
 /** Returns the status for `exec` itself: the process's, 128+N for signal N; 0 when detached. */
@@ -148,7 +149,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       namespaces,
       preservedFds: options.preserveFds,
       oomScoreAdj: processSpec.oomScoreAdj !== undefined ? String(processSpec.oomScoreAdj) : null,
-      process: planProcess(processSpec, console.childEnd),
+      process: { ...planProcess(processSpec, console.childEnd), setGroups: setgroupsAllowed(record.pid!) },
     });
     trace('exec child %d', spawned.pid);
   } catch (error) {
@@ -324,6 +325,15 @@ function openNamespaces(initPid: number, opened: number[]): ExecNamespace[] {
     if (theirs.ino !== ours.ino || theirs.dev !== ours.dev) namespaces.push({ fd, type, name });
   }
   return namespaces;
+}
+
+/** A rootless container's user namespace denies setgroups(2); its processes keep their groups. */
+function setgroupsAllowed(initPid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${initPid}/setgroups`, 'utf8').trim() !== 'deny';
+  } catch {
+    return true;
+  }
 }
 
 /**

@@ -10,15 +10,8 @@ import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
 import type { CapabilitySet, Hook, Mount, Process, RuntimeConfig } from '../spec/types';
 import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
+import { planNamespaces, type IdMaps, type InitNamespaces, type NamespacePlan } from './namespaces';
 import { unsupportedFeatures } from './unsupported';
-
-const CLONE_NEW: Readonly<Record<string, number>> = {
-  mount: 0x00020000,
-  uts: 0x04000000,
-  ipc: 0x08000000,
-  pid: 0x20000000,
-  network: 0x40000000,
-};
 
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
@@ -47,6 +40,8 @@ export interface InitMount {
 
 export interface InitDevice {
   path: string;
+  /** In a user namespace, where mknod is refused: the host node bind-mounted instead (as runc). */
+  bindSource: string | null;
   mode: number;
   major: number;
   minor: number;
@@ -88,6 +83,8 @@ export interface InitProcess {
   noNewPrivileges: boolean;
   rlimits: Array<{ resource: number; soft: bigint; hard: bigint }>;
   capabilities: InitCapabilities | null;
+  /** False where setgroups(2) is denied (a rootless user namespace): the groups stay as they are. */
+  setGroups: boolean;
   terminal: boolean;
   /** process.consoleSize, rows and columns; 0 leaves the kernel's 0x0. */
   consoleRows: number;
@@ -98,6 +95,9 @@ export interface InitProcess {
 /** The addon's input (addon/init/plan.h mirrors it). */
 export interface InitPlan {
   cloneFlags: number;
+  namespaces: InitNamespaces;
+  /** For the parent, not the addon: what it writes for a new user namespace. */
+  idMaps: IdMaps | null;
   /** How the init process joins its cgroup, first thing; filled in by create. */
   cgroup: CgroupJoinFds;
   unshareCgroup: boolean;
@@ -138,6 +138,8 @@ export interface PlanContext {
   cgroupMountSteps(cgroupNamespace: boolean): CgroupMountStep[];
   /** Room for the two state documents the parent sends the init process. */
   stateBufferSize: number;
+  /** Whether we have root's privileges on the host (not rootless). */
+  privileged: boolean;
 }
 
 // runc creates these in every container whose /dev it sets up.
@@ -162,18 +164,16 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   const process = config.process;
   if (process === undefined) throw new OcitsError('/process: a container needs a process to run');
 
-  const namespaces = new Set((linux.namespaces ?? []).map((namespace) => namespace.type));
-  if (!namespaces.has('mount')) {
+  const namespaces = planNamespaces(config, context.privileged);
+  if (!namespaces.newTypes.has('mount')) {
     throw new OcitsError('/linux/namespaces: ocits needs a new mount namespace to build the rootfs');
   }
-  if ((config.hostname !== undefined || config.domainname !== undefined) && !namespaces.has('uts')) {
+  if ((config.hostname !== undefined || config.domainname !== undefined) && !namespaces.newTypes.has('uts')) {
     throw new OcitsError('/hostname: setting the hostname needs a new uts namespace');
   }
-  let cloneFlags = 0;
-  for (const type of namespaces) cloneFlags |= CLONE_NEW[type] ?? 0;
-  const cgroupNamespace = namespaces.has('cgroup');
+  const cgroupNamespace = namespaces.unshareCgroup;
 
-  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace);
+  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace, namespaces);
   const setUpDev = !(config.mounts ?? []).some(
     (mount) => inRoot(mount.destination) === 'dev' && isBind(mount),
   );
@@ -181,8 +181,12 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     linux.rootfsPropagation !== undefined ? PROPAGATIONS.get(linux.rootfsPropagation)! : MS.SLAVE | MS.REC;
 
   const env = process.env ?? [];
+  const processPlan = planProcess(process, context.consoleSocket);
+  processPlan.setGroups = namespaces.idMaps?.denySetgroups !== true;
   return {
-    cloneFlags,
+    cloneFlags: namespaces.cloneFlags,
+    namespaces: namespaces.entry,
+    idMaps: namespaces.idMaps,
     cgroup: { dir: -1, tasks: [] },
     unshareCgroup: cgroupNamespace,
     hostname: config.hostname ?? null,
@@ -193,7 +197,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     readonlyRoot: config.root.readonly === true,
     noPivot: context.noPivot,
     mounts: mounts.steps,
-    devices: setUpDev ? planDevices(config) : [],
+    devices: setUpDev ? planDevices(config, namespaces.userNamespace) : [],
     symlinks: [...mounts.symlinks, ...(setUpDev ? devSymlinks() : [])],
     maskedPaths: (linux.maskedPaths ?? []).map(inRoot),
     readonlyPaths: (linux.readonlyPaths ?? []).map(inRoot),
@@ -201,7 +205,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     startContainerHooks: planHooks(config.hooks?.startContainer, env),
     execFifo: context.execFifo,
     stateBufferSize: context.stateBufferSize,
-    process: planProcess(process, context.consoleSocket),
+    process: processPlan,
   };
 }
 
@@ -225,6 +229,7 @@ export function planProcess(process: Process, consoleSocket: number): InitProces
       hard: rlimitValue(limit.hard),
     })),
     capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
+    setGroups: true,
     terminal: process.terminal === true,
     consoleRows: process.consoleSize?.height ?? 0,
     consoleColumns: process.consoleSize?.width ?? 0,
@@ -237,13 +242,31 @@ function isBind(mount: Mount): boolean {
   return mount.type === 'bind' || options.includes('bind') || options.includes('rbind');
 }
 
+// In a user namespace, sysfs mounts only with a network namespace it owns,
+// and mqueue only with an ipc namespace it owns: like runc, bind the host's
+// instead, with the mount's own options.
+function hostBindInUserNamespace(mount: Mount, namespaces: NamespacePlan): Mount {
+  if (!namespaces.userNamespace) return mount;
+  const bind = (source: string): Mount => ({
+    destination: mount.destination,
+    type: 'bind',
+    source,
+    options: ['rbind', ...(mount.options ?? [])],
+  });
+  if (mount.type === 'sysfs' && !namespaces.newTypes.has('network')) return bind('/sys');
+  if (mount.type === 'mqueue' && !namespaces.newTypes.has('ipc')) return bind('/dev/mqueue');
+  return mount;
+}
+
 function planMounts(
-  mounts: readonly Mount[],
+  configMounts: readonly Mount[],
   context: PlanContext,
   cgroupNamespace: boolean,
+  namespaces: NamespacePlan,
 ): { steps: InitMount[]; symlinks: InitSymlink[] } {
   const steps: InitMount[] = [];
   const symlinks: InitSymlink[] = [];
+  const mounts = configMounts.map((mount) => hostBindInUserNamespace(mount, namespaces));
   mounts.forEach((mount, index) => {
     const where = `/mounts/${index}`;
     const target = inRoot(mount.destination);
@@ -332,16 +355,19 @@ function expandCgroupMount(
   }
 }
 
-function planDevices(config: RuntimeConfig): InitDevice[] {
+function planDevices(config: RuntimeConfig, userNamespace: boolean): InitDevice[] {
   const byPath = new Map<string, InitDevice>();
+  // runc binds the host's node of the same path.
+  const bindSource = (devicePath: string): string | null => (userNamespace ? `/${devicePath}` : null);
   for (const [devicePath, major, minor] of DEFAULT_DEVICES) {
-    byPath.set(devicePath, { path: devicePath, mode: S_IFCHR | 0o666, major, minor, uid: 0, gid: 0 });
+    byPath.set(devicePath, { path: devicePath, bindSource: bindSource(devicePath), mode: S_IFCHR | 0o666, major, minor, uid: 0, gid: 0 });
   }
   for (const device of config.linux?.devices ?? []) {
     const type = device.type === 'b' ? S_IFBLK : device.type === 'p' ? S_IFIFO : S_IFCHR;
     const devicePath = inRoot(device.path);
     byPath.set(devicePath, {
       path: devicePath,
+      bindSource: bindSource(devicePath),
       mode: type | (device.fileMode ?? 0o666),
       major: 'major' in device ? (device.major ?? 0) : 0,
       minor: 'minor' in device ? (device.minor ?? 0) : 0,

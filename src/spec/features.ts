@@ -13,7 +13,7 @@ export function features(): Features {
     hooks: [],
     mountOptions: [],
     linux: {
-      namespaces: [],
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: [],
       cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
       seccomp: { enabled: false },
