@@ -115,7 +115,8 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
     storage.mounts.push_back({storage.String(mount.Get("source")), storage.String(mount.Get("target")),
                               storage.String(mount.Get("fstype")), Uint(mount, "flags"),
                               storage.String(mount.Get("data")), Uint(mount, "remount"),
-                              Uint(mount, "propagation"), Int(mount, "ensure")});
+                              Uint(mount, "propagation"), Int(mount, "ensure"),
+                              storage.String(mount.Get("fallbackSource")), Uint(mount, "fallbackRemount")});
   }
   plan.mounts = storage.mounts.data();
   plan.mount_count = storage.mounts.size();

@@ -88,8 +88,14 @@ void RunContainerInit(const Plan& plan) {
   JoinCgroup(plan.cgroup, socket);
   // Every fd of Node's goes now: no host fd may reach the container, and an
   // inherited lock fd (the state store's flock) would outlive `create`.
-  const int kept[2] = {socket, plan.process.console_socket};
-  CloseFdsExcept(kept, 2);
+  // The namespaces to join are fds too, closed once joined. There are at
+  // most as many as namespace types.
+  int kept[2 + 8] = {socket, plan.process.console_socket};
+  size_t kept_count = 2;
+  for (size_t i = 0; i < plan.namespaces.join_count && kept_count < sizeof kept / sizeof kept[0]; ++i) {
+    kept[kept_count++] = plan.namespaces.joins[i].fd;
+  }
+  CloseFdsExcept(kept, kept_count);
   // Device nodes and directories get exactly the modes the plan asks for.
   umask(0);
   // After the cgroup: once in a user namespace we may no longer write there.

@@ -84,6 +84,12 @@ struct MountStep {
   unsigned long remount;   // nonzero: remount a bind with these flags (MS_BIND|MS_REMOUNT|...)
   unsigned long propagation;  // nonzero: then change propagation with these flags
   int32_t ensure;          // create the target first when it is missing
+  // When the filesystem mount fails with EPERM or EBUSY (sysfs in a user
+  // namespace without a network namespace it owns, cgroup2 without a cgroup
+  // namespace), bind this host path recursively
+  // instead and remount it with fallback_remount; nullptr: no fallback.
+  const char* fallback_source;
+  unsigned long fallback_remount;
 };
 
 struct DeviceNode {

@@ -139,6 +139,24 @@ int PrepareRootfs(const Plan& plan) {
   return root;
 }
 
+namespace {
+
+// The host's filesystem in place of a fresh one the kernel refused us, as runc does for sysfs.
+void BindFallback(const MountStep& step, int target, int index, int root, int socket) {
+  const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
+  if (mount(step.fallback_source, target_path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    Fail(socket, kStepMount, index, errno, step.fallback_source);
+  }
+  int mounted = OpenInRoot(root, step.target, O_PATH);
+  if (mounted < 0) Fail(socket, kStepMountTarget, index, -mounted);
+  if (mount(nullptr, ProcFdPath(mounted, proc_path, sizeof proc_path), nullptr, step.fallback_remount, nullptr) != 0) {
+    Fail(socket, kStepRemount, index, errno, step.fallback_source);
+  }
+  close(mounted);
+}
+
+}  // namespace
+
 void MountAll(const Plan& plan, int root) {
   int socket = plan.sync_socket;
   for (size_t i = 0; i < plan.mount_count; ++i) {
@@ -152,8 +170,11 @@ void MountAll(const Plan& plan, int root) {
     if (target < 0) Fail(socket, kStepMountTarget, index, -target);
     const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
     if (mount(step.source, target_path, step.fstype, step.flags, step.data) != 0) {
-      CloseKeepingErrno(target);
-      Fail(socket, kStepMount, index, errno);
+      if ((errno != EPERM && errno != EBUSY) || step.fallback_source == nullptr) {
+        CloseKeepingErrno(target);
+        Fail(socket, kStepMount, index, errno);
+      }
+      BindFallback(step, target, index, root, socket);
     }
     close(target);
     // The mount now covers the old target: reopen to reach the new mount.

@@ -10,10 +10,12 @@ import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
 import type { CapabilitySet, Hook, Mount, Process, RuntimeConfig } from '../spec/types';
 import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
-import { planNamespaces, type IdMaps, type InitNamespaces, type NamespacePlan } from './namespaces';
+import { planNamespaces, type IdMaps, type InitNamespaces } from './namespaces';
 import { unsupportedFeatures } from './unsupported';
 
 const S_IFCHR = 0o020000;
+// The per-mount flags a bind remount can set.
+const REMOUNTABLE = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 const RLIM_INFINITY = (1n << 64n) - 1n;
@@ -34,6 +36,9 @@ export interface InitMount {
   remount: number;
   propagation: number;
   ensure: Ensure;
+  /** When the kernel refuses the filesystem with EPERM: bind this host path instead, then remount it so. */
+  fallbackSource: string | null;
+  fallbackRemount: number;
   /** For error messages: the config mount this step comes from. */
   configIndex: number;
 }
@@ -124,7 +129,7 @@ export interface InitPlan {
 export type CgroupMountStep =
   | { kind: 'tmpfs'; path: string }
   | { kind: 'bind'; source: string; path: string }
-  | { kind: 'fs'; fstype: 'cgroup' | 'cgroup2'; data: string; path: string }
+  | { kind: 'fs'; fstype: 'cgroup' | 'cgroup2'; data: string; path: string; fallbackBind?: string }
   | { kind: 'symlink'; target: string; path: string };
 
 /** What the plan needs besides the config. */
@@ -173,7 +178,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   }
   const cgroupNamespace = namespaces.unshareCgroup;
 
-  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace, namespaces);
+  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace);
   const setUpDev = !(config.mounts ?? []).some(
     (mount) => inRoot(mount.destination) === 'dev' && isBind(mount),
   );
@@ -242,36 +247,18 @@ function isBind(mount: Mount): boolean {
   return mount.type === 'bind' || options.includes('bind') || options.includes('rbind');
 }
 
-// In a user namespace, sysfs mounts only with a network namespace it owns,
-// and mqueue only with an ipc namespace it owns: like runc, bind the host's
-// instead, with the mount's own options.
-function hostBindInUserNamespace(mount: Mount, namespaces: NamespacePlan): Mount {
-  if (!namespaces.userNamespace) return mount;
-  const bind = (source: string): Mount => ({
-    destination: mount.destination,
-    type: 'bind',
-    source,
-    options: ['rbind', ...(mount.options ?? [])],
-  });
-  if (mount.type === 'sysfs' && !namespaces.newTypes.has('network')) return bind('/sys');
-  if (mount.type === 'mqueue' && !namespaces.newTypes.has('ipc')) return bind('/dev/mqueue');
-  return mount;
-}
-
 function planMounts(
-  configMounts: readonly Mount[],
+  mounts: readonly Mount[],
   context: PlanContext,
   cgroupNamespace: boolean,
-  namespaces: NamespacePlan,
 ): { steps: InitMount[]; symlinks: InitSymlink[] } {
   const steps: InitMount[] = [];
   const symlinks: InitSymlink[] = [];
-  const mounts = configMounts.map((mount) => hostBindInUserNamespace(mount, namespaces));
   mounts.forEach((mount, index) => {
     const where = `/mounts/${index}`;
     const target = inRoot(mount.destination);
     const options = parseMountOptions(mount.options ?? [], `${where}/options`);
-    const base = { configIndex: index, propagation: options.propagation };
+    const base = { configIndex: index, propagation: options.propagation, fallbackSource: null, fallbackRemount: 0 };
     if (isBind(mount)) {
       if (mount.source === undefined) throw new OcitsError(`${where}/source: a bind mount needs a source`);
       const source = path.resolve(context.bundleDir, mount.source);
@@ -310,6 +297,9 @@ function planMounts(
       data: options.data,
       remount: 0,
       ensure: ENSURE_DIRECTORY,
+      // A user namespace may mount sysfs only with a network namespace it
+      // owns; without one, the host's /sys with the mount's flags (runc).
+      ...(mount.type === 'sysfs' ? { fallbackSource: '/sys', fallbackRemount: MS.BIND | MS.REMOUNT | (options.flags & REMOUNTABLE) } : {}),
     });
   });
   return { steps, symlinks };
@@ -326,7 +316,7 @@ function expandCgroupMount(
   symlinks: InitSymlink[],
 ): void {
   const at = (relative: string): string => (relative === '' ? target : `${target}/${relative}`);
-  const common = { configIndex, propagation: 0, remount: 0, ensure: ENSURE_DIRECTORY, data: null };
+  const common = { configIndex, propagation: 0, remount: 0, ensure: ENSURE_DIRECTORY, data: null, fallbackSource: null, fallbackRemount: 0 };
   for (const step of cgroupSteps) {
     switch (step.kind) {
       case 'tmpfs':
@@ -346,7 +336,17 @@ function expandCgroupMount(
         break;
       }
       case 'fs':
-        steps.push({ ...common, source: step.fstype, target: at(step.path), fstype: step.fstype, flags, data: step.data });
+        steps.push({
+          ...common,
+          source: step.fstype,
+          target: at(step.path),
+          fstype: step.fstype,
+          flags,
+          data: step.data,
+          ...(step.fallbackBind !== undefined
+            ? { fallbackSource: step.fallbackBind, fallbackRemount: MS.BIND | MS.REMOUNT | (flags & REMOUNTABLE) }
+            : {}),
+        });
         break;
       case 'symlink':
         symlinks.push({ target: step.target, path: at(step.path), replace: false });

@@ -186,7 +186,7 @@ export function openNamespaceJoins(joins: InitNamespaceJoin[], namespaces: reado
       }
       if (actual !== join.type) {
         const name = TYPE_NAMES.get(actual) ?? `type ${actual}`;
-        throw new OcitsError(`${where}: ${join.path} is a ${name} namespace, not a ${expected} namespace`);
+        throw new OcitsError(`${where}: ${join.path} is a ${name} namespace, but the entry's type is ${expected}`);
       }
     }
   } catch (error) {
