@@ -98,6 +98,11 @@ void RunContainerInit(const Plan& plan) {
   CloseFdsExcept(kept, kept_count);
   // Device nodes and directories get exactly the modes the plan asks for.
   umask(0);
+  // A host path, unreachable once we are in the rootfs, and maybe for the
+  // root of a user namespace too (a state directory of mode 0700): opened
+  // now, like runc's parent does, and reopened for writing through the fd.
+  int fifo_path = OCITS_RETRY(open(plan.exec_fifo, O_PATH | O_CLOEXEC));
+  if (fifo_path < 0) Fail(socket, kStepExecFifo, -1, errno, plan.exec_fifo);
   // After the cgroup: once in a user namespace we may no longer write there.
   EnterNamespaces(plan);
 
@@ -116,10 +121,8 @@ void RunContainerInit(const Plan& plan) {
     Fail(socket, kStepDomainname, -1, errno);
   }
 
-  // Both are host paths, unreachable once we are in the rootfs. The fd
-  // directory is opened now so reopening the fifo later needs no /proc inside.
-  int fifo_path = OCITS_RETRY(open(plan.exec_fifo, O_PATH | O_CLOEXEC));
-  if (fifo_path < 0) Fail(socket, kStepExecFifo, -1, errno, plan.exec_fifo);
+  // Opened now so reopening the fifo later needs no /proc inside; by the
+  // init itself, which may be a child of the process that began.
   int own_fds = OCITS_RETRY(open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (own_fds < 0) Fail(socket, kStepExecFifo, -1, errno, "/proc/self/fd");
 
