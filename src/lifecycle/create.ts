@@ -133,17 +133,20 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     trace('init process %d', spawned.pid);
     const closeSocket = once(() => fs.closeSync(socket));
     undo.add(closeSocket);
-    undo.add(() => killAndReap(spawned.pid));
+    // The process to kill on failure: the one we cloned, then the init it forked.
+    const child = { pid: spawned.pid };
+    undo.add(() => killAndReap(child.pid));
     console.closeChildEnd();
     closeJoinFds();
-    const pid = enterNamespaces(spawned, plan, config, undo);
+    child.pid = enterNamespaces(spawned, plan, config);
+    const pid = child.pid;
 
     if (config.process?.oomScoreAdj !== undefined) {
       fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
     }
     const runtimeState = { ...stateBase, pid, status: 'creating' };
     // Hooks inside the container see its pid as the container sees it.
-    const innerPid = (plan.cloneFlags & CLONE_NEWPID) !== 0 ? 1 : pid;
+    const innerPid = ((plan.cloneFlags | plan.namespaces.unshareFlags) & CLONE_NEWPID) !== 0 ? 1 : pid;
     const stateDocuments =
       JSON.stringify({ ...stateBase, pid: innerPid, status: 'creating' }) + '\0' +
       JSON.stringify({ ...stateBase, pid: innerPid, status: 'created' }) + '\0';
@@ -239,7 +242,7 @@ function killAndReap(pid: number): void {
  * new user namespace, and the pid of an init that had to be forked (the
  * child that forked it exits; we reap it). Returns the init's pid.
  */
-function enterNamespaces(spawned: { pid: number; socket: number }, plan: InitPlan, config: RuntimeConfig, undo: Cleanup): number {
+function enterNamespaces(spawned: { pid: number; socket: number }, plan: InitPlan, config: RuntimeConfig): number {
   if (plan.idMaps !== null) {
     expectMessage(spawned.socket, MESSAGE_MAP_IDS, plan, config);
     writeIdMaps(spawned.pid, plan.idMaps);
@@ -247,8 +250,8 @@ function enterNamespaces(spawned: { pid: number; socket: number }, plan: InitPla
   }
   if (!plan.namespaces.forkInit) return spawned.pid;
   const message = expectMessage(spawned.socket, MESSAGE_INIT_PID, plan, config);
+  // It exits once it has sent the pid; nothing can fail between here and the caller's taking the init's pid.
   addon().reap(spawned.pid);
-  undo.add(() => killAndReap(message.index));
   trace('forked init process %d', message.index);
   return message.index;
 }
