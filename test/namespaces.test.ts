@@ -1,13 +1,23 @@
 // User and time namespaces and namespaces joined by path, observed from
 // inside real busybox containers: /proc/self/ns/*, uid_map, the owners of
 // files on the host, /proc/uptime and timens_offsets; and every refusal.
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'fs-extra';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Runtime, busyboxBundle } from './helpers/busybox';
 import { HOST_ID_BASE, RANGE_SIZE, userNamespaceBundle } from './helpers/userns';
 
 const runtime = new Runtime();
-afterAll(() => runtime.cleanUp());
+// tmpfs mounts a test made, unmounted even when it failed.
+const lockedMounts: string[] = [];
+afterAll(() => {
+  runtime.cleanUp();
+  for (const dir of lockedMounts) {
+    spawnSync('umount', [dir]);
+    fs.rmdirSync(dir);
+  }
+});
 
 let counter = 0;
 const nextId = (): string => `c${process.pid}-${++counter}`;
@@ -107,6 +117,24 @@ describe('user namespace', () => {
     const [interfaces, mounts] = output.split('--\n');
     expect(interfaces.trim().split(/\s+/).sort()).toEqual(hostInterfaces);
     expect(mounts).toMatch(/ \/sys ro,nosuid,nodev,noexec[^ ]* (.* )?- sysfs /);
+    expect(output).toMatch(/Read-only file system/);
+  });
+
+  test('a read-only root and read-only paths on a mount locked nosuid,nodev,noatime keep those flags', () => {
+    // A mount made outside the user namespace keeps such flags locked; a
+    // remount inside must repeat them or the kernel refuses it.
+    const bundle = userNamespaceBundle((config) => {
+      config.root.readonly = true;
+      config.linux.readonlyPaths = ['/bin'];
+    });
+    // Not a tempDir(): that is removed in an afterAll that may run before ours unmounts it.
+    const locked = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-locked-'));
+    lockedMounts.push(locked);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noatime,mode=755', 'tmpfs', locked]);
+    execFileSync('cp', ['-a', `${bundle}/.`, locked]);
+    const output = runIn(locked, "grep -E ' / | /bin ' /proc/self/mountinfo; touch /x 2>&1 || true");
+    expect(output).toMatch(/ \/ ro,nosuid,nodev,noatime - tmpfs /);
+    expect(output).toMatch(/ \/bin ro,nosuid,nodev,noatime - tmpfs /);
     expect(output).toMatch(/Read-only file system/);
   });
 

@@ -5,6 +5,8 @@
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,6 +22,37 @@ char scratch[kPathCapacity];
 char parent_scratch[kPathCapacity];
 char proc_path[32];
 char source_proc_path[32];
+
+// A bind remount (MS_BIND|MS_REMOUNT|...). In a user namespace the kernel
+// refuses one that would clear a flag the mount was locked with (nosuid,
+// nodev, noexec, the atime mode) when a more privileged namespace made it;
+// like runc, retry with the flags statfs reports kept. Read-only is never
+// added: a mount asked to be writable must not silently stay read-only.
+int BindRemount(const char* target, unsigned long flags) {
+  if (mount(nullptr, target, nullptr, flags, nullptr) == 0) return 0;
+  if (errno != EPERM) return -1;
+  struct statfs status;
+  if (statfs(target, &status) != 0) {
+    errno = EPERM;
+    return -1;
+  }
+  unsigned long kept = 0;
+  if (status.f_flags & ST_NOSUID) kept |= MS_NOSUID;
+  if (status.f_flags & ST_NODEV) kept |= MS_NODEV;
+  if (status.f_flags & ST_NOEXEC) kept |= MS_NOEXEC;
+  // The atime mode is replaced as a whole, so the mount's own stays unless one is asked for.
+  if ((flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) == 0) {
+    if (status.f_flags & ST_NOATIME) kept |= MS_NOATIME;
+    if (status.f_flags & ST_NODIRATIME) kept |= MS_NODIRATIME;
+    if (status.f_flags & ST_RELATIME) kept |= MS_RELATIME;
+    if ((status.f_flags & (ST_NOATIME | ST_RELATIME)) == 0) kept |= MS_STRICTATIME;
+  }
+  if ((flags | kept) == flags) {
+    errno = EPERM;
+    return -1;
+  }
+  return mount(nullptr, target, nullptr, flags | kept, nullptr);
+}
 
 int CloseKeepingErrno(int fd) {
   int saved = errno;
@@ -149,7 +182,7 @@ void BindFallback(const MountStep& step, int target, int index, int root, int so
   }
   int mounted = OpenInRoot(root, step.target, O_PATH);
   if (mounted < 0) Fail(socket, kStepMountTarget, index, -mounted);
-  if (mount(nullptr, ProcFdPath(mounted, proc_path, sizeof proc_path), nullptr, step.fallback_remount, nullptr) != 0) {
+  if (BindRemount(ProcFdPath(mounted, proc_path, sizeof proc_path), step.fallback_remount) != 0) {
     Fail(socket, kStepRemount, index, errno, step.fallback_source);
   }
   close(mounted);
@@ -182,7 +215,7 @@ void MountAll(const Plan& plan, int root) {
       target = OpenInRoot(root, step.target, O_PATH);
       if (target < 0) Fail(socket, kStepMountTarget, index, -target);
       target_path = ProcFdPath(target, proc_path, sizeof proc_path);
-      if (step.remount != 0 && mount(nullptr, target_path, nullptr, step.remount, nullptr) != 0) {
+      if (step.remount != 0 && BindRemount(target_path, step.remount) != 0) {
         CloseKeepingErrno(target);
         Fail(socket, kStepRemount, index, errno);
       }
@@ -300,7 +333,7 @@ void MakeReadonlyPaths(const Plan& plan, int root) {
     target = OpenInRoot(root, plan.readonly_paths[i], O_PATH);
     if (target < 0) Fail(socket, kStepReadonlyPath, (int)i, -target);
     target_path = ProcFdPath(target, proc_path, sizeof proc_path);
-    if (mount(nullptr, target_path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr) != 0) {
+    if (BindRemount(target_path, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC) != 0) {
       Fail(socket, kStepReadonlyPath, (int)i, errno);
     }
     close(target);
@@ -330,7 +363,7 @@ void EnterRootfs(const Plan& plan) {
 
 void RemountRootReadonly(const Plan& plan) {
   if (!plan.readonly_root) return;
-  if (mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+  if (BindRemount("/", MS_BIND | MS_REMOUNT | MS_RDONLY) != 0) {
     Fail(plan.sync_socket, kStepReadonlyRoot, -1, errno);
   }
 }
