@@ -1,23 +1,16 @@
 // User and time namespaces and namespaces joined by path, observed from
 // inside real busybox containers: /proc/self/ns/*, uid_map, the owners of
 // files on the host, /proc/uptime and timens_offsets; and every refusal.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'fs-extra';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Runtime, busyboxBundle } from './helpers/busybox';
+import { OCITS } from './helpers/cli';
+import { tempDir } from './helpers/tmp';
 import { HOST_ID_BASE, RANGE_SIZE, userNamespaceBundle } from './helpers/userns';
 
 const runtime = new Runtime();
-// tmpfs mounts a test made, unmounted even when it failed.
-const lockedMounts: string[] = [];
-afterAll(() => {
-  runtime.cleanUp();
-  for (const dir of lockedMounts) {
-    spawnSync('umount', [dir]);
-    fs.rmdirSync(dir);
-  }
-});
+afterAll(() => runtime.cleanUp());
 
 let counter = 0;
 const nextId = (): string => `c${process.pid}-${++counter}`;
@@ -126,16 +119,21 @@ describe('user namespace', () => {
     const bundle = userNamespaceBundle((config) => {
       config.root.readonly = true;
       config.linux.readonlyPaths = ['/bin'];
+      config.process.args = ['sh', '-c', "grep -E ' / | /bin ' /proc/self/mountinfo; touch /x 2>&1 || true"];
     });
-    // Not a tempDir(): that is removed in an afterAll that may run before ours unmounts it.
-    const locked = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-locked-'));
-    lockedMounts.push(locked);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noatime,mode=755', 'tmpfs', locked]);
-    execFileSync('cp', ['-a', `${bundle}/.`, locked]);
-    const output = runIn(locked, "grep -E ' / | /bin ' /proc/self/mountinfo; touch /x 2>&1 || true");
-    expect(output).toMatch(/ \/ ro,nosuid,nodev,noatime - tmpfs /);
-    expect(output).toMatch(/ \/bin ro,nosuid,nodev,noatime - tmpfs /);
-    expect(output).toMatch(/Read-only file system/);
+    // The tmpfs exists only in a mount namespace of ocits' own, so the
+    // host's mount table (which other tests compare) never changes.
+    const locked = tempDir('ocits-locked-');
+    const script = [
+      `mount -t tmpfs -o nosuid,nodev,noatime,mode=755 tmpfs ${locked}`,
+      `cp -a ${bundle}/. ${locked}`,
+      `exec ${OCITS} --root ${runtime.root} run --bundle ${locked} ${nextId()}`,
+    ].join(' && ');
+    const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/ \/ ro,nosuid,nodev,noatime - tmpfs /);
+    expect(result.stdout).toMatch(/ \/bin ro,nosuid,nodev,noatime - tmpfs /);
+    expect(result.stdout).toMatch(/Read-only file system/);
   });
 
   test('exec joins the user namespace: same namespace and maps, files owned by the mapped ids', () => {
