@@ -124,6 +124,10 @@ test('state lives under $XDG_RUNTIME_DIR/ocits, the container stays in our cgrou
   expect(mapLine(uidMap)).toEqual([0, user.uid, 1]);
   const made = fs.statSync(path.join(bundle, 'rootfs', 'made-inside'));
   expect([made.uid, made.gid]).toEqual([user.uid, user.gid]);
+  expect(asUser(['exec', '--additional-gids', '0', id, 'true'])).toMatchObject({
+    status: 1,
+    stderr: "ocits: additional gids: the container's user namespace denies setgroups (rootless), so they cannot be set\n",
+  });
 
   expect(asUser(['delete', '--force', id]).status).toBe(0);
   expect(fs.existsSync(path.join(stateRoot, id))).toBe(false);

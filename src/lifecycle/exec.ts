@@ -149,7 +149,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       namespaces,
       preservedFds: options.preserveFds,
       oomScoreAdj: processSpec.oomScoreAdj !== undefined ? String(processSpec.oomScoreAdj) : null,
-      process: { ...planProcess(processSpec, console.childEnd), setGroups: setgroupsAllowed(record.pid!) },
+      process: planExecProcess(processSpec, console.childEnd, record.pid!),
     });
     trace('exec child %d', spawned.pid);
   } catch (error) {
@@ -316,6 +316,8 @@ function openNamespaces(initPid: number, opened: number[]): ExecNamespace[] {
     try {
       fd = fs.openSync(`/proc/${initPid}/ns/${name}`, fs.constants.O_RDONLY);
     } catch (error) {
+      // A kernel without this kind of namespace (time before 5.6).
+      if (isErrno(error, 'ENOENT') && !fs.existsSync(`/proc/self/ns/${name}`)) continue;
       if (isErrno(error, 'ENOENT') || isErrno(error, 'ESRCH')) throw new OcitsError('cannot exec in a stopped container');
       throw new OcitsError(`cannot open the container's ${name} namespace: ${messageOf(error)}`);
     }
@@ -327,13 +329,22 @@ function openNamespaces(initPid: number, opened: number[]): ExecNamespace[] {
   return namespaces;
 }
 
-/** A rootless container's user namespace denies setgroups(2); its processes keep their groups. */
-function setgroupsAllowed(initPid: number): boolean {
+/**
+ * The process part of the plan. A rootless container's user namespace
+ * denies setgroups(2): its processes keep their groups, and asking for
+ * others is an error.
+ */
+function planExecProcess(processSpec: Process, consoleSocket: number, initPid: number): InitProcess {
+  let setGroups = true;
   try {
-    return fs.readFileSync(`/proc/${initPid}/setgroups`, 'utf8').trim() !== 'deny';
+    setGroups = fs.readFileSync(`/proc/${initPid}/setgroups`, 'utf8').trim() !== 'deny';
   } catch {
-    return true;
+    // no user namespace support: setgroups is never denied
   }
+  if (!setGroups && (processSpec.user.additionalGids ?? []).length > 0) {
+    throw new OcitsError('additional gids: the container\'s user namespace denies setgroups (rootless), so they cannot be set');
+  }
+  return { ...planProcess(processSpec, consoleSocket), setGroups };
 }
 
 /**
