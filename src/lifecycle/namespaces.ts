@@ -62,7 +62,7 @@ export interface NamespacePlan {
   idMaps: IdMaps | null;
   /** In a user namespace, new or joined: mknod is refused, device nodes are bound. */
   userNamespace: boolean;
-  /** Whether the container has a network/ipc namespace of its own (new, not joined, not the host's). */
+  /** The namespace types the container gets new ones of (not joined, not the host's). */
   newTypes: ReadonlySet<string>;
 }
 
