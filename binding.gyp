@@ -23,6 +23,7 @@
         "addon/init/seccomp.cc",
         "addon/init/fd_passing.cc",
         "addon/init/sysctl.cc",
+        "addon/init/namespaces.cc",
         "addon/init/init.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -24,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnContainerInit", Napi::Function::New(env, ocits::SpawnContainerInit, "spawnContainerInit"));
   exports.Set("initReceive", Napi::Function::New(env, ocits::InitReceive, "initReceive"));
   exports.Set("initSend", Napi::Function::New(env, ocits::InitSend, "initSend"));
+  exports.Set("namespaceType", Napi::Function::New(env, ocits::NamespaceType, "namespaceType"));
   exports.Set("initStepNames", Napi::Function::New(env, ocits::InitStepNames, "initStepNames"));
   exports.Set("spawnExecProcess", Napi::Function::New(env, ocits::SpawnExecProcess, "spawnExecProcess"));
   exports.Set("becomeChildSubreaper", Napi::Function::New(env, ocits::BecomeChildSubreaper, "becomeChildSubreaper"));

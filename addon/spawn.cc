@@ -1,9 +1,11 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -85,6 +87,7 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::Proces
     out.scheduler.period = Bits(attributes.Get("period"));
   }
   out.io_priority = Int(process, "ioPriority");
+  out.set_groups = Bool(process, "setGroups");
   out.terminal = Bool(process, "terminal");
   out.console_rows = (unsigned short)Uint(process, "consoleRows");
   out.console_columns = (unsigned short)Uint(process, "consoleColumns");
@@ -103,8 +106,24 @@ void ReadCgroupJoin(PlanStorage& storage, const Napi::Value& source, init::Cgrou
 
 namespace {
 
+void ReadNamespaces(PlanStorage& storage, init::NamespaceEntry& out, const Napi::Object& source) {
+  Napi::Array joins = source.Get("joins").As<Napi::Array>();
+  for (uint32_t i = 0; i < joins.Length(); ++i) {
+    Napi::Object join = joins.Get(i).As<Napi::Object>();
+    storage.namespace_joins.push_back({Int(join, "fd"), Int(join, "type"), storage.String(join.Get("path"))});
+  }
+  out.joins = storage.namespace_joins.data();
+  out.join_count = storage.namespace_joins.size();
+  out.new_user = Bool(source, "newUser");
+  out.become_root = Bool(source, "becomeRoot");
+  out.unshare_flags = Int(source, "unshareFlags");
+  out.time_offsets = storage.String(source.Get("timeOffsets"));
+  out.fork_init = Bool(source, "forkInit");
+}
+
 void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   plan.clone_flags = Int(source, "cloneFlags");
+  ReadNamespaces(storage, plan.namespaces, source.Get("namespaces").As<Napi::Object>());
   ReadCgroupJoin(storage, source.Get("cgroup"), plan.cgroup);
   plan.unshare_cgroup = Bool(source, "unshareCgroup");
   plan.hostname = storage.String(source.Get("hostname"));
@@ -122,7 +141,8 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
                               storage.String(mount.Get("fstype")), Uint(mount, "flags"),
                               storage.String(mount.Get("data")), Uint(mount, "remount"),
                               Uint(mount, "propagation"), Int(mount, "ensure"),
-                              Bool(mount, "copyUp")});
+                              Bool(mount, "copyUp"), storage.String(mount.Get("fallbackSource")),
+                              Uint(mount, "fallbackRemount")});
   }
   plan.mounts = storage.mounts.data();
   plan.mount_count = storage.mounts.size();
@@ -130,7 +150,8 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   Napi::Array devices = source.Get("devices").As<Napi::Array>();
   for (uint32_t i = 0; i < devices.Length(); ++i) {
     Napi::Object device = devices.Get(i).As<Napi::Object>();
-    storage.devices.push_back({storage.String(device.Get("path")), (mode_t)Uint(device, "mode"),
+    storage.devices.push_back({storage.String(device.Get("path")), storage.String(device.Get("bindSource")),
+                               (mode_t)Uint(device, "mode"),
                                makedev(Uint(device, "major"), Uint(device, "minor")), Uint(device, "uid"),
                                Uint(device, "gid")});
   }
@@ -265,6 +286,14 @@ Napi::Value InitSend(const Napi::CallbackInfo& info) {
   } while (count < 0 && errno == EINTR);
   if (count < 0) return ThrowErrno(env, errno, "send");
   return env.Undefined();
+}
+
+Napi::Value NamespaceType(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int type = ioctl(fd, NS_GET_NSTYPE);
+  if (type < 0) return ThrowErrno(env, errno, "ioctl NS_GET_NSTYPE");
+  return Napi::Number::New(env, type);
 }
 
 Napi::Value InitStepNames(const Napi::CallbackInfo& info) {

@@ -55,6 +55,7 @@ class PlanStorage {
   std::vector<int> cgroup_tasks;
   std::vector<init::Sysctl> sysctls;
   std::vector<char> seccomp_program;
+  std::vector<init::NamespaceJoin> namespace_joins;
 
  private:
   std::deque<std::string> strings_;
@@ -90,6 +91,8 @@ Napi::Value InitReceive(const Napi::CallbackInfo& info);
 Napi::Value InitReceiveWithFd(const Napi::CallbackInfo& info);
 // initSend(socket, payload: Buffer)
 Napi::Value InitSend(const Napi::CallbackInfo& info);
+// namespaceType(fd) -> the CLONE_NEW* type of an open namespace file (NS_GET_NSTYPE)
+Napi::Value NamespaceType(const Napi::CallbackInfo& info);
 // The init steps' names, indexed as in messages.
 Napi::Value InitStepNames(const Napi::CallbackInfo& info);
 

@@ -44,6 +44,8 @@ export interface Addon {
   /** Like initReceive, with the fd the message carried (-1 for none). */
   initReceiveWithFd(socket: number): { message: Buffer; fd: number };
   initSend(socket: number, payload: Buffer): void;
+  /** The CLONE_NEW* type of an open namespace file (ioctl NS_GET_NSTYPE); throws for any other file. */
+  namespaceType(fd: number): number;
   /** Names of the init steps, indexed by the step number in messages. */
   initStepNames(): string[];
 

@@ -24,7 +24,7 @@ describe('ocits features', () => {
   it('claims nothing this commit cannot do: no container runs yet', () => {
     expect(document.hooks).toEqual([]);
     expect(document.mountOptions).toEqual([]);
-    expect(document.linux.namespaces).toEqual([]);
+    expect(document.linux.namespaces).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
     // cgroupfs on v1, v2 and hybrid hosts; no systemd driver.
     expect(document.linux.cgroup).toEqual({ v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
   });

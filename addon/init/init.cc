@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "hooks.h"
+#include "namespaces.h"
 #include "plan.h"
 #include "process.h"
 #include "rootfs.h"
@@ -63,25 +64,15 @@ const char* const kStepNames[kStepCount] = {
     "join namespace",
     "fork",
     "oom score adj",
+    "user namespace",
+    "unshare namespaces",
+    "time offsets",
+    "become root in the user namespace",
 };
 
 namespace {
 
 char hook_detail[sizeof(Message::detail)];
-
-void Send(int socket, MessageKind kind) {
-  Message message;
-  memset(&message, 0, sizeof message);
-  message.kind = kind;
-  if (OCITS_RETRY(send(socket, &message, sizeof message, MSG_NOSIGNAL)) < 0) _exit(1);
-}
-
-// Waits for the parent's go-ahead; a closed socket means the parent gave up.
-void AwaitContinue(int socket) {
-  Message message;
-  long count = OCITS_RETRY(recv(socket, &message, sizeof message, 0));
-  if (count != (long)sizeof message || message.kind != kMessageContinue) _exit(1);
-}
 
 // After `start`, failures can only be told through exec.fifo: `start` reads
 // "0" and then, if anything went wrong, this message.
@@ -104,10 +95,23 @@ void RunContainerInit(const Plan& plan) {
   JoinCgroup(plan.cgroup, socket);
   // Every fd of Node's goes now: no host fd may reach the container, and an
   // inherited lock fd (the state store's flock) would outlive `create`.
-  const int kept[2] = {socket, plan.process.console_socket};
-  CloseFdsExcept(kept, 2);
+  // The namespaces to join are fds too, closed once joined. There are at
+  // most as many as namespace types.
+  int kept[2 + 8] = {socket, plan.process.console_socket};
+  size_t kept_count = 2;
+  for (size_t i = 0; i < plan.namespaces.join_count && kept_count < sizeof kept / sizeof kept[0]; ++i) {
+    kept[kept_count++] = plan.namespaces.joins[i].fd;
+  }
+  CloseFdsExcept(kept, kept_count);
   // Device nodes and directories get exactly the modes the plan asks for.
   umask(0);
+  // A host path, unreachable once we are in the rootfs, and maybe for the
+  // root of a user namespace too (a state directory of mode 0700): opened
+  // now, like runc's parent does, and reopened for writing through the fd.
+  int fifo_path = OCITS_RETRY(open(plan.exec_fifo, O_PATH | O_CLOEXEC));
+  if (fifo_path < 0) Fail(socket, kStepExecFifo, -1, errno, plan.exec_fifo);
+  // After the cgroup: once in a user namespace we may no longer write there.
+  EnterNamespaces(plan);
 
   // The parent has put us in our cgroup and sends the hooks' state documents.
   long received = OCITS_RETRY(recv(socket, plan.state_buffer, plan.state_buffer_size, MSG_TRUNC));
@@ -124,10 +128,8 @@ void RunContainerInit(const Plan& plan) {
     Fail(socket, kStepDomainname, -1, errno);
   }
 
-  // Both are host paths, unreachable once we are in the rootfs. The fd
-  // directory is opened now so reopening the fifo later needs no /proc inside.
-  int fifo_path = OCITS_RETRY(open(plan.exec_fifo, O_PATH | O_CLOEXEC));
-  if (fifo_path < 0) Fail(socket, kStepExecFifo, -1, errno, plan.exec_fifo);
+  // Opened now so reopening the fifo later needs no /proc inside; by the
+  // init itself, which may be a child of the process that began.
   int own_fds = OCITS_RETRY(open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (own_fds < 0) Fail(socket, kStepExecFifo, -1, errno, "/proc/self/fd");
 

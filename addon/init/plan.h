@@ -50,6 +50,10 @@ enum Step : int32_t {
   kStepJoinNamespace,  // exec: setns into one of the container's namespaces
   kStepFork,           // exec: the fork that enters the pid namespace
   kStepOomScoreAdj,    // exec: the container's oom_score_adj
+  kStepUserNamespace,  // unshare(CLONE_NEWUSER) and the wait for the id maps
+  kStepUnshare,        // unshare() of the other new namespaces
+  kStepTimeOffsets,    // /proc/self/timens_offsets
+  kStepBecomeRoot,     // setresuid/setresgid to 0 in the user namespace
   kStepCount
 };
 
@@ -63,6 +67,8 @@ enum MessageKind : int32_t {
   kMessageContinue = 4,  // parent: go on
   kMessageExecPid = 5,   // exec child: index holds the host pid of the process it forked
   kMessageSeccompListener = 6,  // child: the seccomp notify fd, as SCM_RIGHTS; wait for continue
+  kMessageMapIds = 7,    // init: in a new user namespace; write our uid_map and gid_map now
+  kMessageInitPid = 8,   // init: index holds the host pid of the init it forked; we exit
 };
 
 struct Message {
@@ -86,10 +92,17 @@ struct MountStep {
   unsigned long propagation;  // nonzero: then change propagation with these flags
   int32_t ensure;          // create the target first when it is missing
   bool copy_up;            // tmpcopyup: copy what the target held into the new tmpfs
+  // When the filesystem mount fails with EPERM or EBUSY (sysfs in a user
+  // namespace without a network namespace it owns, cgroup2 without a cgroup
+  // namespace), bind this host path recursively
+  // instead and remount it with fallback_remount; nullptr: no fallback.
+  const char* fallback_source;
+  unsigned long fallback_remount;
 };
 
 struct DeviceNode {
   const char* path;  // relative to the rootfs
+  const char* bind_source;  // in a user namespace, where mknod is refused: this host node is bind-mounted; else nullptr
   mode_t mode;       // S_IFCHR/S_IFBLK/S_IFIFO | permissions
   dev_t dev;
   uid_t uid;
@@ -163,6 +176,7 @@ struct ProcessPlan {
   int64_t personality;   // persona for personality(2); -1: leave it
   Scheduler scheduler;
   int32_t io_priority;   // ioprio_set(2) value, class << 13 | level; -1: leave it
+  bool set_groups;  // false where setgroups(2) is denied (a rootless user namespace)
   bool terminal;
   unsigned short console_rows;     // process.consoleSize; 0 leaves the size unset
   unsigned short console_columns;
@@ -181,8 +195,32 @@ struct CgroupJoin {
   size_t tasks_count;
 };
 
+// A namespace given by linux.namespaces[].path, opened by the parent.
+struct NamespaceJoin {
+  int fd;
+  int type;          // CLONE_NEW*, for setns to check
+  const char* path;  // for messages
+};
+
+// How the init enters its namespaces. Without joins, a user or a time
+// namespace, clone() makes them all at once (clone_flags). Otherwise, as
+// runc's nsexec: clone() with none, join those given by path (the user
+// namespace first), unshare a new user namespace and wait while the parent
+// writes its id maps, become root in it, unshare the rest, and fork the init
+// itself, since a pid or time namespace only takes in the caller's children.
+struct NamespaceEntry {
+  const NamespaceJoin* joins;  // in the order to join them
+  size_t join_count;
+  bool new_user;            // unshare(CLONE_NEWUSER), then kMessageMapIds
+  bool become_root;         // in a user namespace (new or joined): setresgid/setresuid(0)
+  int unshare_flags;        // the other new namespaces (never CLONE_NEWCGROUP)
+  const char* time_offsets;  // written to /proc/self/timens_offsets; nullptr: none
+  bool fork_init;           // the init is a child forked (CLONE_PARENT) after all that
+};
+
 struct Plan {
   int clone_flags;          // CLONE_NEW* for clone(); never CLONE_NEWCGROUP
+  NamespaceEntry namespaces;
   CgroupJoin cgroup;
   bool unshare_cgroup;      // unshare(CLONE_NEWCGROUP) once the parent put us in our cgroup
   const char* hostname;     // nullptr: leave it

@@ -111,7 +111,9 @@ void SwitchUserAndCapabilities(const ProcessPlan& process, int socket, bool keep
   }
   // Keep the permitted set across the uid change; it is cut down right after.
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) Fail(socket, kStepUser, -1, errno, "PR_SET_KEEPCAPS");
-  if (syscall(SYS_setgroups, process.group_count, process.groups) != 0) Fail(socket, kStepUser, -1, errno, "setgroups");
+  if (process.set_groups && syscall(SYS_setgroups, process.group_count, process.groups) != 0) {
+    Fail(socket, kStepUser, -1, errno, "setgroups");
+  }
   if (syscall(SYS_setresgid, process.gid, process.gid, process.gid) != 0) Fail(socket, kStepUser, -1, errno, "setresgid");
   if (syscall(SYS_setresuid, process.uid, process.uid, process.uid) != 0) Fail(socket, kStepUser, -1, errno, "setresuid");
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) Fail(socket, kStepUser, -1, errno, "PR_SET_KEEPCAPS");

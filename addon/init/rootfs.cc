@@ -5,6 +5,8 @@
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -21,6 +23,37 @@ char scratch[kPathCapacity];
 char parent_scratch[kPathCapacity];
 char proc_path[32];
 char source_proc_path[32];
+
+// A bind remount (MS_BIND|MS_REMOUNT|...). In a user namespace the kernel
+// refuses one that would clear a flag the mount was locked with (nosuid,
+// nodev, noexec, the atime mode) when a more privileged namespace made it;
+// like runc, retry with the flags statfs reports kept. Read-only is never
+// added: a mount asked to be writable must not silently stay read-only.
+int BindRemount(const char* target, unsigned long flags) {
+  if (mount(nullptr, target, nullptr, flags, nullptr) == 0) return 0;
+  if (errno != EPERM) return -1;
+  struct statfs status;
+  if (statfs(target, &status) != 0) {
+    errno = EPERM;
+    return -1;
+  }
+  unsigned long kept = 0;
+  if (status.f_flags & ST_NOSUID) kept |= MS_NOSUID;
+  if (status.f_flags & ST_NODEV) kept |= MS_NODEV;
+  if (status.f_flags & ST_NOEXEC) kept |= MS_NOEXEC;
+  // The atime mode is replaced as a whole, so the mount's own stays unless one is asked for.
+  if ((flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) == 0) {
+    if (status.f_flags & ST_NOATIME) kept |= MS_NOATIME;
+    if (status.f_flags & ST_NODIRATIME) kept |= MS_NODIRATIME;
+    if (status.f_flags & ST_RELATIME) kept |= MS_RELATIME;
+    if ((status.f_flags & (ST_NOATIME | ST_RELATIME)) == 0) kept |= MS_STRICTATIME;
+  }
+  if ((flags | kept) == flags) {
+    errno = EPERM;
+    return -1;
+  }
+  return mount(nullptr, target, nullptr, flags | kept, nullptr);
+}
 
 int CloseKeepingErrno(int fd) {
   int saved = errno;
@@ -140,6 +173,24 @@ int PrepareRootfs(const Plan& plan) {
   return root;
 }
 
+namespace {
+
+// The host's filesystem in place of a fresh one the kernel refused us, as runc does for sysfs.
+void BindFallback(const MountStep& step, int target, int index, int root, int socket) {
+  const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
+  if (mount(step.fallback_source, target_path, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    Fail(socket, kStepMount, index, errno, step.fallback_source);
+  }
+  int mounted = OpenInRoot(root, step.target, O_PATH);
+  if (mounted < 0) Fail(socket, kStepMountTarget, index, -mounted);
+  if (BindRemount(ProcFdPath(mounted, proc_path, sizeof proc_path), step.fallback_remount) != 0) {
+    Fail(socket, kStepRemount, index, errno, step.fallback_source);
+  }
+  close(mounted);
+}
+
+}  // namespace
+
 void MountAll(const Plan& plan, int root) {
   int socket = plan.sync_socket;
   for (size_t i = 0; i < plan.mount_count; ++i) {
@@ -159,8 +210,11 @@ void MountAll(const Plan& plan, int root) {
     if (target < 0) Fail(socket, kStepMountTarget, index, -target);
     const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
     if (mount(step.source, target_path, step.fstype, step.flags, step.data) != 0) {
-      CloseKeepingErrno(target);
-      Fail(socket, kStepMount, index, errno);
+      if ((errno != EPERM && errno != EBUSY) || step.fallback_source == nullptr) {
+        CloseKeepingErrno(target);
+        Fail(socket, kStepMount, index, errno);
+      }
+      BindFallback(step, target, index, root, socket);
     }
     close(target);
     if (step.copy_up) {
@@ -176,7 +230,7 @@ void MountAll(const Plan& plan, int root) {
       target = OpenInRoot(root, step.target, O_PATH);
       if (target < 0) Fail(socket, kStepMountTarget, index, -target);
       target_path = ProcFdPath(target, proc_path, sizeof proc_path);
-      if (step.remount != 0 && mount(nullptr, target_path, nullptr, step.remount, nullptr) != 0) {
+      if (step.remount != 0 && BindRemount(target_path, step.remount) != 0) {
         CloseKeepingErrno(target);
         Fail(socket, kStepRemount, index, errno);
       }
@@ -189,10 +243,31 @@ void MountAll(const Plan& plan, int root) {
   }
 }
 
+namespace {
+
+// runc's way in a user namespace: an empty file with the host's node bound onto it.
+void BindDevice(const DeviceNode& device, int root, int index, int socket) {
+  int rc = MakeFile(root, device.path);
+  if (rc < 0) Fail(socket, kStepDevice, index, -rc);
+  int target = OpenInRoot(root, device.path, O_PATH | O_NOFOLLOW);
+  if (target < 0) Fail(socket, kStepDevice, index, -target);
+  const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
+  if (mount(device.bind_source, target_path, nullptr, MS_BIND, nullptr) != 0) {
+    Fail(socket, kStepDevice, index, errno, device.bind_source);
+  }
+  close(target);
+}
+
+}  // namespace
+
 void CreateDevices(const Plan& plan, int root) {
   int socket = plan.sync_socket;
   for (size_t i = 0; i < plan.device_count; ++i) {
     const DeviceNode& device = plan.devices[i];
+    if (device.bind_source != nullptr) {
+      BindDevice(device, root, (int)i, socket);
+      continue;
+    }
     char base[256];
     int parent = OpenParentInRoot(root, device.path, true, base);
     if (parent < 0) Fail(socket, kStepDevice, (int)i, -parent);
@@ -273,7 +348,7 @@ void MakeReadonlyPaths(const Plan& plan, int root) {
     target = OpenInRoot(root, plan.readonly_paths[i], O_PATH);
     if (target < 0) Fail(socket, kStepReadonlyPath, (int)i, -target);
     target_path = ProcFdPath(target, proc_path, sizeof proc_path);
-    if (mount(nullptr, target_path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr) != 0) {
+    if (BindRemount(target_path, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC) != 0) {
       Fail(socket, kStepReadonlyPath, (int)i, errno);
     }
     close(target);
@@ -303,7 +378,7 @@ void EnterRootfs(const Plan& plan) {
 
 void RemountRootReadonly(const Plan& plan) {
   if (!plan.readonly_root) return;
-  if (mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+  if (BindRemount("/", MS_BIND | MS_REMOUNT | MS_RDONLY) != 0) {
     Fail(plan.sync_socket, kStepReadonlyRoot, -1, errno);
   }
 }

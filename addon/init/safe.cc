@@ -59,4 +59,18 @@ void Fail(int socket, Step step, int index, int error, const char* detail) {
   _exit(1);
 }
 
+void Send(int socket, MessageKind kind, int index) {
+  Message message;
+  memset(&message, 0, sizeof message);
+  message.kind = kind;
+  message.index = index;
+  if (OCITS_RETRY(send(socket, &message, sizeof message, MSG_NOSIGNAL)) < 0) _exit(1);
+}
+
+void AwaitContinue(int socket) {
+  Message message;
+  long count = OCITS_RETRY(recv(socket, &message, sizeof message, 0));
+  if (count != (long)sizeof message || message.kind != kMessageContinue) _exit(1);
+}
+
 }  // namespace ocits::init

@@ -38,6 +38,12 @@ void MakeFailure(Message& message, Step step, int index, int error, const char* 
 // detail may be nullptr.
 [[noreturn]] void Fail(int socket, Step step, int index, int error, const char* detail = nullptr);
 
+// Sends a message of this kind (index as given) to the parent; exits when it is gone.
+void Send(int socket, MessageKind kind, int index = 0);
+
+// Waits for the parent's go-ahead; a closed socket means the parent gave up.
+void AwaitContinue(int socket);
+
 // Retries a syscall-style call while it fails with EINTR.
 #define OCITS_RETRY(expression)                        \
   ({                                                   \

@@ -7,11 +7,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { addon } from '../addon';
 import { applyDeviceRules } from '../cgroups/devices';
-import { detectCgroupHost } from '../cgroups/host';
+import { detectCgroupHost, type CgroupHost } from '../cgroups/host';
 import { closeCgroupJoinFds, createCgroup, openCgroupJoinFds, removeCgroup } from '../cgroups/membership';
 import { cgroupMountSteps } from '../cgroups/mount';
-import { resolveContainerCgroup } from '../cgroups/paths';
+import { resolveContainerCgroup, type ContainerCgroup } from '../cgroups/paths';
 import { applyResources } from '../cgroups/resources';
+import { isWithin } from '../mountinfo';
 import { OcitsError, messageOf } from '../errors';
 import { tracer } from '../log';
 import { checkBundle } from '../spec/bundle';
@@ -22,13 +23,17 @@ import { runHooks, runHooksWarningOnFailure } from './hooks';
 import { buildInitPlan, type InitPlan } from './init-plan';
 import {
   MESSAGE_ERROR,
+  MESSAGE_INIT_PID,
+  MESSAGE_MAP_IDS,
   MESSAGE_MOUNTED,
   MESSAGE_READY,
   MESSAGE_SECCOMP_LISTENER,
   continueMessage,
   decodeMessage,
   describeFailure,
+  type InitMessage,
 } from './init-protocol';
+import { openNamespaceJoins, writeIdMaps } from './namespaces';
 import { SIGKILL, signalQuietly } from './kill';
 import { sendToSeccompListener } from './seccomp';
 import { readProcessStat } from './process-status';
@@ -71,7 +76,13 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   const rootfs = resolveRootfs(bundleDir, config);
   // Everything that can be refused is refused before anything is made.
   const host = detectCgroupHost();
-  const cgroup = resolveContainerCgroup(host, config.linux?.cgroupsPath, id);
+  const privileged = process.geteuid?.() === 0;
+  const configured = resolveContainerCgroup(host, config.linux?.cgroupsPath, id);
+  // runc's rootless rule: without permission to make cgroups, the container
+  // stays in ours, and its cgroup mounts show ours.
+  const ownCgroups = !privileged && !canCreateCgroup(configured);
+  const cgroup = ownCgroups ? currentCgroup(host) : configured;
+  if (ownCgroups) trace('no permission to create cgroup %o: the container stays in ours', configured.dirs.map((d) => d.dir));
   const fifo = path.join(store.containerDir(id), EXEC_FIFO);
   const stateBase = { ociVersion: OCI_VERSION, id, bundle: bundleDir, annotations: config.annotations ?? {} };
   const plan = buildInitPlan(config, {
@@ -82,10 +93,14 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     noPivot: options.noPivot,
     cgroupMountSteps: (cgroupNamespace) => cgroupMountSteps(host, cgroup, cgroupNamespace),
     stateBufferSize: Buffer.byteLength(JSON.stringify(stateBase)) * 2 + 256,
+    privileged,
   });
+  const joinFds = openNamespaceJoins(plan.namespaces.joins, config.linux?.namespaces ?? []);
 
   const lock = store.claim(id);
   const undo = new Cleanup();
+  const closeJoinFds = once(() => joinFds.forEach((fd) => fs.closeSync(fd)));
+  undo.add(closeJoinFds);
   undo.add(() => store.remove(id));
   try {
     const record: ContainerRecord = {
@@ -101,14 +116,16 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     };
     store.write(record);
 
-    createCgroup(cgroup);
-    undo.add(() => removeCgroup(cgroup));
-    plan.cgroup = openCgroupJoinFds(cgroup);
-    undo.add(() => closeCgroupJoinFds(plan.cgroup));
-    record.cgroup = cgroup;
-    applyDeviceRules(host, cgroup, config.linux?.resources?.devices ?? []);
-    // Before the init process exists: it joins a cgroup that is already limited.
-    if (config.linux?.resources !== undefined) applyResources(cgroup, config.linux.resources);
+    if (!ownCgroups) {
+      createCgroup(cgroup);
+      undo.add(() => removeCgroup(cgroup));
+      plan.cgroup = openCgroupJoinFds(cgroup);
+      undo.add(() => closeCgroupJoinFds(plan.cgroup));
+      record.cgroup = cgroup;
+      applyDeviceRules(host, cgroup, config.linux?.resources?.devices ?? []);
+      // Before the init process exists: it joins a cgroup that is already limited.
+      if (config.linux?.resources !== undefined) applyResources(cgroup, config.linux.resources);
+    }
 
     addon().mkfifo(fifo, 0o622);
 
@@ -116,19 +133,25 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     undo.add(() => console.close());
     plan.process.consoleSocket = console.childEnd;
 
-    const { pid, socket } = addon().spawnContainerInit(plan);
-    trace('init process %d', pid);
+    const spawned = addon().spawnContainerInit(plan);
+    const { socket } = spawned;
+    trace('init process %d', spawned.pid);
     const closeSocket = once(() => fs.closeSync(socket));
     undo.add(closeSocket);
-    undo.add(() => killAndReap(pid));
+    // The process to kill on failure: the one we cloned, then the init it forked.
+    const child = { pid: spawned.pid };
+    undo.add(() => killAndReap(child.pid));
     console.closeChildEnd();
+    closeJoinFds();
+    child.pid = enterNamespaces(spawned, plan, config);
+    const pid = child.pid;
 
     if (config.process?.oomScoreAdj !== undefined) {
       fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
     }
     const runtimeState = { ...stateBase, pid, status: 'creating' };
     // Hooks inside the container see its pid as the container sees it.
-    const innerPid = (plan.cloneFlags & CLONE_NEWPID) !== 0 ? 1 : pid;
+    const innerPid = ((plan.cloneFlags | plan.namespaces.unshareFlags) & CLONE_NEWPID) !== 0 ? 1 : pid;
     const stateDocuments =
       JSON.stringify({ ...stateBase, pid: innerPid, status: 'creating' }) + '\0' +
       JSON.stringify({ ...stateBase, pid: innerPid, status: 'created' }) + '\0';
@@ -228,8 +251,27 @@ function killAndReap(pid: number): void {
   addon().reap(pid);
 }
 
-function expectMessage(socket: number, kind: number, plan: InitPlan, config: RuntimeConfig): void {
-  checkMessage(addon().initReceive(socket), kind, plan, config);
+/**
+ * The parent's part of the init's way into its namespaces: the id maps of a
+ * new user namespace, and the pid of an init that had to be forked (the
+ * child that forked it exits; we reap it). Returns the init's pid.
+ */
+function enterNamespaces(spawned: { pid: number; socket: number }, plan: InitPlan, config: RuntimeConfig): number {
+  if (plan.idMaps !== null) {
+    expectMessage(spawned.socket, MESSAGE_MAP_IDS, plan, config);
+    writeIdMaps(spawned.pid, plan.idMaps);
+    addon().initSend(spawned.socket, continueMessage());
+  }
+  if (!plan.namespaces.forkInit) return spawned.pid;
+  const message = expectMessage(spawned.socket, MESSAGE_INIT_PID, plan, config);
+  // It exits once it has sent the pid; nothing can fail between here and the caller's taking the init's pid.
+  addon().reap(spawned.pid);
+  trace('forked init process %d', message.index);
+  return message.index;
+}
+
+function expectMessage(socket: number, kind: number, plan: InitPlan, config: RuntimeConfig): InitMessage {
+  return checkMessage(addon().initReceive(socket), kind, plan, config);
 }
 
 /** The seccomp notify fd, which the init process sends once it loaded its filter. */
@@ -245,7 +287,7 @@ function expectListenerFd(socket: number, plan: InitPlan, config: RuntimeConfig)
   return fd;
 }
 
-function checkMessage(bytes: Buffer, kind: number, plan: InitPlan, config: RuntimeConfig): void {
+function checkMessage(bytes: Buffer, kind: number, plan: InitPlan, config: RuntimeConfig): InitMessage {
   const message = decodeMessage(bytes);
   if (message === undefined) throw new OcitsError('container init exited before it was set up');
   if (message.kind === MESSAGE_ERROR) {
@@ -253,6 +295,31 @@ function checkMessage(bytes: Buffer, kind: number, plan: InitPlan, config: Runti
     throw new OcitsError(`container init failed: ${describeFailure(message, plan, destination)}`);
   }
   if (message.kind !== kind) throw new OcitsError(`container init sent message ${message.kind}, expected ${kind}`);
+  return message;
+}
+
+/** Whether we may make the container's cgroup: the nearest existing ancestor of each directory is writable. */
+function canCreateCgroup(cgroup: ContainerCgroup): boolean {
+  return cgroup.dirs.every((entry) => {
+    let dir = entry.dir;
+    while (!fs.existsSync(dir)) dir = path.dirname(dir);
+    try {
+      fs.accessSync(dir, fs.constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Our own cgroup in each hierarchy, where a rootless container stays. */
+function currentCgroup(host: CgroupHost): ContainerCgroup {
+  const dirs = host.hierarchies.map((hierarchy) => {
+    const { mountPoint, fstype, controllers, root, ownPath } = hierarchy;
+    const inside = isWithin(ownPath, root) ? path.posix.relative(root, ownPath) : '';
+    return { mountPoint, fstype, controllers, dir: path.posix.join(mountPoint, inside), relative: ownPath };
+  });
+  return { mode: host.mode, dirs };
 }
 
 export interface ConsoleChannel {

@@ -87,6 +87,7 @@ const NAMESPACES: ReadonlyArray<[name: string, type: number]> = [
   ['pid', 0x20000000],
   ['mnt', 0x00020000],
   ['cgroup', 0x02000000],
+  ['time', 0x00000080],
 ];
 
 /** Returns the status for `exec` itself: the process's, 128+N for signal N; 0 when detached. */
@@ -153,7 +154,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       namespaces,
       preservedFds: options.preserveFds,
       oomScoreAdj: processSpec.oomScoreAdj !== undefined ? String(processSpec.oomScoreAdj) : null,
-      process: { ...planProcess(processSpec, console.childEnd), seccomp },
+      process: { ...planExecProcess(processSpec, console.childEnd, record.pid!), seccomp },
     });
     trace('exec child %d', spawned.pid);
   } catch (error) {
@@ -322,6 +323,8 @@ function openNamespaces(initPid: number, opened: number[]): ExecNamespace[] {
     try {
       fd = fs.openSync(`/proc/${initPid}/ns/${name}`, fs.constants.O_RDONLY);
     } catch (error) {
+      // A kernel without this kind of namespace (time before 5.6).
+      if (isErrno(error, 'ENOENT') && !fs.existsSync(`/proc/self/ns/${name}`)) continue;
       if (isErrno(error, 'ENOENT') || isErrno(error, 'ESRCH')) throw new OcitsError('cannot exec in a stopped container');
       throw new OcitsError(`cannot open the container's ${name} namespace: ${messageOf(error)}`);
     }
@@ -331,6 +334,24 @@ function openNamespaces(initPid: number, opened: number[]): ExecNamespace[] {
     if (theirs.ino !== ours.ino || theirs.dev !== ours.dev) namespaces.push({ fd, type, name });
   }
   return namespaces;
+}
+
+/**
+ * The process part of the plan. A rootless container's user namespace
+ * denies setgroups(2): its processes keep their groups, and asking for
+ * others is an error.
+ */
+function planExecProcess(processSpec: Process, consoleSocket: number, initPid: number): InitProcess {
+  let setGroups = true;
+  try {
+    setGroups = fs.readFileSync(`/proc/${initPid}/setgroups`, 'utf8').trim() !== 'deny';
+  } catch {
+    // no user namespace support: setgroups is never denied
+  }
+  if (!setGroups && (processSpec.user.additionalGids ?? []).length > 0) {
+    throw new OcitsError('additional gids: the container\'s user namespace denies setgroups (rootless), so they cannot be set');
+  }
+  return { ...planProcess(processSpec, consoleSocket), setGroups };
 }
 
 /**

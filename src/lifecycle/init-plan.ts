@@ -13,17 +13,12 @@ import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
 import { type InitScheduler, planIoPriority, planPersonality, planScheduler } from './process-attributes';
 import { type InitSeccomp, planSeccomp } from './seccomp';
 import { type InitSysctl, planSysctls } from './sysctl';
+import { planNamespaces, type IdMaps, type InitNamespaces } from './namespaces';
 import { unsupportedFeatures } from './unsupported';
 
-const CLONE_NEW: Readonly<Record<string, number>> = {
-  mount: 0x00020000,
-  uts: 0x04000000,
-  ipc: 0x08000000,
-  pid: 0x20000000,
-  network: 0x40000000,
-};
-
 const S_IFCHR = 0o020000;
+// The per-mount flags a bind remount can set.
+const REMOUNTABLE = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 const RLIM_INFINITY = (1n << 64n) - 1n;
@@ -46,12 +41,17 @@ export interface InitMount {
   ensure: Ensure;
   /** A tmpfs that starts with a copy of what its target directory held (tmpcopyup). */
   copyUp: boolean;
+  /** When the kernel refuses the filesystem with EPERM: bind this host path instead, then remount it so. */
+  fallbackSource: string | null;
+  fallbackRemount: number;
   /** For error messages: the config mount this step comes from. */
   configIndex: number;
 }
 
 export interface InitDevice {
   path: string;
+  /** In a user namespace, where mknod is refused: the host node bind-mounted instead (as runc). */
+  bindSource: string | null;
   mode: number;
   major: number;
   minor: number;
@@ -100,6 +100,8 @@ export interface InitProcess {
   scheduler: InitScheduler | null;
   /** ioprio_set(2)'s value; -1 to leave it. */
   ioPriority: number;
+  /** False where setgroups(2) is denied (a rootless user namespace): the groups stay as they are. */
+  setGroups: boolean;
   terminal: boolean;
   /** process.consoleSize, rows and columns; 0 leaves the kernel's 0x0. */
   consoleRows: number;
@@ -110,6 +112,9 @@ export interface InitProcess {
 /** The addon's input (addon/init/plan.h mirrors it). */
 export interface InitPlan {
   cloneFlags: number;
+  namespaces: InitNamespaces;
+  /** For the parent, not the addon: what it writes for a new user namespace. */
+  idMaps: IdMaps | null;
   /** How the init process joins its cgroup, first thing; filled in by create. */
   cgroup: CgroupJoinFds;
   unshareCgroup: boolean;
@@ -137,7 +142,7 @@ export interface InitPlan {
 export type CgroupMountStep =
   | { kind: 'tmpfs'; path: string }
   | { kind: 'bind'; source: string; path: string }
-  | { kind: 'fs'; fstype: 'cgroup' | 'cgroup2'; data: string; path: string }
+  | { kind: 'fs'; fstype: 'cgroup' | 'cgroup2'; data: string; path: string; fallbackBind?: string }
   | { kind: 'symlink'; target: string; path: string };
 
 /** What the plan needs besides the config. */
@@ -151,6 +156,8 @@ export interface PlanContext {
   cgroupMountSteps(cgroupNamespace: boolean): CgroupMountStep[];
   /** Room for the two state documents the parent sends the init process. */
   stateBufferSize: number;
+  /** Whether we have root's privileges on the host (not rootless). */
+  privileged: boolean;
 }
 
 // runc creates these in every container whose /dev it sets up.
@@ -175,16 +182,14 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   const process = config.process;
   if (process === undefined) throw new OcitsError('/process: a container needs a process to run');
 
-  const namespaces = new Set((linux.namespaces ?? []).map((namespace) => namespace.type));
-  if (!namespaces.has('mount')) {
+  const namespaces = planNamespaces(config, context.privileged);
+  if (!namespaces.newTypes.has('mount')) {
     throw new OcitsError('/linux/namespaces: ocits needs a new mount namespace to build the rootfs');
   }
-  if ((config.hostname !== undefined || config.domainname !== undefined) && !namespaces.has('uts')) {
+  if ((config.hostname !== undefined || config.domainname !== undefined) && !namespaces.newTypes.has('uts')) {
     throw new OcitsError('/hostname: setting the hostname needs a new uts namespace');
   }
-  let cloneFlags = 0;
-  for (const type of namespaces) cloneFlags |= CLONE_NEW[type] ?? 0;
-  const cgroupNamespace = namespaces.has('cgroup');
+  const cgroupNamespace = namespaces.unshareCgroup;
 
   const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace);
   const setUpDev = !(config.mounts ?? []).some(
@@ -194,8 +199,12 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     linux.rootfsPropagation !== undefined ? PROPAGATIONS.get(linux.rootfsPropagation)! : MS.SLAVE | MS.REC;
 
   const env = process.env ?? [];
+  const processPlan = planProcess(process, context.consoleSocket);
+  processPlan.setGroups = namespaces.idMaps?.denySetgroups !== true;
   return {
-    cloneFlags,
+    cloneFlags: namespaces.cloneFlags,
+    namespaces: namespaces.entry,
+    idMaps: namespaces.idMaps,
     cgroup: { dir: -1, tasks: [] },
     unshareCgroup: cgroupNamespace,
     hostname: config.hostname ?? null,
@@ -206,7 +215,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     readonlyRoot: config.root.readonly === true,
     noPivot: context.noPivot,
     mounts: mounts.steps,
-    devices: setUpDev ? planDevices(config) : [],
+    devices: setUpDev ? planDevices(config, namespaces.userNamespace) : [],
     symlinks: [...mounts.symlinks, ...(setUpDev ? devSymlinks() : [])],
     maskedPaths: (linux.maskedPaths ?? []).map(inRoot),
     readonlyPaths: (linux.readonlyPaths ?? []).map(inRoot),
@@ -216,7 +225,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     execFifo: context.execFifo,
     stateBufferSize: context.stateBufferSize,
     process: {
-      ...planProcess(process, context.consoleSocket),
+      ...processPlan,
       seccomp: linux.seccomp !== undefined ? planSeccomp(linux.seccomp) : null,
       personality: planPersonality(linux.personality),
     },
@@ -248,6 +257,7 @@ export function planProcess(process: Process, consoleSocket: number): InitProces
     personality: -1,
     scheduler: planScheduler(process.scheduler),
     ioPriority: planIoPriority(process.ioPriority),
+    setGroups: true,
     terminal: process.terminal === true,
     consoleRows: process.consoleSize?.height ?? 0,
     consoleColumns: process.consoleSize?.width ?? 0,
@@ -271,7 +281,7 @@ function planMounts(
     const where = `/mounts/${index}`;
     const target = inRoot(mount.destination);
     const options = parseMountOptions(mount.options ?? [], `${where}/options`);
-    const base = { configIndex: index, propagation: options.propagation, copyUp: false };
+    const base = { configIndex: index, propagation: options.propagation, copyUp: false, fallbackSource: null, fallbackRemount: 0 };
     if (options.copyUp && mount.type !== 'tmpfs') {
       throw new OcitsError(`${where}/options: tmpcopyup applies only to a tmpfs mount`);
     }
@@ -316,6 +326,9 @@ function planMounts(
       remount: readOnlyAfterCopy ? MS.BIND | MS.REMOUNT | options.flags : 0,
       ensure: ENSURE_DIRECTORY,
       copyUp: options.copyUp,
+      // A user namespace may mount sysfs only with a network namespace it
+      // owns; without one, the host's /sys with the mount's flags (runc).
+      ...(mount.type === 'sysfs' ? { fallbackSource: '/sys', fallbackRemount: MS.BIND | MS.REMOUNT | (options.flags & REMOUNTABLE) } : {}),
     });
   });
   return { steps, symlinks };
@@ -332,7 +345,7 @@ function expandCgroupMount(
   symlinks: InitSymlink[],
 ): void {
   const at = (relative: string): string => (relative === '' ? target : `${target}/${relative}`);
-  const common = { configIndex, propagation: 0, remount: 0, ensure: ENSURE_DIRECTORY, data: null, copyUp: false };
+  const common = { configIndex, propagation: 0, remount: 0, ensure: ENSURE_DIRECTORY, data: null, copyUp: false, fallbackSource: null, fallbackRemount: 0 };
   for (const step of cgroupSteps) {
     switch (step.kind) {
       case 'tmpfs':
@@ -352,7 +365,17 @@ function expandCgroupMount(
         break;
       }
       case 'fs':
-        steps.push({ ...common, source: step.fstype, target: at(step.path), fstype: step.fstype, flags, data: step.data });
+        steps.push({
+          ...common,
+          source: step.fstype,
+          target: at(step.path),
+          fstype: step.fstype,
+          flags,
+          data: step.data,
+          ...(step.fallbackBind !== undefined
+            ? { fallbackSource: step.fallbackBind, fallbackRemount: MS.BIND | MS.REMOUNT | (flags & REMOUNTABLE) }
+            : {}),
+        });
         break;
       case 'symlink':
         symlinks.push({ target: step.target, path: at(step.path), replace: false });
@@ -361,16 +384,19 @@ function expandCgroupMount(
   }
 }
 
-function planDevices(config: RuntimeConfig): InitDevice[] {
+function planDevices(config: RuntimeConfig, userNamespace: boolean): InitDevice[] {
   const byPath = new Map<string, InitDevice>();
+  // runc binds the host's node of the same path.
+  const bindSource = (devicePath: string): string | null => (userNamespace ? `/${devicePath}` : null);
   for (const [devicePath, major, minor] of DEFAULT_DEVICES) {
-    byPath.set(devicePath, { path: devicePath, mode: S_IFCHR | 0o666, major, minor, uid: 0, gid: 0 });
+    byPath.set(devicePath, { path: devicePath, bindSource: bindSource(devicePath), mode: S_IFCHR | 0o666, major, minor, uid: 0, gid: 0 });
   }
   for (const device of config.linux?.devices ?? []) {
     const type = device.type === 'b' ? S_IFBLK : device.type === 'p' ? S_IFIFO : S_IFCHR;
     const devicePath = inRoot(device.path);
     byPath.set(devicePath, {
       path: devicePath,
+      bindSource: bindSource(devicePath),
       mode: type | (device.fileMode ?? 0o666),
       major: 'major' in device ? (device.major ?? 0) : 0,
       minor: 'minor' in device ? (device.minor ?? 0) : 0,

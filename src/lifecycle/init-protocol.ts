@@ -9,6 +9,10 @@ export const MESSAGE_READY = 2;
 export const MESSAGE_ERROR = 3;
 export const MESSAGE_CONTINUE = 4;
 export const MESSAGE_SECCOMP_LISTENER = 6;
+/** The init is in a new user namespace and waits for its id maps. */
+export const MESSAGE_MAP_IDS = 7;
+/** index: the pid of the init the first child forked (addon/init/namespaces.cc). */
+export const MESSAGE_INIT_PID = 8;
 
 const DETAIL_OFFSET = 16;
 export const MESSAGE_SIZE = DETAIL_OFFSET + 1024;
@@ -92,6 +96,8 @@ function itemOf(
       return index < 0 ? 'the cgroup2 cgroup' : `the tasks file of cgroup #${index}`;
     case 'sysctl':
       return plan.sysctls[index] !== undefined ? `/linux/sysctl/${plan.sysctls[index].key}` : undefined;
+    case 'join namespace':
+      return plan.namespaces.joins[index] !== undefined ? `/linux/namespaces/${plan.namespaces.joins[index].configIndex}/path` : undefined;
     case 'rlimit':
       return `/process/rlimits/${index}`;
     case 'capability bounding set':

@@ -11,9 +11,6 @@ const CHECKS: readonly Check[] = [
   ['/process/apparmorProfile', (c) => c.process?.apparmorProfile !== undefined && c.process.apparmorProfile !== ''],
   ['/process/selinuxLabel', (c) => c.process?.selinuxLabel !== undefined && c.process.selinuxLabel !== ''],
   ['/process/execCPUAffinity', (c) => c.process?.execCPUAffinity !== undefined],
-  ['/linux/uidMappings', (c) => (c.linux?.uidMappings ?? []).length > 0],
-  ['/linux/gidMappings', (c) => (c.linux?.gidMappings ?? []).length > 0],
-  ['/linux/timeOffsets', (c) => nonEmpty(c.linux?.timeOffsets)],
   ['/linux/netDevices', (c) => nonEmpty(c.linux?.netDevices)],
   ['/linux/intelRdt', (c) => c.linux?.intelRdt !== undefined],
   ['/linux/memoryPolicy', (c) => c.linux?.memoryPolicy !== undefined],
@@ -27,10 +24,8 @@ export function unsupportedFeatures(config: RuntimeConfig): string[] {
     if (present(config)) messages.push(`${pointer}: not supported by ocits yet`);
   }
   (config.linux?.namespaces ?? []).forEach((namespace, index) => {
-    if (namespace.path !== undefined) {
-      messages.push(`/linux/namespaces/${index}/path: joining an existing namespace is not supported by ocits yet`);
-    } else if (namespace.type === 'user' || namespace.type === 'time') {
-      messages.push(`/linux/namespaces/${index}: ${namespace.type} namespaces are not supported by ocits yet`);
+    if (namespace.path !== undefined && namespace.type === 'mount') {
+      messages.push(`/linux/namespaces/${index}/path: joining an existing mount namespace is not supported by ocits yet`);
     }
   });
   (config.mounts ?? []).forEach((mount, index) => {

@@ -14,7 +14,7 @@ export function features(): Features {
     hooks: [],
     mountOptions: [],
     linux: {
-      namespaces: [],
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: [],
       // v1, v2 and hybrid hosts with linux.resources, through cgroupfs; rdma.max on both.
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
