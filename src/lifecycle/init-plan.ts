@@ -410,14 +410,18 @@ function lastCap(): number {
   return lastCapability;
 }
 
-function planCapabilities(capabilities: Process['capabilities']): InitCapabilities {
-  const last = lastCap();
+// runc's rule: a name that is no capability at all is an error; one this
+// build knows but the running kernel does not (above cap_last_cap) is
+// skipped with one warning, so a config written for a newer kernel still runs.
+export function planCapabilities(capabilities: Process['capabilities'], last = lastCap()): InitCapabilities {
+  const unavailable = new Set<string>();
   const mask = (set: CapabilitySet): bigint => {
     let bits = 0n;
     for (const name of capabilities?.[set] ?? []) {
       const bit = CAPABILITIES.get(name);
-      if (bit === undefined || bit > last) {
-        logWarning(`process.capabilities.${set}: ${name} is not known to this kernel; skipped`);
+      if (bit === undefined) throw new OcitsError(`/process/capabilities/${set}: unknown capability ${name}`);
+      if (bit > last) {
+        unavailable.add(name);
         continue;
       }
       bits |= 1n << BigInt(bit);
@@ -429,7 +433,11 @@ function planCapabilities(capabilities: Process['capabilities']): InitCapabiliti
   // The kernel raises an ambient capability only if it is also permitted and
   // inheritable; runc quietly leaves the others out, and so do we.
   const ambient = mask('ambient') & permitted & inheritable;
-  return { bounding: mask('bounding'), effective: mask('effective'), permitted, inheritable, ambient, lastCap: last };
+  const planned = { bounding: mask('bounding'), effective: mask('effective'), permitted, inheritable, ambient, lastCap: last };
+  if (unavailable.size > 0) {
+    logWarning(`ignoring capabilities unknown to this kernel (cap_last_cap ${last}): ${[...unavailable].join(' ')}`);
+  }
+  return planned;
 }
 
 /** The mount point that holds file, from this process's mountinfo. */
