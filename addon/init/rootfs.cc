@@ -18,7 +18,11 @@ constexpr size_t kPathCapacity = 4096;
 // Scratch space for path prefixes; the child is single-threaded.
 char scratch[kPathCapacity];
 char parent_scratch[kPathCapacity];
+char link_scratch[kPathCapacity];
+char rewrite_scratch[kPathCapacity];
 char proc_path[32];
+// As the kernel's limit on symlinks in one lookup.
+constexpr int kMaxLinks = 40;
 char source_proc_path[32];
 
 int CloseKeepingErrno(int fd) {
@@ -51,11 +55,35 @@ int OpenDirectoryInRoot(int root, const char* rel) {
   return OpenInRoot(root, rel, O_PATH | O_DIRECTORY);
 }
 
+// Replaces scratch[0, end) (a symlink at parent_scratch/name whose content
+// is in link_scratch) by where the link leads, keeping scratch[end...]: an
+// absolute link starts again at the root, as RESOLVE_IN_ROOT reads it.
+int FollowDanglingLink(size_t end) {
+  Text rewritten(rewrite_scratch, sizeof rewrite_scratch);
+  const char* content = link_scratch;
+  if (content[0] == '/') {
+    while (*content == '/') ++content;
+  } else if (parent_scratch[0] != '\0') {
+    rewritten.Add(parent_scratch).Add("/");
+  }
+  rewritten.Add(content).Add(scratch + end);
+  if (rewritten.length() >= sizeof rewrite_scratch - 1) return -ENAMETOOLONG;
+  const char* start = rewrite_scratch;
+  while (*start == '/') ++start;
+  Text(scratch, sizeof scratch).Add(start);
+  return 0;
+}
+
 // mkdir -p inside the rootfs, one component at a time; each parent is opened
-// in the root, so a symlink on the way can never lead out of it.
+// in the root, so a symlink on the way can never lead out of it. A dangling
+// symlink on the way is followed as the container would see it, from the
+// rootfs as its root, and the directories are made where it leads (runc's
+// SecureJoin gives the same path): the host's path of the same name is
+// never touched.
 int MakeDirectories(int root, const char* rel) {
   Text(scratch, sizeof scratch).Add(rel);
   size_t length = Length(scratch);
+  int links = 0;
   for (size_t end = 1; end <= length; ++end) {
     if (end != length && scratch[end] != '/') continue;
     char saved = scratch[end];
@@ -69,7 +97,18 @@ int MakeDirectories(int root, const char* rel) {
       if (parent < 0) return parent;
       int rc = mkdirat(parent, name, 0755);
       int error = errno;
+      long link_length = rc != 0 && error == EEXIST ? readlinkat(parent, name, link_scratch, sizeof link_scratch - 1) : -1;
       close(parent);
+      if (link_length > 0) {
+        if (++links > kMaxLinks) return -ELOOP;
+        link_scratch[link_length] = '\0';
+        scratch[end] = saved;
+        int followed = FollowDanglingLink(end);
+        if (followed < 0) return followed;
+        length = Length(scratch);
+        end = 0;  // start again from the first component
+        continue;
+      }
       if (rc != 0 && error != EEXIST) return -error;
     } else {
       return fd;
