@@ -157,6 +157,7 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   plan.create_container_hooks = storage.Hooks(source.Get("createContainerHooks"), &plan.create_container_count);
   plan.start_container_hooks = storage.Hooks(source.Get("startContainerHooks"), &plan.start_container_count);
   plan.exec_fifo = storage.String(source.Get("execFifo"));
+  plan.passed_fds = Int(source, "passedFds");
   ReadProcess(storage, source.Get("process").As<Napi::Object>(), plan.process);
   storage.state_buffer.resize(Uint(source, "stateBufferSize"));
   plan.state_buffer = storage.state_buffer.data();

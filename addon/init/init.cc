@@ -103,8 +103,9 @@ void RunContainerInit(const Plan& plan) {
   JoinCgroup(plan.cgroup, socket);
   // Every fd of Node's goes now: no host fd may reach the container, and an
   // inherited lock fd (the state store's flock) would outlive `create`.
+  // Only the fds create was asked to pass stay (3 and up, below every fd of ours).
   const int kept[2] = {socket, plan.process.console_socket};
-  CloseFdsExcept(kept, 2);
+  CloseFdsFrom(3 + plan.passed_fds, kept, 2);
   // Device nodes and directories get exactly the modes the plan asks for.
   umask(0);
 
@@ -173,6 +174,7 @@ void RunContainerInit(const Plan& plan) {
   if (failed >= 0) FailThroughFifo(fifo, kStepStartContainerHook, failed, 0, hook_detail);
 
   MakeStdioPlain();
+  PassFds(plan.passed_fds);
   execve(program, plan.process.argv, plan.process.envp);
   FailThroughFifo(fifo, kStepExec, -1, errno, program);
 }

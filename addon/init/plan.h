@@ -207,6 +207,7 @@ struct Plan {
   const HookCommand* start_container_hooks;
   size_t start_container_count;
   const char* exec_fifo;    // absolute host path of the fifo `start` opens
+  int passed_fds;           // fds 3 .. 3+passed_fds-1 go to the process (LISTEN_FDS, --preserve-fds)
   ProcessPlan process;
   // The parent sends the state documents for the container hooks here:
   // "<createContainer state>\0<startContainer state>\0".

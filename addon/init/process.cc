@@ -188,8 +188,14 @@ const char* PrepareProcess(const ProcessPlan& process, int socket, bool keep_par
   return program;
 }
 
-void CloseFdsExcept(const int* keep, size_t count) {
-  unsigned int from = 3;
+void CloseFdsExcept(const int* keep, size_t count) { CloseFdsFrom(3, keep, count); }
+
+void PassFds(int count) {
+  for (int fd = 3; fd < 3 + count; ++fd) fcntl(fd, F_SETFD, 0);
+}
+
+void CloseFdsFrom(int first, const int* keep, size_t count) {
+  unsigned int from = (unsigned int)first;
   for (;;) {
     // The lowest kept fd at or above `from`; the lists are short.
     long next = -1;

@@ -31,6 +31,7 @@ import {
 } from './init-protocol';
 import { SIGKILL, signalQuietly } from './kill';
 import { sendToSeccompListener } from './seccomp';
+import { passedFds } from './passed-fds';
 import { readProcessStat } from './process-status';
 import { EXEC_FIFO } from './state';
 import type { ContainerRecord, StateStore } from './store';
@@ -45,6 +46,8 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   noPivot: boolean;
+  /** --preserve-fds: this many fds after 3 (and the LISTEN_FDS ones) pass to the process. */
+  preserveFds?: number;
   /**
    * `run` in the foreground with a terminal: hand the pty master back to the
    * caller instead of sending it to a console socket.
@@ -83,6 +86,9 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     cgroupMountSteps: (cgroupNamespace) => cgroupMountSteps(host, cgroup, cgroupNamespace),
     stateBufferSize: Buffer.byteLength(JSON.stringify(stateBase)) * 2 + 256,
   });
+  const passed = passedFds(options.preserveFds ?? 0);
+  plan.passedFds = passed.count;
+  plan.process.env = [...plan.process.env, ...passed.env];
 
   const lock = store.claim(id);
   const undo = new Cleanup();

@@ -127,6 +127,8 @@ export interface InitPlan {
   createContainerHooks: InitHook[];
   startContainerHooks: InitHook[];
   execFifo: string;
+  /** fds 3 .. 3+passedFds-1 go to the process: LISTEN_FDS, then --preserve-fds; filled in by create. */
+  passedFds: number;
   stateBufferSize: number;
   process: InitProcess;
 }
@@ -212,6 +214,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     createContainerHooks: planHooks(config.hooks?.createContainer, env),
     startContainerHooks: planHooks(config.hooks?.startContainer, env),
     execFifo: context.execFifo,
+    passedFds: 0,
     stateBufferSize: context.stateBufferSize,
     process: {
       ...planProcess(process, context.consoleSocket),
