@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "idmap.h"
 #include "init/fd_passing.h"
 #include "init/plan.h"
 
@@ -103,6 +104,33 @@ void ReadCgroupJoin(PlanStorage& storage, const Napi::Value& source, init::Cgrou
 
 namespace {
 
+// The idmapped binds' user namespaces, made here in the parent (see
+// idmap.h). Returns false with an exception pending when one cannot be made.
+bool OpenMountNamespaces(Napi::Env env, const Napi::Object& source, Plan& plan, PlanStorage& storage,
+                         MountNamespaceFds& namespaces) {
+  Napi::Array mounts = source.Get("mounts").As<Napi::Array>();
+  for (uint32_t i = 0; i < mounts.Length(); ++i) {
+    Napi::Object mount = mounts.Get(i).As<Napi::Object>();
+    Napi::Value idmap = mount.Get("idmap");
+    if (idmap.IsNull()) continue;
+    Napi::Object mapping = idmap.As<Napi::Object>();
+    init::MountStep& step = storage.mounts[i];
+    std::string failure;
+    int userns = OpenUserNamespace(storage.String(mapping.Get("uidMap")), storage.String(mapping.Get("gidMap")), &failure);
+    if (userns < 0) {
+      std::string where = "/mounts/" + std::to_string(Int(mount, "configIndex")) + ": idmapped mount: " + failure;
+      Napi::Error::New(env, where).ThrowAsJavaScriptException();
+      return false;
+    }
+    namespaces.fds.push_back(userns);
+    step.userns = userns;
+    step.idmap_recursive = Bool(mapping, "recursive");
+  }
+  plan.mount_userns = namespaces.fds.data();
+  plan.mount_userns_count = namespaces.fds.size();
+  return true;
+}
+
 void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   plan.clone_flags = Int(source, "cloneFlags");
   ReadCgroupJoin(storage, source.Get("cgroup"), plan.cgroup);
@@ -121,7 +149,8 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
     storage.mounts.push_back({storage.String(mount.Get("source")), storage.String(mount.Get("target")),
                               storage.String(mount.Get("fstype")), Uint(mount, "flags"),
                               storage.String(mount.Get("data")), Uint(mount, "remount"),
-                              Uint(mount, "propagation"), Int(mount, "ensure")});
+                              Uint(mount, "propagation"), Int(mount, "ensure"), Uint(mount, "attrSet"),
+                              Uint(mount, "attrClr"), -1, false});
   }
   plan.mounts = storage.mounts.data();
   plan.mount_count = storage.mounts.size();
@@ -224,6 +253,8 @@ Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
   Plan plan = {};
   ReadPlan(storage, plan, info[0].As<Napi::Object>());
   if (env.IsExceptionPending()) return env.Undefined();  // a field of the wrong type
+  MountNamespaceFds namespaces;
+  if (!OpenMountNamespaces(env, info[0].As<Napi::Object>(), plan, storage, namespaces)) return env.Undefined();
 
   return CloneWithSocket(env, (unsigned long)plan.clone_flags, &plan.cgroup, &plan.sync_socket,
                          [](const void* child_plan) { init::RunContainerInit(*static_cast<const Plan*>(child_plan)); },

@@ -105,7 +105,7 @@ void RunContainerInit(const Plan& plan) {
   // inherited lock fd (the state store's flock) would outlive `create`.
   // Only the fds create was asked to pass stay (3 and up, below every fd of ours).
   const int kept[2] = {socket, plan.process.console_socket};
-  CloseFdsFrom(3 + plan.passed_fds, kept, 2);
+  CloseFdsFrom(3 + plan.passed_fds, kept, 2, plan.mount_userns, plan.mount_userns_count);
   // Device nodes and directories get exactly the modes the plan asks for.
   umask(0);
 

@@ -84,6 +84,11 @@ struct MountStep {
   unsigned long remount;   // nonzero: remount a bind with these flags (MS_BIND|MS_REMOUNT|...)
   unsigned long propagation;  // nonzero: then change propagation with these flags
   int32_t ensure;          // create the target first when it is missing
+  uint64_t attr_set;       // mount_setattr(AT_RECURSIVE) afterwards, when either is nonzero
+  uint64_t attr_clr;
+  int userns;              // >= 0: an idmapped bind (open_tree, mount_setattr
+                           // MOUNT_ATTR_IDMAP with this user namespace, move_mount)
+  bool idmap_recursive;    // ridmap: the mapping also on every mount below
 };
 
 struct DeviceNode {
@@ -208,6 +213,8 @@ struct Plan {
   size_t start_container_count;
   const char* exec_fifo;    // absolute host path of the fifo `start` opens
   int passed_fds;           // fds 3 .. 3+passed_fds-1 go to the process (LISTEN_FDS, --preserve-fds)
+  const int* mount_userns;   // every MountStep::userns, kept open until the mounts are done
+  size_t mount_userns_count;
   ProcessPlan process;
   // The parent sends the state documents for the container hooks here:
   // "<createContainer state>\0<startContainer state>\0".

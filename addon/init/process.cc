@@ -194,13 +194,14 @@ void PassFds(int count) {
   for (int fd = 3; fd < 3 + count; ++fd) fcntl(fd, F_SETFD, 0);
 }
 
-void CloseFdsFrom(int first, const int* keep, size_t count) {
+void CloseFdsFrom(int first, const int* keep, size_t count, const int* more, size_t more_count) {
   unsigned int from = (unsigned int)first;
   for (;;) {
     // The lowest kept fd at or above `from`; the lists are short.
     long next = -1;
-    for (size_t i = 0; i < count; ++i) {
-      if (keep[i] >= (int)from && (next < 0 || keep[i] < next)) next = keep[i];
+    for (size_t i = 0; i < count + more_count; ++i) {
+      int fd = i < count ? keep[i] : more[i - count];
+      if (fd >= (int)from && (next < 0 || fd < next)) next = fd;
     }
     if (next < 0) break;
     if ((unsigned int)next > from) syscall(SYS_close_range, from, (unsigned int)next - 1, 0);

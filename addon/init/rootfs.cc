@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
+#include <linux/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -150,6 +151,27 @@ int MakeFile(int root, const char* rel) {
   return error == EEXIST ? 0 : -error;
 }
 
+// An idmapped bind: a clone of the source (recursive for rbind) with the
+// parent-made user namespace's mapping (on every mount for ridmap), moved
+// onto the target (an fd: move_mount does not follow /proc/self/fd links).
+void MountIdmapped(const MountStep& step, int target, int socket, int index) {
+  unsigned int clone_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((step.flags & MS_REC) != 0 ? AT_RECURSIVE : 0);
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, step.source, clone_flags);
+  if (tree < 0) Fail(socket, kStepMount, index, errno, "open_tree");
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = (uint64_t)step.userns;
+  unsigned int at_flags = AT_EMPTY_PATH | (step.idmap_recursive ? AT_RECURSIVE : 0);
+  // EINVAL: the source's filesystem cannot be idmapped.
+  if (syscall(SYS_mount_setattr, tree, "", at_flags, &attr, sizeof attr) != 0) {
+    Fail(socket, kStepMount, index, errno, "mount_setattr MOUNT_ATTR_IDMAP");
+  }
+  if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    Fail(socket, kStepMount, index, errno, "move_mount");
+  }
+  close(tree);
+}
+
 }  // namespace
 
 int OpenInRoot(int root, const char* rel, int flags) {
@@ -190,13 +212,16 @@ void MountAll(const Plan& plan, int root) {
     int target = OpenInRoot(root, step.target, O_PATH);
     if (target < 0) Fail(socket, kStepMountTarget, index, -target);
     const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
-    if (mount(step.source, target_path, step.fstype, step.flags, step.data) != 0) {
+    if (step.userns >= 0) {
+      MountIdmapped(step, target, socket, index);
+      close(step.userns);
+    } else if (mount(step.source, target_path, step.fstype, step.flags, step.data) != 0) {
       CloseKeepingErrno(target);
       Fail(socket, kStepMount, index, errno);
     }
     close(target);
     // The mount now covers the old target: reopen to reach the new mount.
-    if (step.remount != 0 || step.propagation != 0) {
+    if (step.remount != 0 || step.propagation != 0 || step.attr_set != 0 || step.attr_clr != 0) {
       target = OpenInRoot(root, step.target, O_PATH);
       if (target < 0) Fail(socket, kStepMountTarget, index, -target);
       target_path = ProcFdPath(target, proc_path, sizeof proc_path);
@@ -207,6 +232,16 @@ void MountAll(const Plan& plan, int root) {
       if (step.propagation != 0 && mount(nullptr, target_path, nullptr, step.propagation, nullptr) != 0) {
         CloseKeepingErrno(target);
         Fail(socket, kStepPropagation, index, errno);
+      }
+      // The recursive options (rro, rnosuid ...) on the mount and all below it.
+      if (step.attr_set != 0 || step.attr_clr != 0) {
+        struct mount_attr attr = {};
+        attr.attr_set = step.attr_set;
+        attr.attr_clr = step.attr_clr;
+        if (syscall(SYS_mount_setattr, target, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
+          CloseKeepingErrno(target);
+          Fail(socket, kStepRemount, index, errno, "mount_setattr");
+        }
       }
       close(target);
     }

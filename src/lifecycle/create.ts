@@ -122,7 +122,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     undo.add(() => console.close());
     plan.process.consoleSocket = console.childEnd;
 
-    const { pid, socket } = addon().spawnContainerInit(plan);
+    const { pid, socket } = spawnInit(plan);
     trace('init process %d', pid);
     const closeSocket = once(() => fs.closeSync(socket));
     undo.add(closeSocket);
@@ -227,6 +227,16 @@ function once(action: () => void): () => void {
     if (!done) action();
     done = true;
   };
+}
+
+// The addon refuses a plan it cannot start (an idmapped mount's source that
+// cannot be idmapped, say) with a message naming the mount.
+function spawnInit(plan: InitPlan): { pid: number; socket: number } {
+  try {
+    return addon().spawnContainerInit(plan);
+  } catch (error) {
+    throw new OcitsError(messageOf(error));
+  }
 }
 
 function killAndReap(pid: number): void {

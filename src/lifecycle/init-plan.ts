@@ -9,7 +9,7 @@ import { logWarning } from '../log';
 import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
 import type { CapabilitySet, Hook, Mount, Process, RuntimeConfig } from '../spec/types';
-import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
+import { type Idmap, MS, PROPAGATIONS, parseMountOptions } from './mount-options';
 import { type InitScheduler, planIoPriority, planPersonality, planScheduler } from './process-attributes';
 import { type InitSeccomp, planSeccomp } from './seccomp';
 import { type InitSysctl, planSysctls } from './sysctl';
@@ -43,9 +43,24 @@ export interface InitMount {
   /** Nonzero: remount the bind with these flags. */
   remount: number;
   propagation: number;
+  /** mount_setattr(AT_RECURSIVE) once mounted; both 0 for nothing. */
+  attrSet: number;
+  attrClr: number;
+  /** An idmapped bind: the parent clones the source with this mapping. */
+  idmap: InitIdmap | null;
   ensure: Ensure;
   /** For error messages: the config mount this step comes from. */
   configIndex: number;
+}
+
+export interface InitIdmap {
+  /** /proc/PID/uid_map and gid_map text: "containerID hostID size" lines. */
+  uidMap: string;
+  gidMap: string;
+  /** rbind: clone the mounts below the source too. */
+  recursiveBind: boolean;
+  /** ridmap: map the mounts below as well. */
+  recursive: boolean;
 }
 
 export interface InitDevice {
@@ -272,7 +287,16 @@ function planMounts(
     const where = `/mounts/${index}`;
     const target = inRoot(mount.destination);
     const options = parseMountOptions(mount.options ?? [], `${where}/options`);
-    const base = { configIndex: index, propagation: options.propagation };
+    const base = {
+      configIndex: index,
+      propagation: options.propagation,
+      attrSet: options.attrSet,
+      attrClr: options.attrClr,
+      idmap: planIdmap(mount, options.idmap, (options.flags & MS.REC) !== 0, where),
+    };
+    if (base.idmap !== null && !isBind(mount)) {
+      throw new OcitsError(`${where}/options: an idmapped mount must be a bind mount`);
+    }
     if (isBind(mount)) {
       if (mount.source === undefined) throw new OcitsError(`${where}/source: a bind mount needs a source`);
       const source = path.resolve(context.bundleDir, mount.source);
@@ -327,7 +351,9 @@ function expandCgroupMount(
   symlinks: InitSymlink[],
 ): void {
   const at = (relative: string): string => (relative === '' ? target : `${target}/${relative}`);
-  const common = { configIndex, propagation: 0, remount: 0, ensure: ENSURE_DIRECTORY, data: null };
+  const common = {
+    configIndex, propagation: 0, attrSet: 0, attrClr: 0, idmap: null, remount: 0, ensure: ENSURE_DIRECTORY, data: null,
+  };
   for (const step of cgroupSteps) {
     switch (step.kind) {
       case 'tmpfs':
@@ -354,6 +380,22 @@ function expandCgroupMount(
         break;
     }
   }
+}
+
+// The spec: idmap or ridmap take the mount's own mappings (validation
+// refuses mappings without either option, and one without the other).
+// Without mappings the container's user namespace mapping may serve; ocits
+// does not do that yet.
+function planIdmap(mount: Mount, option: Idmap, recursiveBind: boolean, where: string): InitIdmap | null {
+  if (option === 'none') return null;
+  const uid = mount.uidMappings ?? [];
+  const gid = mount.gidMappings ?? [];
+  if (uid.length === 0 || gid.length === 0) {
+    throw new OcitsError(`${where}/options: ${option} with the container's user namespace mapping (no uidMappings and gidMappings) is not supported by ocits yet`);
+  }
+  const text = (mappings: typeof uid): string =>
+    mappings.map((mapping) => `${mapping.containerID} ${mapping.hostID} ${mapping.size}\n`).join('');
+  return { uidMap: text(uid), gidMap: text(gid), recursiveBind, recursive: option === 'ridmap' };
 }
 
 function planDevices(config: RuntimeConfig): InitDevice[] {

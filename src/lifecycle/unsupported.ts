@@ -33,8 +33,5 @@ export function unsupportedFeatures(config: RuntimeConfig): string[] {
       messages.push(`/linux/namespaces/${index}: ${namespace.type} namespaces are not supported by ocits yet`);
     }
   });
-  (config.mounts ?? []).forEach((mount, index) => {
-    if (mount.uidMappings !== undefined) messages.push(`/mounts/${index}/uidMappings: idmapped mounts are not supported by ocits yet`);
-  });
   return messages;
 }
