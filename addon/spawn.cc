@@ -86,6 +86,17 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::Proces
     out.scheduler.period = Bits(attributes.Get("period"));
   }
   out.io_priority = Int(process, "ioPriority");
+  Napi::Array lsm_writes = process.Get("lsmWrites").As<Napi::Array>();
+  Napi::Array lsm_paths = Napi::Array::New(process.Env(), lsm_writes.Length());
+  Napi::Array lsm_values = Napi::Array::New(process.Env(), lsm_writes.Length());
+  for (uint32_t i = 0; i < lsm_writes.Length(); ++i) {
+    Napi::Object write = lsm_writes.Get(i).As<Napi::Object>();
+    lsm_paths.Set(i, write.Get("path"));
+    lsm_values.Set(i, write.Get("value"));
+  }
+  out.lsm_paths = storage.StringArray(lsm_paths);
+  out.lsm_values = storage.StringArray(lsm_values);
+  out.lsm_count = lsm_writes.Length();
   out.terminal = Bool(process, "terminal");
   out.console_rows = (unsigned short)Uint(process, "consoleRows");
   out.console_columns = (unsigned short)Uint(process, "consoleColumns");

@@ -62,6 +62,7 @@ const char* const kStepNames[kStepCount] = {
     "join namespace",
     "fork",
     "oom score adj",
+    "security label",
 };
 
 namespace {

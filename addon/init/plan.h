@@ -49,6 +49,7 @@ enum Step : int32_t {
   kStepJoinNamespace,  // exec: setns into one of the container's namespaces
   kStepFork,           // exec: the fork that enters the pid namespace
   kStepOomScoreAdj,    // exec: the container's oom_score_adj
+  kStepSecurityLabel,  // AppArmor profile or SELinux label for the execve
   kStepCount
 };
 
@@ -166,6 +167,11 @@ struct ProcessPlan {
   int64_t personality;   // persona for personality(2); -1: leave it
   Scheduler scheduler;
   int32_t io_priority;   // ioprio_set(2) value, class << 13 | level; -1: leave it
+  // AppArmor's "exec PROFILE" or an SELinux label, each written to its
+  // /proc/self/attr file; the kernel applies them at execve.
+  const char* const* lsm_paths;
+  const char* const* lsm_values;
+  size_t lsm_count;
   bool terminal;
   unsigned short console_rows;     // process.consoleSize; 0 leaves the size unset
   unsigned short console_columns;

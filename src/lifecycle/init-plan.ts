@@ -10,6 +10,7 @@ import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
 import type { CapabilitySet, Hook, Mount, Process, RuntimeConfig } from '../spec/types';
 import { type Idmap, MS, PROPAGATIONS, parseMountOptions } from './mount-options';
+import { type LsmWrite, labelMountData, planLsmWrites, planMountLabel } from './lsm';
 import { type InitScheduler, planIoPriority, planPersonality, planScheduler } from './process-attributes';
 import { type InitSeccomp, planSeccomp } from './seccomp';
 import { type InitSysctl, planSysctls } from './sysctl';
@@ -114,6 +115,8 @@ export interface InitProcess {
   /** ioprio_set(2)'s value; -1 to leave it. */
   ioPriority: number;
   terminal: boolean;
+  /** AppArmor profile and SELinux label, written before execve. */
+  lsmWrites: LsmWrite[];
   /** process.consoleSize, rows and columns; 0 leaves the kernel's 0x0. */
   consoleRows: number;
   consoleColumns: number;
@@ -201,7 +204,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   for (const type of namespaces) cloneFlags |= CLONE_NEW[type] ?? 0;
   const cgroupNamespace = namespaces.has('cgroup');
 
-  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace);
+  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace, planMountLabel(linux.mountLabel));
   const setUpDev = !(config.mounts ?? []).some(
     (mount) => inRoot(mount.destination) === 'dev' && isBind(mount),
   );
@@ -264,6 +267,7 @@ export function planProcess(process: Process, consoleSocket: number): InitProces
     personality: -1,
     scheduler: planScheduler(process.scheduler),
     ioPriority: planIoPriority(process.ioPriority),
+    lsmWrites: planLsmWrites(process.apparmorProfile, process.selinuxLabel),
     terminal: process.terminal === true,
     consoleRows: process.consoleSize?.height ?? 0,
     consoleColumns: process.consoleSize?.width ?? 0,
@@ -280,6 +284,7 @@ function planMounts(
   mounts: readonly Mount[],
   context: PlanContext,
   cgroupNamespace: boolean,
+  mountLabel: string | null,
 ): { steps: InitMount[]; symlinks: InitSymlink[] } {
   const steps: InitMount[] = [];
   const symlinks: InitSymlink[] = [];
@@ -332,7 +337,7 @@ function planMounts(
       target,
       fstype: mount.type,
       flags: options.flags,
-      data: options.data,
+      data: labelMountData(options.data, mount.type, mountLabel),
       remount: 0,
       ensure: ENSURE_DIRECTORY,
     });

@@ -8,8 +8,6 @@ type Check = [pointer: string, present: (config: RuntimeConfig) => boolean];
 const nonEmpty = (value: object | undefined): boolean => value !== undefined && Object.keys(value).length > 0;
 
 const CHECKS: readonly Check[] = [
-  ['/process/apparmorProfile', (c) => c.process?.apparmorProfile !== undefined && c.process.apparmorProfile !== ''],
-  ['/process/selinuxLabel', (c) => c.process?.selinuxLabel !== undefined && c.process.selinuxLabel !== ''],
   ['/process/execCPUAffinity', (c) => c.process?.execCPUAffinity !== undefined],
   ['/linux/uidMappings', (c) => (c.linux?.uidMappings ?? []).length > 0],
   ['/linux/gidMappings', (c) => (c.linux?.gidMappings ?? []).length > 0],
@@ -17,7 +15,6 @@ const CHECKS: readonly Check[] = [
   ['/linux/netDevices', (c) => nonEmpty(c.linux?.netDevices)],
   ['/linux/intelRdt', (c) => c.linux?.intelRdt !== undefined],
   ['/linux/memoryPolicy', (c) => c.linux?.memoryPolicy !== undefined],
-  ['/linux/mountLabel', (c) => c.linux?.mountLabel !== undefined && c.linux.mountLabel !== ''],
 ];
 
 /** One message per unsupported field the config uses. */
