@@ -56,6 +56,23 @@ describe('a mount destination that is a symlink to a host path', () => {
     expect(fs.readFileSync(path.join(host, 'marker'), 'utf8')).toBe('host\n');
     expect(hostMountsUnder(host)).toEqual([]);
   });
+
+  it('resolves a file bind\'s destination that is a dangling symlink to a host file inside the rootfs', () => {
+    const hostFile = path.join(host, 'marker');
+    const bundle = busyboxBundle((config) => {
+      config.process.args = ['cat', '/etc/linked'];
+      config.mounts.push({ destination: '/etc/linked', type: 'bind', source: path.join(source, 'file'), options: ['bind'] });
+    });
+    fs.mkdirSync(path.join(bundle, 'rootfs', 'etc'));
+    fs.symlinkSync(hostFile, path.join(bundle, 'rootfs', 'etc', 'linked'));
+    const { stdout, stderr, status } = runtime.run(['run', '--bundle', bundle, nextId()]);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(stdout).toBe('from the bind source\n');
+    expect(fs.statSync(path.join(bundle, 'rootfs', hostFile.slice(1))).isFile()).toBe(true);
+    expect(fs.readFileSync(hostFile, 'utf8')).toBe('host\n');
+    expect(hostMountsUnder(host)).toEqual([]);
+  });
 });
 
 describe('PR_SET_DUMPABLE', () => {

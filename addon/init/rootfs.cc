@@ -136,19 +136,40 @@ int OpenParentInRoot(int root, const char* rel, bool make_missing, char* base) {
 }
 
 // Makes rel's parent directories, then an empty file at rel if nothing is
-// there (a bind mount of a file needs a file to land on).
+// there (a bind mount of a file needs a file to land on). A dangling symlink
+// at rel is followed inside the rootfs, as MakeDirectories does.
 int MakeFile(int root, const char* rel) {
-  char base[256];
-  int parent_fd = OpenParentInRoot(root, rel, true, base);
-  if (parent_fd < 0) return parent_fd;
-  int fd = OCITS_RETRY(openat(parent_fd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
-  int error = errno;
-  close(parent_fd);
-  if (fd >= 0) {
-    close(fd);
-    return 0;
+  char path[kPathCapacity];
+  Text(path, sizeof path).Add(rel);
+  for (int links = 0; links <= kMaxLinks; ++links) {
+    char base[256];
+    int parent_fd = OpenParentInRoot(root, path, true, base);
+    if (parent_fd < 0) return parent_fd;
+    int fd = OCITS_RETRY(openat(parent_fd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+    int error = errno;
+    if (fd >= 0) {
+      close(fd);
+      close(parent_fd);
+      return 0;
+    }
+    long link_length = error == EEXIST ? readlinkat(parent_fd, base, link_scratch, sizeof link_scratch - 1) : -1;
+    close(parent_fd);
+    if (error != EEXIST) return -error;
+    if (link_length <= 0) return 0;  // something that is not a symlink is there
+    int existing = OpenInRoot(root, path, O_PATH);
+    if (existing >= 0) {
+      close(existing);
+      return 0;  // the link leads to something inside the rootfs
+    }
+    link_scratch[link_length] = '\0';
+    // FollowDanglingLink rewrites scratch[0, end) with parent_scratch as the link's directory.
+    SplitParent(path);
+    Text(scratch, sizeof scratch).Add(path);
+    int followed = FollowDanglingLink(Length(scratch));
+    if (followed < 0) return followed;
+    Text(path, sizeof path).Add(scratch);
   }
-  return error == EEXIST ? 0 : -error;
+  return -ELOOP;
 }
 
 // An idmapped bind: a clone of the source (recursive for rbind) with the
