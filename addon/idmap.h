@@ -1,9 +1,9 @@
 // Idmapped bind mounts need a user namespace that carries the mount's
 // mapping. The parent makes one per mount before the container init is
 // cloned; the init clones the source (open_tree), applies the mapping
-// (mount_setattr MOUNT_ATTR_IDMAP) and moves the clone into place. The kernel
-// attaches a detached tree only in the mount namespace it was cloned in, so
-// the tree itself cannot be made here.
+// (mount_setattr MOUNT_ATTR_IDMAP) and moves the clone into place, so the
+// tree is cloned from the mounts of the container's own mount namespace and
+// only the namespace fd crosses clone().
 #pragma once
 #include <string>
 #include <vector>
