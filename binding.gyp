@@ -10,6 +10,7 @@
         "addon/seccomp_info.cc",
         "addon/seccomp_filter.cc",
         "addon/spawn.cc",
+        "addon/idmap.cc",
         "addon/process_control.cc",
         "addon/exec.cc",
         "addon/exec_child.cc",

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "idmap.h"
 #include "init/fd_passing.h"
 #include "init/plan.h"
 
@@ -88,6 +89,17 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::Proces
   }
   out.io_priority = Int(process, "ioPriority");
   out.set_groups = Bool(process, "setGroups");
+  Napi::Array lsm_writes = process.Get("lsmWrites").As<Napi::Array>();
+  Napi::Array lsm_paths = Napi::Array::New(process.Env(), lsm_writes.Length());
+  Napi::Array lsm_values = Napi::Array::New(process.Env(), lsm_writes.Length());
+  for (uint32_t i = 0; i < lsm_writes.Length(); ++i) {
+    Napi::Object write = lsm_writes.Get(i).As<Napi::Object>();
+    lsm_paths.Set(i, write.Get("path"));
+    lsm_values.Set(i, write.Get("value"));
+  }
+  out.lsm_paths = storage.StringArray(lsm_paths);
+  out.lsm_values = storage.StringArray(lsm_values);
+  out.lsm_count = lsm_writes.Length();
   out.terminal = Bool(process, "terminal");
   out.console_rows = (unsigned short)Uint(process, "consoleRows");
   out.console_columns = (unsigned short)Uint(process, "consoleColumns");
@@ -121,6 +133,33 @@ void ReadNamespaces(PlanStorage& storage, init::NamespaceEntry& out, const Napi:
   out.fork_init = Bool(source, "forkInit");
 }
 
+// The idmapped binds' user namespaces, made here in the parent (see
+// idmap.h). Returns false with an exception pending when one cannot be made.
+bool OpenMountNamespaces(Napi::Env env, const Napi::Object& source, Plan& plan, PlanStorage& storage,
+                         MountNamespaceFds& namespaces) {
+  Napi::Array mounts = source.Get("mounts").As<Napi::Array>();
+  for (uint32_t i = 0; i < mounts.Length(); ++i) {
+    Napi::Object mount = mounts.Get(i).As<Napi::Object>();
+    Napi::Value idmap = mount.Get("idmap");
+    if (idmap.IsNull()) continue;
+    Napi::Object mapping = idmap.As<Napi::Object>();
+    init::MountStep& step = storage.mounts[i];
+    std::string failure;
+    int userns = OpenUserNamespace(storage.String(mapping.Get("uidMap")), storage.String(mapping.Get("gidMap")), &failure);
+    if (userns < 0) {
+      std::string where = "/mounts/" + std::to_string(Int(mount, "configIndex")) + ": idmapped mount: " + failure;
+      Napi::Error::New(env, where).ThrowAsJavaScriptException();
+      return false;
+    }
+    namespaces.fds.push_back(userns);
+    step.userns = userns;
+    step.idmap_recursive = Bool(mapping, "recursive");
+  }
+  plan.mount_userns = namespaces.fds.data();
+  plan.mount_userns_count = namespaces.fds.size();
+  return true;
+}
+
 void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   plan.clone_flags = Int(source, "cloneFlags");
   ReadNamespaces(storage, plan.namespaces, source.Get("namespaces").As<Napi::Object>());
@@ -142,7 +181,8 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
                               storage.String(mount.Get("data")), Uint(mount, "remount"),
                               Uint(mount, "propagation"), Int(mount, "ensure"),
                               Bool(mount, "copyUp"), storage.String(mount.Get("fallbackSource")),
-                              Uint(mount, "fallbackRemount")});
+                              Uint(mount, "fallbackRemount"), Uint(mount, "attrSet"), Uint(mount, "attrClr"), -1,
+                              false});
   }
   plan.mounts = storage.mounts.data();
   plan.mount_count = storage.mounts.size();
@@ -179,6 +219,7 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   plan.create_container_hooks = storage.Hooks(source.Get("createContainerHooks"), &plan.create_container_count);
   plan.start_container_hooks = storage.Hooks(source.Get("startContainerHooks"), &plan.start_container_count);
   plan.exec_fifo = storage.String(source.Get("execFifo"));
+  plan.passed_fds = Int(source, "passedFds");
   ReadProcess(storage, source.Get("process").As<Napi::Object>(), plan.process);
   storage.state_buffer.resize(Uint(source, "stateBufferSize"));
   plan.state_buffer = storage.state_buffer.data();
@@ -245,6 +286,8 @@ Napi::Value SpawnContainerInit(const Napi::CallbackInfo& info) {
   Plan plan = {};
   ReadPlan(storage, plan, info[0].As<Napi::Object>());
   if (env.IsExceptionPending()) return env.Undefined();  // a field of the wrong type
+  MountNamespaceFds namespaces;
+  if (!OpenMountNamespaces(env, info[0].As<Napi::Object>(), plan, storage, namespaces)) return env.Undefined();
 
   return CloneWithSocket(env, (unsigned long)plan.clone_flags, &plan.cgroup, &plan.sync_socket,
                          [](const void* child_plan) { init::RunContainerInit(*static_cast<const Plan*>(child_plan)); },

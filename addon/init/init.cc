@@ -68,6 +68,7 @@ const char* const kStepNames[kStepCount] = {
     "unshare namespaces",
     "time offsets",
     "become root in the user namespace",
+    "security label",
 };
 
 namespace {
@@ -95,14 +96,16 @@ void RunContainerInit(const Plan& plan) {
   JoinCgroup(plan.cgroup, socket);
   // Every fd of Node's goes now: no host fd may reach the container, and an
   // inherited lock fd (the state store's flock) would outlive `create`.
-  // The namespaces to join are fds too, closed once joined. There are at
-  // most as many as namespace types.
+  // The namespaces to join are fds too, closed once joined (at most one
+  // per namespace type), and so are the idmapped mounts' user namespaces.
+  // Only the fds create was asked to pass stay besides (3 and up, below
+  // every fd of ours).
   int kept[2 + 8] = {socket, plan.process.console_socket};
   size_t kept_count = 2;
   for (size_t i = 0; i < plan.namespaces.join_count && kept_count < sizeof kept / sizeof kept[0]; ++i) {
     kept[kept_count++] = plan.namespaces.joins[i].fd;
   }
-  CloseFdsExcept(kept, kept_count);
+  CloseFdsFrom(3 + plan.passed_fds, kept, kept_count, plan.mount_userns, plan.mount_userns_count);
   // Device nodes and directories get exactly the modes the plan asks for.
   umask(0);
   // A host path, unreachable once we are in the rootfs, and maybe for the
@@ -176,6 +179,7 @@ void RunContainerInit(const Plan& plan) {
   if (failed >= 0) FailThroughFifo(fifo, kStepStartContainerHook, failed, 0, hook_detail);
 
   MakeStdioPlain();
+  PassFds(plan.passed_fds);
   execve(program, plan.process.argv, plan.process.envp);
   FailThroughFifo(fifo, kStepExec, -1, errno, program);
 }

@@ -54,6 +54,7 @@ enum Step : int32_t {
   kStepUnshare,        // unshare() of the other new namespaces
   kStepTimeOffsets,    // /proc/self/timens_offsets
   kStepBecomeRoot,     // setresuid/setresgid to 0 in the user namespace
+  kStepSecurityLabel,  // AppArmor profile or SELinux label for the execve
   kStepCount
 };
 
@@ -98,6 +99,11 @@ struct MountStep {
   // instead and remount it with fallback_remount; nullptr: no fallback.
   const char* fallback_source;
   unsigned long fallback_remount;
+  uint64_t attr_set;       // mount_setattr(AT_RECURSIVE) afterwards, when either is nonzero
+  uint64_t attr_clr;
+  int userns;              // >= 0: an idmapped bind (open_tree, mount_setattr
+                           // MOUNT_ATTR_IDMAP with this user namespace, move_mount)
+  bool idmap_recursive;    // ridmap: the mapping also on every mount below
 };
 
 struct DeviceNode {
@@ -177,6 +183,11 @@ struct ProcessPlan {
   Scheduler scheduler;
   int32_t io_priority;   // ioprio_set(2) value, class << 13 | level; -1: leave it
   bool set_groups;  // false where setgroups(2) is denied (a rootless user namespace)
+  // AppArmor's "exec PROFILE" or an SELinux label, each written to its
+  // /proc/self/attr file; the kernel applies them at execve.
+  const char* const* lsm_paths;
+  const char* const* lsm_values;
+  size_t lsm_count;
   bool terminal;
   unsigned short console_rows;     // process.consoleSize; 0 leaves the size unset
   unsigned short console_columns;
@@ -247,6 +258,9 @@ struct Plan {
   const HookCommand* start_container_hooks;
   size_t start_container_count;
   const char* exec_fifo;    // absolute host path of the fifo `start` opens
+  int passed_fds;           // fds 3 .. 3+passed_fds-1 go to the process (LISTEN_FDS, --preserve-fds)
+  const int* mount_userns;   // every MountStep::userns, kept open until the mounts are done
+  size_t mount_userns_count;
   ProcessPlan process;
   // The parent sends the state documents for the container hooks here:
   // "<createContainer state>\0<startContainer state>\0".

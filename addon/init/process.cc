@@ -85,6 +85,20 @@ void SetUpConsole(const ProcessPlan& process, int socket) {
   close(peer);
 }
 
+// Each write names what the next execve runs under; as root, before the
+// credentials change and before a seccomp filter could refuse the write.
+void ApplySecurityLabels(const ProcessPlan& process, int socket) {
+  for (size_t i = 0; i < process.lsm_count; ++i) {
+    int fd = OCITS_RETRY(open(process.lsm_paths[i], O_WRONLY | O_CLOEXEC));
+    if (fd < 0) Fail(socket, kStepSecurityLabel, (int)i, errno, process.lsm_paths[i]);
+    size_t length = Length(process.lsm_values[i]);
+    if (OCITS_RETRY(write(fd, process.lsm_values[i], length)) != (long)length) {
+      Fail(socket, kStepSecurityLabel, (int)i, errno, process.lsm_paths[i]);
+    }
+    close(fd);
+  }
+}
+
 void ApplyRlimits(const ProcessPlan& process, int socket) {
   for (size_t i = 0; i < process.rlimit_count; ++i) {
     const Rlimit& limit = process.rlimits[i];
@@ -174,6 +188,7 @@ const char* PrepareProcess(const ProcessPlan& process, int socket, bool keep_par
   // While we still have every capability (CAP_SYS_NICE for a real-time
   // policy or class) and before a seccomp filter could forbid the calls.
   ApplyProcessAttributes(process, socket);
+  ApplySecurityLabels(process, socket);
   ApplyRlimits(process, socket);
   ApplyNoNewPrivileges(process, socket);
   // runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN,
@@ -190,13 +205,20 @@ const char* PrepareProcess(const ProcessPlan& process, int socket, bool keep_par
   return program;
 }
 
-void CloseFdsExcept(const int* keep, size_t count) {
-  unsigned int from = 3;
+void CloseFdsExcept(const int* keep, size_t count) { CloseFdsFrom(3, keep, count); }
+
+void PassFds(int count) {
+  for (int fd = 3; fd < 3 + count; ++fd) fcntl(fd, F_SETFD, 0);
+}
+
+void CloseFdsFrom(int first, const int* keep, size_t count, const int* more, size_t more_count) {
+  unsigned int from = (unsigned int)first;
   for (;;) {
     // The lowest kept fd at or above `from`; the lists are short.
     long next = -1;
-    for (size_t i = 0; i < count; ++i) {
-      if (keep[i] >= (int)from && (next < 0 || keep[i] < next)) next = keep[i];
+    for (size_t i = 0; i < count + more_count; ++i) {
+      int fd = i < count ? keep[i] : more[i - count];
+      if (fd >= (int)from && (next < 0 || fd < next)) next = fd;
     }
     if (next < 0) break;
     if ((unsigned int)next > from) syscall(SYS_close_range, from, (unsigned int)next - 1, 0);

@@ -20,6 +20,12 @@ const char* PrepareProcess(const ProcessPlan& process, int socket, bool keep_par
 void ResetSignals();
 // close_range(2) over every fd from 3 up but those in keep (any order; -1 is none).
 void CloseFdsExcept(const int* keep, size_t count);
+// The same from first up, keeping those in keep and in more: fds
+// 3 .. first-1 are passed to the process.
+void CloseFdsFrom(int first, const int* keep, size_t count, const int* more = nullptr, size_t more_count = 0);
+// Clears close-on-exec on fds 3 .. 3+count-1 (LISTEN_FDS and --preserve-fds),
+// which the process inherits as they are.
+void PassFds(int count);
 // Node may have left our stdio non-blocking or close-on-exec; the user
 // process expects plain, blocking stdio.
 void MakeStdioPlain();

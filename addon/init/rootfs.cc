@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
+#include <linux/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -21,7 +22,11 @@ constexpr size_t kPathCapacity = 4096;
 // Scratch space for path prefixes; the child is single-threaded.
 char scratch[kPathCapacity];
 char parent_scratch[kPathCapacity];
+char link_scratch[kPathCapacity];
+char rewrite_scratch[kPathCapacity];
 char proc_path[32];
+// As the kernel's limit on symlinks in one lookup.
+constexpr int kMaxLinks = 40;
 char source_proc_path[32];
 
 // A bind remount (MS_BIND|MS_REMOUNT|...). In a user namespace the kernel
@@ -85,11 +90,35 @@ int OpenDirectoryInRoot(int root, const char* rel) {
   return OpenInRoot(root, rel, O_PATH | O_DIRECTORY);
 }
 
+// Replaces scratch[0, end) (a symlink at parent_scratch/name whose content
+// is in link_scratch) by where the link leads, keeping scratch[end...]: an
+// absolute link starts again at the root, as RESOLVE_IN_ROOT reads it.
+int FollowDanglingLink(size_t end) {
+  Text rewritten(rewrite_scratch, sizeof rewrite_scratch);
+  const char* content = link_scratch;
+  if (content[0] == '/') {
+    while (*content == '/') ++content;
+  } else if (parent_scratch[0] != '\0') {
+    rewritten.Add(parent_scratch).Add("/");
+  }
+  rewritten.Add(content).Add(scratch + end);
+  if (rewritten.length() >= sizeof rewrite_scratch - 1) return -ENAMETOOLONG;
+  const char* start = rewrite_scratch;
+  while (*start == '/') ++start;
+  Text(scratch, sizeof scratch).Add(start);
+  return 0;
+}
+
 // mkdir -p inside the rootfs, one component at a time; each parent is opened
-// in the root, so a symlink on the way can never lead out of it.
+// in the root, so a symlink on the way can never lead out of it. A dangling
+// symlink on the way is followed as the container would see it, from the
+// rootfs as its root, and the directories are made where it leads (runc's
+// SecureJoin gives the same path): the host's path of the same name is
+// never touched.
 int MakeDirectories(int root, const char* rel) {
   Text(scratch, sizeof scratch).Add(rel);
   size_t length = Length(scratch);
+  int links = 0;
   for (size_t end = 1; end <= length; ++end) {
     if (end != length && scratch[end] != '/') continue;
     char saved = scratch[end];
@@ -103,7 +132,18 @@ int MakeDirectories(int root, const char* rel) {
       if (parent < 0) return parent;
       int rc = mkdirat(parent, name, 0755);
       int error = errno;
+      long link_length = rc != 0 && error == EEXIST ? readlinkat(parent, name, link_scratch, sizeof link_scratch - 1) : -1;
       close(parent);
+      if (link_length > 0) {
+        if (++links > kMaxLinks) return -ELOOP;
+        link_scratch[link_length] = '\0';
+        scratch[end] = saved;
+        int followed = FollowDanglingLink(end);
+        if (followed < 0) return followed;
+        length = Length(scratch);
+        end = 0;  // start again from the first component
+        continue;
+      }
       if (rc != 0 && error != EEXIST) return -error;
     } else {
       return fd;
@@ -130,19 +170,61 @@ int OpenParentInRoot(int root, const char* rel, bool make_missing, char* base) {
 }
 
 // Makes rel's parent directories, then an empty file at rel if nothing is
-// there (a bind mount of a file needs a file to land on).
+// there (a bind mount of a file needs a file to land on). A dangling symlink
+// at rel is followed inside the rootfs, as MakeDirectories does.
 int MakeFile(int root, const char* rel) {
-  char base[256];
-  int parent_fd = OpenParentInRoot(root, rel, true, base);
-  if (parent_fd < 0) return parent_fd;
-  int fd = OCITS_RETRY(openat(parent_fd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
-  int error = errno;
-  close(parent_fd);
-  if (fd >= 0) {
-    close(fd);
-    return 0;
+  char path[kPathCapacity];
+  Text(path, sizeof path).Add(rel);
+  for (int links = 0; links <= kMaxLinks; ++links) {
+    char base[256];
+    int parent_fd = OpenParentInRoot(root, path, true, base);
+    if (parent_fd < 0) return parent_fd;
+    int fd = OCITS_RETRY(openat(parent_fd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+    int error = errno;
+    if (fd >= 0) {
+      close(fd);
+      close(parent_fd);
+      return 0;
+    }
+    long link_length = error == EEXIST ? readlinkat(parent_fd, base, link_scratch, sizeof link_scratch - 1) : -1;
+    close(parent_fd);
+    if (error != EEXIST) return -error;
+    if (link_length <= 0) return 0;  // something that is not a symlink is there
+    int existing = OpenInRoot(root, path, O_PATH);
+    if (existing >= 0) {
+      close(existing);
+      return 0;  // the link leads to something inside the rootfs
+    }
+    link_scratch[link_length] = '\0';
+    // FollowDanglingLink rewrites scratch[0, end) with parent_scratch as the link's directory.
+    SplitParent(path);
+    Text(scratch, sizeof scratch).Add(path);
+    int followed = FollowDanglingLink(Length(scratch));
+    if (followed < 0) return followed;
+    Text(path, sizeof path).Add(scratch);
   }
-  return error == EEXIST ? 0 : -error;
+  return -ELOOP;
+}
+
+// An idmapped bind: a clone of the source (recursive for rbind) with the
+// parent-made user namespace's mapping (on every mount for ridmap), moved
+// onto the target (an fd: move_mount does not follow /proc/self/fd links).
+void MountIdmapped(const MountStep& step, int target, int socket, int index) {
+  unsigned int clone_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((step.flags & MS_REC) != 0 ? AT_RECURSIVE : 0);
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, step.source, clone_flags);
+  if (tree < 0) Fail(socket, kStepMount, index, errno, "open_tree");
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = (uint64_t)step.userns;
+  unsigned int at_flags = AT_EMPTY_PATH | (step.idmap_recursive ? AT_RECURSIVE : 0);
+  // EINVAL: the source's filesystem cannot be idmapped.
+  if (syscall(SYS_mount_setattr, tree, "", at_flags, &attr, sizeof attr) != 0) {
+    Fail(socket, kStepMount, index, errno, "mount_setattr MOUNT_ATTR_IDMAP");
+  }
+  if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    Fail(socket, kStepMount, index, errno, "move_mount");
+  }
+  close(tree);
 }
 
 }  // namespace
@@ -209,7 +291,10 @@ void MountAll(const Plan& plan, int root) {
     int target = OpenInRoot(root, step.target, O_PATH);
     if (target < 0) Fail(socket, kStepMountTarget, index, -target);
     const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
-    if (mount(step.source, target_path, step.fstype, step.flags, step.data) != 0) {
+    if (step.userns >= 0) {
+      MountIdmapped(step, target, socket, index);
+      close(step.userns);
+    } else if (mount(step.source, target_path, step.fstype, step.flags, step.data) != 0) {
       if ((errno != EPERM && errno != EBUSY) || step.fallback_source == nullptr) {
         CloseKeepingErrno(target);
         Fail(socket, kStepMount, index, errno);
@@ -226,7 +311,7 @@ void MountAll(const Plan& plan, int root) {
       close(covered);
     }
     // The mount now covers the old target: reopen to reach the new mount.
-    if (step.remount != 0 || step.propagation != 0) {
+    if (step.remount != 0 || step.propagation != 0 || step.attr_set != 0 || step.attr_clr != 0) {
       target = OpenInRoot(root, step.target, O_PATH);
       if (target < 0) Fail(socket, kStepMountTarget, index, -target);
       target_path = ProcFdPath(target, proc_path, sizeof proc_path);
@@ -237,6 +322,16 @@ void MountAll(const Plan& plan, int root) {
       if (step.propagation != 0 && mount(nullptr, target_path, nullptr, step.propagation, nullptr) != 0) {
         CloseKeepingErrno(target);
         Fail(socket, kStepPropagation, index, errno);
+      }
+      // The recursive options (rro, rnosuid ...) on the mount and all below it.
+      if (step.attr_set != 0 || step.attr_clr != 0) {
+        struct mount_attr attr = {};
+        attr.attr_set = step.attr_set;
+        attr.attr_clr = step.attr_clr;
+        if (syscall(SYS_mount_setattr, target, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
+          CloseKeepingErrno(target);
+          Fail(socket, kStepRemount, index, errno, "mount_setattr");
+        }
       }
       close(target);
     }

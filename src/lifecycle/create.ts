@@ -36,6 +36,7 @@ import {
 import { openNamespaceJoins, writeIdMaps } from './namespaces';
 import { SIGKILL, signalQuietly } from './kill';
 import { sendToSeccompListener } from './seccomp';
+import { passedFds } from './passed-fds';
 import { readProcessStat } from './process-status';
 import { EXEC_FIFO } from './state';
 import type { ContainerRecord, StateStore } from './store';
@@ -50,6 +51,8 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   noPivot: boolean;
+  /** --preserve-fds: this many fds after 3 (and the LISTEN_FDS ones) pass to the process. */
+  preserveFds?: number;
   /**
    * `run` in the foreground with a terminal: hand the pty master back to the
    * caller instead of sending it to a console socket.
@@ -96,6 +99,9 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     privileged,
   });
   const joinFds = openNamespaceJoins(plan.namespaces.joins, config.linux?.namespaces ?? []);
+  const passed = passedFds(options.preserveFds ?? 0);
+  plan.passedFds = passed.count;
+  plan.process.env = [...plan.process.env, ...passed.env];
 
   const lock = store.claim(id);
   const undo = new Cleanup();
@@ -133,7 +139,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     undo.add(() => console.close());
     plan.process.consoleSocket = console.childEnd;
 
-    const spawned = addon().spawnContainerInit(plan);
+    const spawned = spawnInit(plan);
     const { socket } = spawned;
     trace('init process %d', spawned.pid);
     const closeSocket = once(() => fs.closeSync(socket));
@@ -244,6 +250,16 @@ function once(action: () => void): () => void {
     if (!done) action();
     done = true;
   };
+}
+
+// The addon refuses a plan it cannot start (an idmapped mount's source that
+// cannot be idmapped, say) with a message naming the mount.
+function spawnInit(plan: InitPlan): { pid: number; socket: number } {
+  try {
+    return addon().spawnContainerInit(plan);
+  } catch (error) {
+    throw new OcitsError(messageOf(error));
+  }
 }
 
 function killAndReap(pid: number): void {

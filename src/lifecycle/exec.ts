@@ -24,6 +24,7 @@ import { isSameLiveProcess } from './process-status';
 import { forwardSignals, relayTerminal, type TerminalRelay } from './run';
 import { statusOf } from './state';
 import type { ContainerRecord, StateStore } from './store';
+import { planLsmWrites } from './lsm';
 import { unsupportedFeatures } from './unsupported';
 import { writeFileAtomically } from './write-file';
 
@@ -266,12 +267,10 @@ function readProcessFile(file: string, config: RuntimeConfig, bundleDir: string)
 }
 
 function applyFlags(process: Process, options: ExecOptions): void {
-  if (options.apparmor !== undefined && options.apparmor !== '') {
-    throw new OcitsError('--apparmor: AppArmor profiles are not supported by ocits yet');
-  }
-  if (options.processLabel !== undefined && options.processLabel !== '') {
-    throw new OcitsError('--process-label: SELinux labels are not supported by ocits yet');
-  }
+  // Refused here, naming the flag, on a host without the module.
+  planLsmWrites(options.apparmor, options.processLabel, { apparmor: '--apparmor', selinux: '--process-label' });
+  if (options.apparmor !== undefined && options.apparmor !== '') process.apparmorProfile = options.apparmor;
+  if (options.processLabel !== undefined && options.processLabel !== '') process.selinuxLabel = options.processLabel;
   if (options.args.length > 0) process.args = options.args;
   if (options.cwd !== undefined && options.cwd !== '') process.cwd = options.cwd;
   if (options.env.length > 0) process.env = [...(process.env ?? []), ...options.env];

@@ -9,7 +9,8 @@ import { logWarning } from '../log';
 import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
 import type { CapabilitySet, Hook, Mount, Process, RuntimeConfig } from '../spec/types';
-import { MS, PROPAGATIONS, parseMountOptions } from './mount-options';
+import { type Idmap, MS, PROPAGATIONS, parseMountOptions } from './mount-options';
+import { type LsmWrite, labelMountData, planLsmWrites, planMountLabel } from './lsm';
 import { type InitScheduler, planIoPriority, planPersonality, planScheduler } from './process-attributes';
 import { type InitSeccomp, planSeccomp } from './seccomp';
 import { type InitSysctl, planSysctls } from './sysctl';
@@ -38,6 +39,11 @@ export interface InitMount {
   /** Nonzero: remount the bind with these flags. */
   remount: number;
   propagation: number;
+  /** mount_setattr(AT_RECURSIVE) once mounted; both 0 for nothing. */
+  attrSet: number;
+  attrClr: number;
+  /** An idmapped bind: the parent clones the source with this mapping. */
+  idmap: InitIdmap | null;
   ensure: Ensure;
   /** A tmpfs that starts with a copy of what its target directory held (tmpcopyup). */
   copyUp: boolean;
@@ -46,6 +52,16 @@ export interface InitMount {
   fallbackRemount: number;
   /** For error messages: the config mount this step comes from. */
   configIndex: number;
+}
+
+export interface InitIdmap {
+  /** /proc/PID/uid_map and gid_map text: "containerID hostID size" lines. */
+  uidMap: string;
+  gidMap: string;
+  /** rbind: clone the mounts below the source too. */
+  recursiveBind: boolean;
+  /** ridmap: map the mounts below as well. */
+  recursive: boolean;
 }
 
 export interface InitDevice {
@@ -103,6 +119,8 @@ export interface InitProcess {
   /** False where setgroups(2) is denied (a rootless user namespace): the groups stay as they are. */
   setGroups: boolean;
   terminal: boolean;
+  /** AppArmor profile and SELinux label, written before execve. */
+  lsmWrites: LsmWrite[];
   /** process.consoleSize, rows and columns; 0 leaves the kernel's 0x0. */
   consoleRows: number;
   consoleColumns: number;
@@ -134,6 +152,8 @@ export interface InitPlan {
   createContainerHooks: InitHook[];
   startContainerHooks: InitHook[];
   execFifo: string;
+  /** fds 3 .. 3+passedFds-1 go to the process: LISTEN_FDS, then --preserve-fds; filled in by create. */
+  passedFds: number;
   stateBufferSize: number;
   process: InitProcess;
 }
@@ -191,7 +211,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   }
   const cgroupNamespace = namespaces.unshareCgroup;
 
-  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace);
+  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace, planMountLabel(linux.mountLabel));
   const setUpDev = !(config.mounts ?? []).some(
     (mount) => inRoot(mount.destination) === 'dev' && isBind(mount),
   );
@@ -223,6 +243,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     createContainerHooks: planHooks(config.hooks?.createContainer, env),
     startContainerHooks: planHooks(config.hooks?.startContainer, env),
     execFifo: context.execFifo,
+    passedFds: 0,
     stateBufferSize: context.stateBufferSize,
     process: {
       ...processPlan,
@@ -258,6 +279,7 @@ export function planProcess(process: Process, consoleSocket: number): InitProces
     scheduler: planScheduler(process.scheduler),
     ioPriority: planIoPriority(process.ioPriority),
     setGroups: true,
+    lsmWrites: planLsmWrites(process.apparmorProfile, process.selinuxLabel),
     terminal: process.terminal === true,
     consoleRows: process.consoleSize?.height ?? 0,
     consoleColumns: process.consoleSize?.width ?? 0,
@@ -274,6 +296,7 @@ function planMounts(
   mounts: readonly Mount[],
   context: PlanContext,
   cgroupNamespace: boolean,
+  mountLabel: string | null,
 ): { steps: InitMount[]; symlinks: InitSymlink[] } {
   const steps: InitMount[] = [];
   const symlinks: InitSymlink[] = [];
@@ -281,7 +304,19 @@ function planMounts(
     const where = `/mounts/${index}`;
     const target = inRoot(mount.destination);
     const options = parseMountOptions(mount.options ?? [], `${where}/options`);
-    const base = { configIndex: index, propagation: options.propagation, copyUp: false, fallbackSource: null, fallbackRemount: 0 };
+    const base = {
+      configIndex: index,
+      propagation: options.propagation,
+      attrSet: options.attrSet,
+      attrClr: options.attrClr,
+      idmap: planIdmap(mount, options.idmap, (options.flags & MS.REC) !== 0, where),
+      copyUp: false,
+      fallbackSource: null,
+      fallbackRemount: 0,
+    };
+    if (base.idmap !== null && !isBind(mount)) {
+      throw new OcitsError(`${where}/options: an idmapped mount must be a bind mount`);
+    }
     if (options.copyUp && mount.type !== 'tmpfs') {
       throw new OcitsError(`${where}/options: tmpcopyup applies only to a tmpfs mount`);
     }
@@ -322,7 +357,7 @@ function planMounts(
       target,
       fstype: mount.type,
       flags: readOnlyAfterCopy ? options.flags & ~MS.RDONLY : options.flags,
-      data: options.data,
+      data: labelMountData(options.data, mount.type, mountLabel),
       remount: readOnlyAfterCopy ? MS.BIND | MS.REMOUNT | options.flags : 0,
       ensure: ENSURE_DIRECTORY,
       copyUp: options.copyUp,
@@ -345,7 +380,10 @@ function expandCgroupMount(
   symlinks: InitSymlink[],
 ): void {
   const at = (relative: string): string => (relative === '' ? target : `${target}/${relative}`);
-  const common = { configIndex, propagation: 0, remount: 0, ensure: ENSURE_DIRECTORY, data: null, copyUp: false, fallbackSource: null, fallbackRemount: 0 };
+  const common = {
+    configIndex, propagation: 0, attrSet: 0, attrClr: 0, idmap: null, remount: 0, ensure: ENSURE_DIRECTORY, data: null,
+    copyUp: false, fallbackSource: null, fallbackRemount: 0,
+  };
   for (const step of cgroupSteps) {
     switch (step.kind) {
       case 'tmpfs':
@@ -382,6 +420,22 @@ function expandCgroupMount(
         break;
     }
   }
+}
+
+// The spec: idmap or ridmap take the mount's own mappings (validation
+// refuses mappings without either option, and one without the other).
+// Without mappings the container's user namespace mapping may serve; ocits
+// does not do that yet.
+function planIdmap(mount: Mount, option: Idmap, recursiveBind: boolean, where: string): InitIdmap | null {
+  if (option === 'none') return null;
+  const uid = mount.uidMappings ?? [];
+  const gid = mount.gidMappings ?? [];
+  if (uid.length === 0 || gid.length === 0) {
+    throw new OcitsError(`${where}/options: ${option} with the container's user namespace mapping (no uidMappings and gidMappings) is not supported by ocits yet`);
+  }
+  const text = (mappings: typeof uid): string =>
+    mappings.map((mapping) => `${mapping.containerID} ${mapping.hostID} ${mapping.size}\n`).join('');
+  return { uidMap: text(uid), gidMap: text(gid), recursiveBind, recursive: option === 'ridmap' };
 }
 
 function planDevices(config: RuntimeConfig, userNamespace: boolean): InitDevice[] {
@@ -444,14 +498,18 @@ function lastCap(): number {
   return lastCapability;
 }
 
-function planCapabilities(capabilities: Process['capabilities']): InitCapabilities {
-  const last = lastCap();
+// runc's rule: a name that is no capability at all is an error; one this
+// build knows but the running kernel does not (above cap_last_cap) is
+// skipped with one warning, so a config written for a newer kernel still runs.
+export function planCapabilities(capabilities: Process['capabilities'], last = lastCap()): InitCapabilities {
+  const unavailable = new Set<string>();
   const mask = (set: CapabilitySet): bigint => {
     let bits = 0n;
     for (const name of capabilities?.[set] ?? []) {
       const bit = CAPABILITIES.get(name);
-      if (bit === undefined || bit > last) {
-        logWarning(`process.capabilities.${set}: ${name} is not known to this kernel; skipped`);
+      if (bit === undefined) throw new OcitsError(`/process/capabilities/${set}: unknown capability ${name}`);
+      if (bit > last) {
+        unavailable.add(name);
         continue;
       }
       bits |= 1n << BigInt(bit);
@@ -463,7 +521,11 @@ function planCapabilities(capabilities: Process['capabilities']): InitCapabiliti
   // The kernel raises an ambient capability only if it is also permitted and
   // inheritable; runc quietly leaves the others out, and so do we.
   const ambient = mask('ambient') & permitted & inheritable;
-  return { bounding: mask('bounding'), effective: mask('effective'), permitted, inheritable, ambient, lastCap: last };
+  const planned = { bounding: mask('bounding'), effective: mask('effective'), permitted, inheritable, ambient, lastCap: last };
+  if (unavailable.size > 0) {
+    logWarning(`ignoring capabilities unknown to this kernel (cap_last_cap ${last}): ${[...unavailable].join(' ')}`);
+  }
+  return planned;
 }
 
 /** The mount point that holds file, from this process's mountinfo. */

@@ -8,13 +8,10 @@ type Check = [pointer: string, present: (config: RuntimeConfig) => boolean];
 const nonEmpty = (value: object | undefined): boolean => value !== undefined && Object.keys(value).length > 0;
 
 const CHECKS: readonly Check[] = [
-  ['/process/apparmorProfile', (c) => c.process?.apparmorProfile !== undefined && c.process.apparmorProfile !== ''],
-  ['/process/selinuxLabel', (c) => c.process?.selinuxLabel !== undefined && c.process.selinuxLabel !== ''],
   ['/process/execCPUAffinity', (c) => c.process?.execCPUAffinity !== undefined],
   ['/linux/netDevices', (c) => nonEmpty(c.linux?.netDevices)],
   ['/linux/intelRdt', (c) => c.linux?.intelRdt !== undefined],
   ['/linux/memoryPolicy', (c) => c.linux?.memoryPolicy !== undefined],
-  ['/linux/mountLabel', (c) => c.linux?.mountLabel !== undefined && c.linux.mountLabel !== ''],
 ];
 
 /** One message per unsupported field the config uses. */
@@ -27,9 +24,6 @@ export function unsupportedFeatures(config: RuntimeConfig): string[] {
     if (namespace.path !== undefined && namespace.type === 'mount') {
       messages.push(`/linux/namespaces/${index}/path: joining an existing mount namespace is not supported by ocits yet`);
     }
-  });
-  (config.mounts ?? []).forEach((mount, index) => {
-    if (mount.uidMappings !== undefined) messages.push(`/mounts/${index}/uidMappings: idmapped mounts are not supported by ocits yet`);
   });
   return messages;
 }

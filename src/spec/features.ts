@@ -3,7 +3,9 @@
 // commit and grows as they land; an empty list means "none", not "unknown".
 import buildInfo from '../../generated/build-info.json';
 import { addon } from '../addon';
-import { SECCOMP_ACTIONS, SECCOMP_ARCHITECTURES, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FLAGS, SECCOMP_OPERATORS } from './names';
+import { KNOWN_MOUNT_OPTIONS } from '../lifecycle/mount-options';
+import { apparmorEnabled, selinuxEnabled } from '../lifecycle/lsm';
+import { CAPABILITIES, SECCOMP_ACTIONS, SECCOMP_ARCHITECTURES, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FLAGS, SECCOMP_OPERATORS } from './names';
 import type { Features, SeccompFeatures } from './types';
 import { OCI_VERSION, OCI_VERSION_MIN } from './version';
 
@@ -11,18 +13,21 @@ export function features(): Features {
   return {
     ociVersionMin: OCI_VERSION_MIN,
     ociVersionMax: OCI_VERSION,
-    hooks: [],
-    mountOptions: [],
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+    mountOptions: [...KNOWN_MOUNT_OPTIONS].sort(),
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
-      capabilities: [],
+      // In bit order, as runc lists them; those above the kernel's
+      // cap_last_cap are skipped with a warning when a config names them.
+      capabilities: [...CAPABILITIES.keys()],
       // v1, v2 and hybrid hosts with linux.resources, through cgroupfs; rdma.max on both.
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       seccomp: seccompFeatures(),
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      // Applied only where the host has the module; refused elsewhere.
+      apparmor: { enabled: apparmorEnabled() },
+      selinux: { enabled: selinuxEnabled() },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations: {
       'io.github.seccomp.libseccomp.version': addon().seccompVersion(),

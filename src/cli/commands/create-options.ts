@@ -1,5 +1,4 @@
 // The flags `create` and `run` share, as runc spells them.
-import { OcitsError } from '../../errors';
 import { BUNDLE_FLAG, type FlagValues } from '../command';
 
 export const CREATE_FLAGS = {
@@ -16,11 +15,12 @@ export function createOptionsOf(flags: FlagValues<typeof CREATE_FLAGS>): {
   pidFile?: string;
   consoleSocket?: string;
   noPivot: boolean;
+  preserveFds: number;
 } {
-  if (flags['preserve-fds'] !== 0) throw new OcitsError('--preserve-fds is not supported by ocits yet');
   return {
     bundle: flags.bundle,
     noPivot: flags['no-pivot'],
+    preserveFds: flags['preserve-fds'],
     ...(flags['pid-file'] !== undefined ? { pidFile: flags['pid-file'] } : {}),
     ...(flags['console-socket'] !== undefined ? { consoleSocket: flags['console-socket'] } : {}),
   };
