@@ -6,8 +6,8 @@
 #   busybox-static  container root filesystems, built locally
 #   jq              reading jest's JSON results in .ci/run
 #   python3         the console-socket receiver in the terminal tests
-#   containerd      a real engine driving ocits (test/engines.test.ts)
+#   containerd, podman  real engines driving ocits (test/engines.test.ts)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq libseccomp-dev runc busybox-static jq python3 containerd >/dev/null
+apt-get install -y -qq libseccomp-dev runc busybox-static jq python3 containerd podman >/dev/null

@@ -32,3 +32,14 @@ describe('containerd 1.6 with the runc v2 shim (ctr run --runc-binary ocits)', (
     expect(status).toBe(0);
   }, 15 * 60_000);
 });
+
+describe('podman 4.3 with conmon (podman --runtime ocits, cgroupfs, file events)', () => {
+  const work = path.join(tempDir('ocits-podman-'), 'work');
+
+  it('passes every step of podman-smoke.sh: run, exec, tty, pause, update, stop, kill, limits, read-only, netns', () => {
+    const { failures, summary, status } = smoke('podman-smoke.sh', work);
+    expect(failures).toEqual([]);
+    expect(summary).toMatch(/^\d+ passed, 0 failed$/);
+    expect(status).toBe(0);
+  }, 15 * 60_000);
+});
