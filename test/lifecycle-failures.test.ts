@@ -123,8 +123,22 @@ async function waitForStatus(id: string, status: string): Promise<void> {
   expect(await waitFor(() => state(id).status, (s) => s === status)).toBe(status);
 }
 
+// Bundles this file made: a mount a failed create left on the host would be
+// under one of them (or under the state root). Other test files run beside
+// this one, and the engines they drive mount things of their own elsewhere.
+const bundles: string[] = [];
+
+function trackedBundle(change?: (config: Record<string, any>) => void): string {
+  const made = busyboxBundle(change);
+  bundles.push(made);
+  return made;
+}
+
+/** The host's mounts at or below this file's bundles and state root. */
 function mountinfo(): string[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean);
+  const ours = (mountPoint: string): boolean =>
+    [root, ...bundles].some((dir) => mountPoint === dir || mountPoint.startsWith(`${dir}/`));
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line !== '' && ours(line.split(' ')[4]));
 }
 
 /** Where a cgroup for this id would be: where create puts it, and directly in every hierarchy. */
@@ -209,7 +223,7 @@ function withOut(config: Record<string, any>, dir: string): void {
 }
 
 function sleeper(change: (config: Record<string, any>) => void = () => {}): string {
-  return busyboxBundle((config) => {
+  return trackedBundle((config) => {
     config.process.args = ['sleep', '1000'];
     change(config);
   });
@@ -240,7 +254,7 @@ async function failedCreate(
 ): Promise<string> {
   const id = newId(name);
   const poststop = poststopMarker();
-  const bundle = busyboxBundle((config) => {
+  const bundle = trackedBundle((config) => {
     config.process.args = ['sleep', '1000'];
     config.hooks = { poststop: [poststop.hook] };
     change(config);
@@ -345,7 +359,7 @@ describe('lifecycle failures', () => {
 
     it('when config.json is not JSON', async () => {
       const id = newId('badjson');
-      const bundle = busyboxBundle();
+      const bundle = trackedBundle();
       fs.writeFileSync(path.join(bundle, 'config.json'), '{\n  "ociVersion": "1.0.2",\n');
       const mounts = mountinfo();
       expectError(cli(['create', '--bundle', bundle, id]), /config\.json: invalid JSON/);

@@ -147,7 +147,28 @@ export class StateStore {
 
   /** Removes the container's directory; the caller holds its lock. */
   remove(id: string): void {
-    fs.rmSync(this.containerDir(id), { recursive: true, force: true });
+    const dir = this.containerDir(id);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return;
+      throw error;
+    }
+    // The directory holds only files of ours: unlink them, then the
+    // directory, without the tree walk of a recursive rmSync.
+    for (const name of names) {
+      try {
+        fs.unlinkSync(path.join(dir, name));
+      } catch (error) {
+        if (!isErrno(error, 'ENOENT')) throw error;
+      }
+    }
+    try {
+      fs.rmdirSync(dir);
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+    }
   }
 
   /** Ids of every container directory under the root, sorted. */
