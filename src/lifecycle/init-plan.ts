@@ -203,8 +203,10 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   if (process === undefined) throw new OcitsError('/process: a container needs a process to run');
 
   const namespaces = planNamespaces(config, context.privileged);
-  if (!namespaces.newTypes.has('mount')) {
-    throw new OcitsError('/linux/namespaces: ocits needs a new mount namespace to build the rootfs');
+  // A mount namespace joined by path will do, as with runc: the rootfs is
+  // then built inside it (paths resolved there).
+  if (!(linux.namespaces ?? []).some((namespace) => namespace.type === 'mount')) {
+    throw new OcitsError('/linux/namespaces: ocits needs a mount namespace (new or joined) to build the rootfs');
   }
   if ((config.hostname !== undefined || config.domainname !== undefined) && !namespaces.newTypes.has('uts')) {
     throw new OcitsError('/hostname: setting the hostname needs a new uts namespace');
