@@ -7,6 +7,7 @@ import * as fs from 'fs-extra';
 import * as path from 'node:path';
 import { MOUNT_ATTR, parseMountOptions } from '../src/lifecycle/mount-options';
 import { Runtime, busyboxBundle } from './helpers/busybox';
+import { HOST_ID_BASE, userNamespaceBundle } from './helpers/userns';
 import * as os from 'node:os';
 
 const runtime = new Runtime();
@@ -147,6 +148,72 @@ describe('idmapped mounts', () => {
     expect(stdout).toBe('2000 3000\n');
     const onDisk = fs.statSync(path.join(submount, 'user-dir', 'created'));
     expect([onDisk.uid, onDisk.gid]).toEqual([1000, 1000]);
+  });
+
+  describe("without mappings of its own, in a container with a user namespace (0 -> 100000, 65536 ids)", () => {
+    const containerMapping = [{ containerID: 0, hostID: HOST_ID_BASE, size: 65536 }];
+    const inUserNamespace = (script: string, mounts: object[]): string =>
+      userNamespaceBundle((config) => {
+        config.linux.uidMappings = containerMapping;
+        config.linux.gidMappings = containerMapping;
+        config.process.args = ['sh', '-c', script];
+        config.mounts.push(...mounts);
+      });
+
+    it("maps with the container's user namespace mapping: host root's files are root's inside, as a plain bind shows host 100000's", () => {
+      const mappedRoot = path.join(source, 'mapped-root-file');
+      fs.writeFileSync(mappedRoot, 'x');
+      fs.chownSync(mappedRoot, HOST_ID_BASE, HOST_ID_BASE);
+      const bundle = inUserNamespace(
+        'stat -c "%n %u %g" /m/root-file /m/user-file /m/mapped-root-file /p/root-file /p/mapped-root-file; grep " /m " /proc/self/mountinfo',
+        [
+          { destination: '/m', type: 'bind', source, options: ['bind', 'idmap'] },
+          // rbind: in a user namespace a bind may not uncover what the tmpfs below (locked) hides.
+          { destination: '/p', type: 'bind', source, options: ['rbind'] },
+        ],
+      );
+      const { stdout, stderr, status } = runtime.run(['run', '--bundle', bundle, nextId()]);
+      expect(stderr).toBe('');
+      expect(status).toBe(0);
+      const lines = stdout.split('\n');
+      expect(lines.slice(0, 5)).toEqual([
+        '/m/root-file 0 0',
+        '/m/user-file 1000 1000',
+        // On disk 100000, which the mapping does not take in: the overflow id.
+        '/m/mapped-root-file 65534 65534',
+        '/p/root-file 65534 65534',
+        '/p/mapped-root-file 0 0',
+      ]);
+      expect(lines[5].split(' ')[5].split(',')).toContain('idmapped');
+    });
+
+    it("writes through it: a file the container's root creates lands on disk as host root", () => {
+      const bundle = inUserNamespace('touch /m/sub/created-by-root && stat -c "%u %g" /m/sub/created-by-root', [
+        { destination: '/m', type: 'bind', source, options: ['rbind', 'ridmap'] },
+      ]);
+      const { stdout, stderr, status } = runtime.run(['run', '--bundle', bundle, nextId()]);
+      expect(stderr).toBe('');
+      expect(status).toBe(0);
+      expect(stdout).toBe('0 0\n');
+      const onDisk = fs.statSync(path.join(submount, 'created-by-root'));
+      expect([onDisk.uid, onDisk.gid]).toEqual([0, 0]);
+    });
+
+    it('refuses it in a user namespace joined by path, whose mappings the config does not give', () => {
+      const bundle = userNamespaceBundle((config) => {
+        delete config.linux.uidMappings;
+        delete config.linux.gidMappings;
+        config.linux.namespaces = config.linux.namespaces.map((ns: { type: string }) =>
+          ns.type === 'user' ? { type: 'user', path: '/proc/self/ns/user' } : ns,
+        );
+        config.mounts.push({ destination: '/m', type: 'bind', source, options: ['bind', 'idmap'] });
+      });
+      const id = nextId();
+      const { stderr, status } = runtime.run(['run', '--bundle', bundle, id]);
+      expect(status).toBe(1);
+      expect(stderr).toBe('ocits: /mounts/7/options: idmap without uidMappings and gidMappings in a user namespace joined by path is not supported by ocits yet\n');
+      expect(runtime.run(['state', id]).status).toBe(1);
+    });
   });
 
   const refusals: Array<[string, object, string]> = [

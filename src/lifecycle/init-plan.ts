@@ -14,7 +14,7 @@ import { type LsmWrite, labelMountData, planLsmWrites, planMountLabel } from './
 import { type InitScheduler, planIoPriority, planPersonality, planScheduler } from './process-attributes';
 import { type InitSeccomp, planSeccomp } from './seccomp';
 import { type InitSysctl, planSysctls } from './sysctl';
-import { planNamespaces, type IdMaps, type InitNamespaces } from './namespaces';
+import { planNamespaces, type IdMaps, type InitNamespaces, type NamespacePlan } from './namespaces';
 import { unsupportedFeatures } from './unsupported';
 
 const S_IFCHR = 0o020000;
@@ -213,7 +213,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   }
   const cgroupNamespace = namespaces.unshareCgroup;
 
-  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace, planMountLabel(linux.mountLabel));
+  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace, planMountLabel(linux.mountLabel), containerIdmap(namespaces));
   const setUpDev = !(config.mounts ?? []).some(
     (mount) => inRoot(mount.destination) === 'dev' && isBind(mount),
   );
@@ -299,6 +299,7 @@ function planMounts(
   context: PlanContext,
   cgroupNamespace: boolean,
   mountLabel: string | null,
+  containerMapping: ContainerIdmap,
 ): { steps: InitMount[]; symlinks: InitSymlink[] } {
   const steps: InitMount[] = [];
   const symlinks: InitSymlink[] = [];
@@ -311,7 +312,7 @@ function planMounts(
       propagation: options.propagation,
       attrSet: options.attrSet,
       attrClr: options.attrClr,
-      idmap: planIdmap(mount, options.idmap, (options.flags & MS.REC) !== 0, where),
+      idmap: planIdmap(mount, options.idmap, (options.flags & MS.REC) !== 0, where, containerMapping),
       copyUp: false,
       fallbackSource: null,
       fallbackRemount: 0,
@@ -424,20 +425,41 @@ function expandCgroupMount(
   }
 }
 
+/**
+ * What an idmap or ridmap mount without mappings of its own maps with: the
+ * mappings of the container's new user namespace, as the spec allows; none
+ * when the container has no user namespace (validation refuses that), or
+ * joins one by path, whose mappings the config does not give.
+ */
+type ContainerIdmap = { uidMap: string; gidMap: string } | 'joined' | null;
+
+function containerIdmap(namespaces: NamespacePlan): ContainerIdmap {
+  if (namespaces.idMaps !== null) return { uidMap: namespaces.idMaps.uidMap, gidMap: namespaces.idMaps.gidMap };
+  return namespaces.userNamespace ? 'joined' : null;
+}
+
 // The spec: idmap or ridmap take the mount's own mappings (validation
-// refuses mappings without either option, and one without the other).
-// Without mappings the container's user namespace mapping may serve; ocits
-// does not do that yet.
-function planIdmap(mount: Mount, option: Idmap, recursiveBind: boolean, where: string): InitIdmap | null {
+// refuses mappings without either option, and one without the other);
+// without them, the container's user namespace mapping. The parent builds a
+// user namespace with the same maps rather than using the container's own:
+// that one exists only once the init has unshared it, and the init must
+// idmap the source before it enters it (idmapping needs CAP_SYS_ADMIN over
+// the source's filesystem, which the root of the container's user namespace
+// lacks). An idmapped mount carries the maps, not the namespace.
+function planIdmap(mount: Mount, option: Idmap, recursiveBind: boolean, where: string, container: ContainerIdmap): InitIdmap | null {
   if (option === 'none') return null;
   const uid = mount.uidMappings ?? [];
   const gid = mount.gidMappings ?? [];
-  if (uid.length === 0 || gid.length === 0) {
-    throw new OcitsError(`${where}/options: ${option} with the container's user namespace mapping (no uidMappings and gidMappings) is not supported by ocits yet`);
-  }
   const text = (mappings: typeof uid): string =>
     mappings.map((mapping) => `${mapping.containerID} ${mapping.hostID} ${mapping.size}\n`).join('');
-  return { uidMap: text(uid), gidMap: text(gid), recursiveBind, recursive: option === 'ridmap' };
+  if (uid.length > 0 && gid.length > 0) return { uidMap: text(uid), gidMap: text(gid), recursiveBind, recursive: option === 'ridmap' };
+  if (container === 'joined') {
+    throw new OcitsError(`${where}/options: ${option} without uidMappings and gidMappings in a user namespace joined by path is not supported by ocits yet`);
+  }
+  if (container === null) {
+    throw new OcitsError(`${where}/options: ${option} without uidMappings and gidMappings needs the container's user namespace mappings, and the container has no user namespace`);
+  }
+  return { ...container, recursiveBind, recursive: option === 'ridmap' };
 }
 
 function planDevices(config: RuntimeConfig, userNamespace: boolean): InitDevice[] {
