@@ -196,20 +196,28 @@ describe('idmapped mounts', () => {
       expect([onDisk.uid, onDisk.gid]).toEqual([0, 0]);
     });
 
-    it('refuses it in a user namespace joined by path, whose mappings the config does not give', () => {
-      const bundle = userNamespaceBundle((config) => {
+    it("maps with a user namespace joined by path: that namespace's mapping", () => {
+      const holder = userNamespaceBundle((config) => {
+        config.linux.uidMappings = containerMapping;
+        config.linux.gidMappings = containerMapping;
+        config.process.args = ['sleep', '1000'];
+      });
+      const a = nextId();
+      runtime.ok(['run', '--detach', '--bundle', holder, a]);
+      const joining = userNamespaceBundle((config) => {
         delete config.linux.uidMappings;
         delete config.linux.gidMappings;
         config.linux.namespaces = config.linux.namespaces.map((ns: { type: string }) =>
-          ns.type === 'user' ? { type: 'user', path: '/proc/self/ns/user' } : ns,
+          ns.type === 'user' ? { type: 'user', path: `/proc/${runtime.state(a).pid}/ns/user` } : ns,
         );
+        config.process.args = ['sh', '-c', 'stat -c "%n %u %g" /m/root-file /m/user-file; cat /proc/self/uid_map'];
         config.mounts.push({ destination: '/m', type: 'bind', source, options: ['bind', 'idmap'] });
       });
-      const id = nextId();
-      const { stderr, status } = runtime.run(['run', '--bundle', bundle, id]);
-      expect(status).toBe(1);
-      expect(stderr).toBe('ocits: /mounts/7/options: idmap without uidMappings and gidMappings in a user namespace joined by path is not supported by ocits yet\n');
-      expect(runtime.run(['state', id]).status).toBe(1);
+      const stdout = runtime.ok(['run', '--bundle', joining, nextId()]);
+      runtime.ok(['delete', '--force', a]);
+      const lines = stdout.split('\n');
+      expect(lines.slice(0, 2)).toEqual(['/m/root-file 0 0', '/m/user-file 1000 1000']);
+      expect(lines[2].trim().split(/\s+/).map(Number)).toEqual([0, HOST_ID_BASE, 65536]);
     });
   });
 

@@ -55,9 +55,12 @@ export interface InitMount {
 }
 
 export interface InitIdmap {
-  /** /proc/PID/uid_map and gid_map text: "containerID hostID size" lines. */
-  uidMap: string;
-  gidMap: string;
+  /**
+   * /proc/PID/uid_map and gid_map text: "containerID hostID size" lines;
+   * null: the user namespace the container joins by path has the mapping.
+   */
+  uidMap: string | null;
+  gidMap: string | null;
   /** rbind: clone the mounts below the source too. */
   recursiveBind: boolean;
   /** ridmap: map the mounts below as well. */
@@ -427,25 +430,26 @@ function expandCgroupMount(
 
 /**
  * What an idmap or ridmap mount without mappings of its own maps with: the
- * mappings of the container's new user namespace, as the spec allows; none
- * when the container has no user namespace (validation refuses that), or
- * joins one by path, whose mappings the config does not give.
+ * container's user namespace mapping, as the spec allows; maps for a new
+ * one, nulls for one joined by path (its fd serves); none without a user
+ * namespace (validation refuses that).
  */
-type ContainerIdmap = { uidMap: string; gidMap: string } | 'joined' | null;
+type ContainerIdmap = Pick<InitIdmap, 'uidMap' | 'gidMap'> | null;
 
 function containerIdmap(namespaces: NamespacePlan): ContainerIdmap {
   if (namespaces.idMaps !== null) return { uidMap: namespaces.idMaps.uidMap, gidMap: namespaces.idMaps.gidMap };
-  return namespaces.userNamespace ? 'joined' : null;
+  return namespaces.userNamespace ? { uidMap: null, gidMap: null } : null;
 }
 
 // The spec: idmap or ridmap take the mount's own mappings (validation
 // refuses mappings without either option, and one without the other);
-// without them, the container's user namespace mapping. The parent builds a
-// user namespace with the same maps rather than using the container's own:
-// that one exists only once the init has unshared it, and the init must
-// idmap the source before it enters it (idmapping needs CAP_SYS_ADMIN over
-// the source's filesystem, which the root of the container's user namespace
-// lacks). An idmapped mount carries the maps, not the namespace.
+// without them, the container's user namespace mapping. For a new user
+// namespace the parent builds one with the same maps rather than using the
+// container's own: that one exists only once the init has unshared it, and
+// the init must idmap the source before it enters it (idmapping needs
+// CAP_SYS_ADMIN over the source's filesystem, which the root of the
+// container's user namespace lacks). An idmapped mount carries the maps, not
+// the namespace. A user namespace joined by path exists already: its fd.
 function planIdmap(mount: Mount, option: Idmap, recursiveBind: boolean, where: string, container: ContainerIdmap): InitIdmap | null {
   if (option === 'none') return null;
   const uid = mount.uidMappings ?? [];
@@ -453,9 +457,6 @@ function planIdmap(mount: Mount, option: Idmap, recursiveBind: boolean, where: s
   const text = (mappings: typeof uid): string =>
     mappings.map((mapping) => `${mapping.containerID} ${mapping.hostID} ${mapping.size}\n`).join('');
   if (uid.length > 0 && gid.length > 0) return { uidMap: text(uid), gidMap: text(gid), recursiveBind, recursive: option === 'ridmap' };
-  if (container === 'joined') {
-    throw new OcitsError(`${where}/options: ${option} without uidMappings and gidMappings in a user namespace joined by path is not supported by ocits yet`);
-  }
   if (container === null) {
     throw new OcitsError(`${where}/options: ${option} without uidMappings and gidMappings needs the container's user namespace mappings, and the container has no user namespace`);
   }
