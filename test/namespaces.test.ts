@@ -331,7 +331,7 @@ describe('joining namespaces by path', () => {
     });
   });
 
-  test("a namespace file of the wrong type, a file that is none, a missing file, the runtime's own mount namespace: refused by name", () => {
+  test("a namespace file of the wrong type, a file that is none, a missing file, the runtime's own mount namespace, a joined mount namespace with a new user namespace: refused by name", () => {
     const wrongType = busyboxBundle((config) => {
       config.linux.namespaces = config.linux.namespaces.map((ns: { type: string }) =>
         ns.type === 'ipc' ? { type: 'ipc', path: '/proc/self/ns/net' } : ns,
@@ -366,6 +366,15 @@ describe('joining namespaces by path', () => {
     // pivot_root there would move every host process into the container's root.
     expect(refused(mount)).toMatch(
       /^ocits: \/linux\/namespaces\/\d+\/path: \/proc\/self\/ns\/mnt is the runtime's own mount namespace; building the rootfs there would move every process in it into the container's root \(pivot_root\)\n$/,
+    );
+
+    const mountWithNewUser = userNamespaceBundle((config) => {
+      config.linux.namespaces = config.linux.namespaces.map((ns: { type: string }) =>
+        ns.type === 'mount' ? { type: 'mount', path: '/proc/1/ns/mnt' } : ns,
+      );
+    });
+    expect(refused(mountWithNewUser)).toMatch(
+      /^ocits: \/linux\/namespaces\/\d+\/path: a mount namespace joined by path cannot go with a new user namespace, which would not own it: join the user namespace that does\n$/,
     );
 
     const joinedUserWithMaps = userNamespaceBundle((config) => {

@@ -82,6 +82,15 @@ export function planNamespaces(config: RuntimeConfig, privileged: boolean): Name
     configIndex,
   }));
   const newUser = newTypes.has('user');
+  // The new user namespace is made after the joins, so it can never own a
+  // joined mount namespace, and its root could make no mount there (runc
+  // fails later, with EPERM on the root's propagation).
+  const joinedMount = joined.find(({ namespace }) => namespace.type === 'mount');
+  if (newUser && joinedMount !== undefined) {
+    throw new OcitsError(
+      `/linux/namespaces/${joinedMount.configIndex}/path: a mount namespace joined by path cannot go with a new user namespace, which would not own it: join the user namespace that does`,
+    );
+  }
   const userNamespace = newUser || joined.some(({ namespace }) => namespace.type === 'user');
   const idMaps = newUser ? planIdMaps(config, privileged) : null;
   if (!newUser && (linux.uidMappings !== undefined || linux.gidMappings !== undefined) && userNamespace) {
