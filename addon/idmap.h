@@ -1,9 +1,11 @@
 // Idmapped bind mounts need a user namespace that carries the mount's
-// mapping. The parent makes one per mount before the container init is
-// cloned; the init clones the source (open_tree), applies the mapping
-// (mount_setattr MOUNT_ATTR_IDMAP) and moves the clone into place, so the
-// tree is cloned from the mounts of the container's own mount namespace and
-// only the namespace fd crosses clone().
+// mapping (its own, or the container's user namespace mapping). The parent
+// makes one per mount before the container init is cloned (or, for a user
+// namespace the container joins by path, copies that one's fd); the init, still
+// root in the runtime's user and mount namespaces, clones the source
+// (open_tree), applies the mapping (mount_setattr MOUNT_ATTR_IDMAP) and,
+// once its mounts are under way, moves the clone into place. Only the
+// namespace fd crosses clone().
 #pragma once
 #include <string>
 #include <vector>

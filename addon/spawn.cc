@@ -4,6 +4,7 @@
 #include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -133,6 +134,20 @@ void ReadNamespaces(PlanStorage& storage, init::NamespaceEntry& out, const Napi:
   out.fork_init = Bool(source, "forkInit");
 }
 
+// The user namespace the container joins by path, for an idmapped bind
+// that takes the container's mapping: a copy of its fd, since the init
+// turns each mount's fd into the mapped tree (namespaces.cc).
+int DuplicateJoinedUserNamespace(const PlanStorage& storage, std::string* failure) {
+  for (const init::NamespaceJoin& join : storage.namespace_joins) {
+    if (join.type != CLONE_NEWUSER) continue;
+    int fd = fcntl(join.fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) *failure = std::string("dup of the joined user namespace: ") + strerror(errno);
+    return fd;
+  }
+  *failure = "the container joins no user namespace";
+  return -1;
+}
+
 // The idmapped binds' user namespaces, made here in the parent (see
 // idmap.h). Returns false with an exception pending when one cannot be made.
 bool OpenMountNamespaces(Napi::Env env, const Napi::Object& source, Plan& plan, PlanStorage& storage,
@@ -145,7 +160,9 @@ bool OpenMountNamespaces(Napi::Env env, const Napi::Object& source, Plan& plan, 
     Napi::Object mapping = idmap.As<Napi::Object>();
     init::MountStep& step = storage.mounts[i];
     std::string failure;
-    int userns = OpenUserNamespace(storage.String(mapping.Get("uidMap")), storage.String(mapping.Get("gidMap")), &failure);
+    int userns = mapping.Get("uidMap").IsNull() ? DuplicateJoinedUserNamespace(storage, &failure)
+                                                : OpenUserNamespace(storage.String(mapping.Get("uidMap")),
+                                                                    storage.String(mapping.Get("gidMap")), &failure);
     if (userns < 0) {
       std::string where = "/mounts/" + std::to_string(Int(mount, "configIndex")) + ": idmapped mount: " + failure;
       Napi::Error::New(env, where).ThrowAsJavaScriptException();

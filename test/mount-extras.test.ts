@@ -7,6 +7,7 @@ import * as fs from 'fs-extra';
 import * as path from 'node:path';
 import { MOUNT_ATTR, parseMountOptions } from '../src/lifecycle/mount-options';
 import { Runtime, busyboxBundle } from './helpers/busybox';
+import { HOST_ID_BASE, userNamespaceBundle } from './helpers/userns';
 import * as os from 'node:os';
 
 const runtime = new Runtime();
@@ -147,6 +148,77 @@ describe('idmapped mounts', () => {
     expect(stdout).toBe('2000 3000\n');
     const onDisk = fs.statSync(path.join(submount, 'user-dir', 'created'));
     expect([onDisk.uid, onDisk.gid]).toEqual([1000, 1000]);
+  });
+
+  describe("without mappings of its own, in a container with a user namespace (0 -> 100000, 65536 ids)", () => {
+    const containerMapping = [{ containerID: 0, hostID: HOST_ID_BASE, size: 65536 }];
+    /** Runs script in such a container; its stdout, or a throw with its stderr. */
+    const runInUserNamespace = (script: string, mounts: object[]): string => {
+      const bundle = userNamespaceBundle((config) => {
+        config.linux.uidMappings = containerMapping;
+        config.linux.gidMappings = containerMapping;
+        config.process.args = ['sh', '-c', script];
+        config.mounts.push(...mounts);
+      });
+      return runtime.ok(['run', '--bundle', bundle, nextId()]);
+    };
+
+    it("maps with the container's user namespace mapping: host root's files are root's inside, as a plain bind shows host 100000's", () => {
+      const mappedRoot = path.join(source, 'mapped-root-file');
+      fs.writeFileSync(mappedRoot, 'x');
+      fs.chownSync(mappedRoot, HOST_ID_BASE, HOST_ID_BASE);
+      const stdout = runInUserNamespace(
+        'stat -c "%n %u %g" /m/root-file /m/user-file /m/mapped-root-file /p/root-file /p/mapped-root-file; cat /proc/self/mountinfo',
+        [
+          { destination: '/m', type: 'bind', source, options: ['bind', 'idmap'] },
+          // rbind: in a user namespace a bind may not uncover what the tmpfs below (locked) hides.
+          { destination: '/p', type: 'bind', source, options: ['rbind'] },
+        ],
+      );
+      expect(stdout.split('\n').slice(0, 5)).toEqual([
+        '/m/root-file 0 0',
+        '/m/user-file 1000 1000',
+        // On disk 100000, which the mapping does not take in: the overflow id.
+        '/m/mapped-root-file 65534 65534',
+        '/p/root-file 65534 65534',
+        '/p/mapped-root-file 0 0',
+      ]);
+      expect(optionsAt(stdout, '/m')).toContain('idmapped');
+      expect(optionsAt(stdout, '/p')).not.toContain('idmapped');
+    });
+
+    it("writes through it: a file the container's root creates lands on disk as host root", () => {
+      const stdout = runInUserNamespace('touch /m/sub/created-by-root && stat -c "%u %g" /m/sub/created-by-root', [
+        { destination: '/m', type: 'bind', source, options: ['rbind', 'ridmap'] },
+      ]);
+      expect(stdout).toBe('0 0\n');
+      const onDisk = fs.statSync(path.join(submount, 'created-by-root'));
+      expect([onDisk.uid, onDisk.gid]).toEqual([0, 0]);
+    });
+
+    it("maps with a user namespace joined by path: that namespace's mapping", () => {
+      const holder = userNamespaceBundle((config) => {
+        config.linux.uidMappings = containerMapping;
+        config.linux.gidMappings = containerMapping;
+        config.process.args = ['sleep', '1000'];
+      });
+      const a = nextId();
+      runtime.ok(['run', '--detach', '--bundle', holder, a]);
+      const joining = userNamespaceBundle((config) => {
+        delete config.linux.uidMappings;
+        delete config.linux.gidMappings;
+        config.linux.namespaces = config.linux.namespaces.map((ns: { type: string }) =>
+          ns.type === 'user' ? { type: 'user', path: `/proc/${runtime.state(a).pid}/ns/user` } : ns,
+        );
+        config.process.args = ['sh', '-c', 'stat -c "%n %u %g" /m/root-file /m/user-file; cat /proc/self/uid_map'];
+        config.mounts.push({ destination: '/m', type: 'bind', source, options: ['bind', 'idmap'] });
+      });
+      const stdout = runtime.ok(['run', '--bundle', joining, nextId()]);
+      runtime.ok(['delete', '--force', a]);
+      const lines = stdout.split('\n');
+      expect(lines.slice(0, 2)).toEqual(['/m/root-file 0 0', '/m/user-file 1000 1000']);
+      expect(lines[2].trim().split(/\s+/).map(Number)).toEqual([0, HOST_ID_BASE, 65536]);
+    });
   });
 
   const refusals: Array<[string, object, string]> = [

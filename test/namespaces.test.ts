@@ -1,7 +1,7 @@
 // User and time namespaces and namespaces joined by path, observed from
 // inside real busybox containers: /proc/self/ns/*, uid_map, the owners of
 // files on the host, /proc/uptime and timens_offsets; and every refusal.
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'fs-extra';
 import * as path from 'node:path';
 import { Runtime, busyboxBundle } from './helpers/busybox';
@@ -291,7 +291,47 @@ describe('joining namespaces by path', () => {
     runtime.ok(['delete', '--force', a.id]);
   });
 
-  test('a namespace file of the wrong type, a file that is none, a missing file, a mount namespace: refused by name', () => {
+  describe('a mount namespace', () => {
+    // The namespace to join: a process of the test's own (unshare), which
+    // mounts a tmpfs inside the bundle's rootfs that only its namespace has.
+    // Its root is the host's, so B's rootfs path resolves there too.
+    let holder: ChildProcess | undefined;
+    afterAll(() => holder?.kill('SIGKILL'));
+
+    function holdMountNamespace(onlyThere: string): Promise<number> {
+      const script = `mount -t tmpfs tmpfs ${onlyThere} && echo made-by-the-holder > ${onlyThere}/file && echo ready && exec sleep 1000`;
+      holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const started = holder;
+      return new Promise((resolve, reject) => {
+        started.stdout!.once('data', () => resolve(started.pid!));
+        started.once('exit', (code) => reject(new Error(`the namespace holder exited with ${code}`)));
+      });
+    }
+
+    test("B joins it by path and builds its rootfs inside it: B sees the holder's tmpfs and shares its mnt namespace", async () => {
+      const bundle = busyboxBundle();
+      const onlyThere = path.join(bundle, 'rootfs', 'only-there');
+      fs.mkdirSync(onlyThere);
+      const pid = await holdMountNamespace(onlyThere);
+      const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+      config.linux.namespaces = config.linux.namespaces.map((ns: { type: string }) =>
+        ns.type === 'mount' ? { type: 'mount', path: `/proc/${pid}/ns/mnt` } : ns,
+      );
+      fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
+      const output = runIn(bundle, 'readlink /proc/self/ns/mnt; cat /only-there/file /proc/self/mountinfo');
+      const [mnt, file, ...mountinfo] = output.trim().split('\n');
+      expect(mnt).toBe(fs.readlinkSync(`/proc/${pid}/ns/mnt`));
+      expect(mnt).not.toBe(hostNamespace('mnt'));
+      expect(file).toBe('made-by-the-holder');
+      // Its own root, proc and cgroup mounts, made in the joined namespace.
+      const mountPoints = mountinfo.map((line) => line.split(' ')[4]);
+      expect(mountPoints).toEqual(expect.arrayContaining(['/', '/proc', '/sys/fs/cgroup', '/only-there']));
+      // The host never had the tmpfs.
+      expect(fs.readdirSync(onlyThere)).toEqual([]);
+    });
+  });
+
+  test("a namespace file of the wrong type, a file that is none, a missing file, the runtime's own mount namespace, a joined mount namespace with a new user namespace: refused by name", () => {
     const wrongType = busyboxBundle((config) => {
       config.linux.namespaces = config.linux.namespaces.map((ns: { type: string }) =>
         ns.type === 'ipc' ? { type: 'ipc', path: '/proc/self/ns/net' } : ns,
@@ -323,7 +363,19 @@ describe('joining namespaces by path', () => {
         ns.type === 'mount' ? { type: 'mount', path: '/proc/self/ns/mnt' } : ns,
       );
     });
-    expect(refused(mount)).toMatch(/^ocits: \/linux\/namespaces\/\d+\/path: joining an existing mount namespace is not supported by ocits yet\n$/);
+    // pivot_root there would move every host process into the container's root.
+    expect(refused(mount)).toMatch(
+      /^ocits: \/linux\/namespaces\/\d+\/path: \/proc\/self\/ns\/mnt is the runtime's own mount namespace; building the rootfs there would move every process in it into the container's root \(pivot_root\)\n$/,
+    );
+
+    const mountWithNewUser = userNamespaceBundle((config) => {
+      config.linux.namespaces = config.linux.namespaces.map((ns: { type: string }) =>
+        ns.type === 'mount' ? { type: 'mount', path: '/proc/1/ns/mnt' } : ns,
+      );
+    });
+    expect(refused(mountWithNewUser)).toMatch(
+      /^ocits: \/linux\/namespaces\/\d+\/path: a mount namespace joined by path cannot go with a new user namespace, which would not own it: join the user namespace that does\n$/,
+    );
 
     const joinedUserWithMaps = userNamespaceBundle((config) => {
       config.linux.namespaces = config.linux.namespaces.map((ns: { type: string }) =>

@@ -1,12 +1,17 @@
-// Entering the container's namespaces in runc's order (nsexec.c): join those
-// given by path, the user namespace first since it decides who may join or
-// own what comes after; then a new user namespace, whose id maps the parent
-// writes while we wait; root in it; then the other new namespaces, owned by
-// that user namespace. Async-signal-safe, like the rest of the init.
+// Entering the container's namespaces in runc's order (nsexec.c). First,
+// still in the runtime's namespaces, the idmapped binds' sources are cloned
+// and mapped. Then the namespaces given by path are joined, the user
+// namespace first since it decides who may join or own what comes after (a
+// mount namespace among them: the rootfs is then built inside it, paths
+// resolved there, as runc does); then a new user namespace, whose id maps
+// the parent writes while we wait; root in it; then the other new
+// namespaces, owned by that user namespace. Async-signal-safe, like the rest
+// of the init.
 #include "namespaces.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -18,6 +23,34 @@
 namespace ocits::init {
 
 namespace {
+
+// Each idmapped bind's source, cloned (open_tree, recursively for rbind)
+// and given its mapping (mount_setattr MOUNT_ATTR_IDMAP; on every mount for
+// ridmap) while we are still root in the runtime's user and mount
+// namespaces: idmapping needs CAP_SYS_ADMIN over the source's filesystem,
+// which the root of the container's user namespace lacks, and the sources
+// are host paths, like runc's. The tree then takes the fd number of the
+// user namespace it was mapped with, which is done with and which the plan
+// (read-only) and the fds kept open already name; MountAll moves it into place.
+void CloneIdmappedSources(const Plan& plan, int socket) {
+  for (size_t i = 0; i < plan.mount_count; ++i) {
+    const MountStep& step = plan.mounts[i];
+    if (step.userns < 0) continue;
+    unsigned int clone_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((step.flags & MS_REC) != 0 ? AT_RECURSIVE : 0);
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, step.source, clone_flags);
+    if (tree < 0) Fail(socket, kStepMount, (int)i, errno, "open_tree");
+    struct mount_attr attr = {};
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = (uint64_t)step.userns;
+    unsigned int at_flags = AT_EMPTY_PATH | (step.idmap_recursive ? AT_RECURSIVE : 0);
+    // EINVAL: the source's filesystem cannot be idmapped.
+    if (syscall(SYS_mount_setattr, tree, "", at_flags, &attr, sizeof attr) != 0) {
+      Fail(socket, kStepMount, (int)i, errno, "mount_setattr MOUNT_ATTR_IDMAP");
+    }
+    if (dup3(tree, step.userns, O_CLOEXEC) < 0) Fail(socket, kStepMount, (int)i, errno, "dup3");
+    close(tree);
+  }
+}
 
 void JoinNamespaces(const NamespaceEntry& entry, int socket) {
   for (size_t i = 0; i < entry.join_count; ++i) {
@@ -79,6 +112,7 @@ void ForkInit(int socket) {
 void EnterNamespaces(const Plan& plan) {
   const NamespaceEntry& entry = plan.namespaces;
   int socket = plan.sync_socket;
+  CloneIdmappedSources(plan, socket);
   JoinNamespaces(entry, socket);
   if (entry.new_user) CreateUserNamespace(socket);
   if (entry.become_root) BecomeRoot(socket);

@@ -206,25 +206,13 @@ int MakeFile(int root, const char* rel) {
   return -ELOOP;
 }
 
-// An idmapped bind: a clone of the source (recursive for rbind) with the
-// parent-made user namespace's mapping (on every mount for ridmap), moved
-// onto the target (an fd: move_mount does not follow /proc/self/fd links).
+// An idmapped bind: the source tree EnterNamespaces cloned and idmapped
+// (now at the fd number step.userns had), moved onto the target (an fd:
+// move_mount does not follow /proc/self/fd links).
 void MountIdmapped(const MountStep& step, int target, int socket, int index) {
-  unsigned int clone_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((step.flags & MS_REC) != 0 ? AT_RECURSIVE : 0);
-  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, step.source, clone_flags);
-  if (tree < 0) Fail(socket, kStepMount, index, errno, "open_tree");
-  struct mount_attr attr = {};
-  attr.attr_set = MOUNT_ATTR_IDMAP;
-  attr.userns_fd = (uint64_t)step.userns;
-  unsigned int at_flags = AT_EMPTY_PATH | (step.idmap_recursive ? AT_RECURSIVE : 0);
-  // EINVAL: the source's filesystem cannot be idmapped.
-  if (syscall(SYS_mount_setattr, tree, "", at_flags, &attr, sizeof attr) != 0) {
-    Fail(socket, kStepMount, index, errno, "mount_setattr MOUNT_ATTR_IDMAP");
-  }
-  if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+  if (syscall(SYS_move_mount, step.userns, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
     Fail(socket, kStepMount, index, errno, "move_mount");
   }
-  close(tree);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ import { type LsmWrite, labelMountData, planLsmWrites, planMountLabel } from './
 import { type InitScheduler, planIoPriority, planPersonality, planScheduler } from './process-attributes';
 import { type InitSeccomp, planSeccomp } from './seccomp';
 import { type InitSysctl, planSysctls } from './sysctl';
-import { planNamespaces, type IdMaps, type InitNamespaces } from './namespaces';
+import { planNamespaces, type IdMaps, type InitNamespaces, type NamespacePlan } from './namespaces';
 import { unsupportedFeatures } from './unsupported';
 
 const S_IFCHR = 0o020000;
@@ -55,9 +55,12 @@ export interface InitMount {
 }
 
 export interface InitIdmap {
-  /** /proc/PID/uid_map and gid_map text: "containerID hostID size" lines. */
-  uidMap: string;
-  gidMap: string;
+  /**
+   * /proc/PID/uid_map and gid_map text: "containerID hostID size" lines;
+   * null: the user namespace the container joins by path has the mapping.
+   */
+  uidMap: string | null;
+  gidMap: string | null;
   /** rbind: clone the mounts below the source too. */
   recursiveBind: boolean;
   /** ridmap: map the mounts below as well. */
@@ -203,15 +206,17 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   if (process === undefined) throw new OcitsError('/process: a container needs a process to run');
 
   const namespaces = planNamespaces(config, context.privileged);
-  if (!namespaces.newTypes.has('mount')) {
-    throw new OcitsError('/linux/namespaces: ocits needs a new mount namespace to build the rootfs');
+  // A mount namespace joined by path will do, as with runc: the rootfs is
+  // then built inside it (paths resolved there).
+  if (!(linux.namespaces ?? []).some((namespace) => namespace.type === 'mount')) {
+    throw new OcitsError('/linux/namespaces: ocits needs a mount namespace (new or joined) to build the rootfs');
   }
   if ((config.hostname !== undefined || config.domainname !== undefined) && !namespaces.newTypes.has('uts')) {
     throw new OcitsError('/hostname: setting the hostname needs a new uts namespace');
   }
   const cgroupNamespace = namespaces.unshareCgroup;
 
-  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace, planMountLabel(linux.mountLabel));
+  const mounts = planMounts(config.mounts ?? [], context, cgroupNamespace, planMountLabel(linux.mountLabel), containerIdmap(namespaces));
   const setUpDev = !(config.mounts ?? []).some(
     (mount) => inRoot(mount.destination) === 'dev' && isBind(mount),
   );
@@ -297,6 +302,7 @@ function planMounts(
   context: PlanContext,
   cgroupNamespace: boolean,
   mountLabel: string | null,
+  containerMapping: ContainerIdmap,
 ): { steps: InitMount[]; symlinks: InitSymlink[] } {
   const steps: InitMount[] = [];
   const symlinks: InitSymlink[] = [];
@@ -309,7 +315,7 @@ function planMounts(
       propagation: options.propagation,
       attrSet: options.attrSet,
       attrClr: options.attrClr,
-      idmap: planIdmap(mount, options.idmap, (options.flags & MS.REC) !== 0, where),
+      idmap: planIdmap(mount, options.idmap, (options.flags & MS.REC) !== 0, where, containerMapping),
       copyUp: false,
       fallbackSource: null,
       fallbackRemount: 0,
@@ -422,20 +428,39 @@ function expandCgroupMount(
   }
 }
 
+/**
+ * What an idmap or ridmap mount without mappings of its own maps with: the
+ * container's user namespace mapping, as the spec allows; maps for a new
+ * one, nulls for one joined by path (its fd serves); none without a user
+ * namespace (validation refuses that).
+ */
+type ContainerIdmap = Pick<InitIdmap, 'uidMap' | 'gidMap'> | null;
+
+function containerIdmap(namespaces: NamespacePlan): ContainerIdmap {
+  if (namespaces.idMaps !== null) return { uidMap: namespaces.idMaps.uidMap, gidMap: namespaces.idMaps.gidMap };
+  return namespaces.userNamespace ? { uidMap: null, gidMap: null } : null;
+}
+
 // The spec: idmap or ridmap take the mount's own mappings (validation
-// refuses mappings without either option, and one without the other).
-// Without mappings the container's user namespace mapping may serve; ocits
-// does not do that yet.
-function planIdmap(mount: Mount, option: Idmap, recursiveBind: boolean, where: string): InitIdmap | null {
+// refuses mappings without either option, and one without the other);
+// without them, the container's user namespace mapping. For a new user
+// namespace the parent builds one with the same maps rather than using the
+// container's own: that one exists only once the init has unshared it, and
+// the init must idmap the source before it enters it (idmapping needs
+// CAP_SYS_ADMIN over the source's filesystem, which the root of the
+// container's user namespace lacks). An idmapped mount carries the maps, not
+// the namespace. A user namespace joined by path exists already: its fd.
+function planIdmap(mount: Mount, option: Idmap, recursiveBind: boolean, where: string, container: ContainerIdmap): InitIdmap | null {
   if (option === 'none') return null;
   const uid = mount.uidMappings ?? [];
   const gid = mount.gidMappings ?? [];
-  if (uid.length === 0 || gid.length === 0) {
-    throw new OcitsError(`${where}/options: ${option} with the container's user namespace mapping (no uidMappings and gidMappings) is not supported by ocits yet`);
-  }
   const text = (mappings: typeof uid): string =>
     mappings.map((mapping) => `${mapping.containerID} ${mapping.hostID} ${mapping.size}\n`).join('');
-  return { uidMap: text(uid), gidMap: text(gid), recursiveBind, recursive: option === 'ridmap' };
+  if (uid.length > 0 && gid.length > 0) return { uidMap: text(uid), gidMap: text(gid), recursiveBind, recursive: option === 'ridmap' };
+  if (container === null) {
+    throw new OcitsError(`${where}/options: ${option} without uidMappings and gidMappings needs the container's user namespace mappings, and the container has no user namespace`);
+  }
+  return { ...container, recursiveBind, recursive: option === 'ridmap' };
 }
 
 function planDevices(config: RuntimeConfig, userNamespace: boolean): InitDevice[] {

@@ -1,7 +1,8 @@
 // Which namespaces the container init makes, joins and maps, and in which
 // order: the policy half of addon/init/namespaces.cc. runc's rules: the
 // namespaces given by path are joined first, the user namespace before the
-// others (it decides what may be joined and who owns what is made after);
+// others (it decides what may be joined and who owns what is made after),
+// the mount namespace among them: the rootfs is then built inside it;
 // then a new user namespace, whose id maps the parent writes; then the other
 // new namespaces, which it then owns. A new pid or time namespace made that
 // way only takes in children, so the init is then forked once more.
@@ -69,11 +70,6 @@ export interface NamespacePlan {
 export function planNamespaces(config: RuntimeConfig, privileged: boolean): NamespacePlan {
   const linux = config.linux ?? {};
   const namespaces = linux.namespaces ?? [];
-  namespaces.forEach((namespace, index) => {
-    if (namespace.path !== undefined && namespace.type === 'mount') {
-      throw new OcitsError(`/linux/namespaces/${index}/path: joining an existing mount namespace is not supported by ocits yet`);
-    }
-  });
   const joined = namespaces
     .map((namespace, configIndex) => ({ namespace, configIndex }))
     .filter(({ namespace }) => namespace.path !== undefined)
@@ -86,6 +82,15 @@ export function planNamespaces(config: RuntimeConfig, privileged: boolean): Name
     configIndex,
   }));
   const newUser = newTypes.has('user');
+  // The new user namespace is made after the joins, so it can never own a
+  // joined mount namespace, and its root could make no mount there (runc
+  // fails later, with EPERM on the root's propagation).
+  const joinedMount = joined.find(({ namespace }) => namespace.type === 'mount');
+  if (newUser && joinedMount !== undefined) {
+    throw new OcitsError(
+      `/linux/namespaces/${joinedMount.configIndex}/path: a mount namespace joined by path cannot go with a new user namespace, which would not own it: join the user namespace that does`,
+    );
+  }
   const userNamespace = newUser || joined.some(({ namespace }) => namespace.type === 'user');
   const idMaps = newUser ? planIdMaps(config, privileged) : null;
   if (!newUser && (linux.uidMappings !== undefined || linux.gidMappings !== undefined) && userNamespace) {
@@ -188,12 +193,25 @@ export function openNamespaceJoins(joins: InitNamespaceJoin[], namespaces: reado
         const name = TYPE_NAMES.get(actual) ?? `type ${actual}`;
         throw new OcitsError(`${where}: ${join.path} is a ${name} namespace, but the entry's type is ${expected}`);
       }
+      if (join.type === CLONE_NEW.mount && isOwnMountNamespace(join.fd)) {
+        throw new OcitsError(`${where}: ${join.path} is the runtime's own mount namespace; building the rootfs there would move every process in it into the container's root (pivot_root)`);
+      }
     }
   } catch (error) {
     for (const fd of opened) fs.closeSync(fd);
     throw error;
   }
   return opened;
+}
+
+// A joined mount namespace is where the rootfs is built, as with runc, and
+// pivot_root changes the root of every process there whose root was the
+// namespace's: in the runtime's own (the host's, usually) that is all of
+// them. runc does it; ocits refuses.
+function isOwnMountNamespace(fd: number): boolean {
+  const joined = fs.fstatSync(fd);
+  const own = fs.statSync('/proc/self/ns/mnt');
+  return joined.dev === own.dev && joined.ino === own.ino;
 }
 
 /** Writes the id maps of the init's new user namespace, as the parent must. */

@@ -20,10 +20,5 @@ export function unsupportedFeatures(config: RuntimeConfig): string[] {
   for (const [pointer, present] of CHECKS) {
     if (present(config)) messages.push(`${pointer}: not supported by ocits yet`);
   }
-  (config.linux?.namespaces ?? []).forEach((namespace, index) => {
-    if (namespace.path !== undefined && namespace.type === 'mount') {
-      messages.push(`/linux/namespaces/${index}/path: joining an existing mount namespace is not supported by ocits yet`);
-    }
-  });
   return messages;
 }
