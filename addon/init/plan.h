@@ -102,7 +102,9 @@ struct MountStep {
   uint64_t attr_set;       // mount_setattr(AT_RECURSIVE) afterwards, when either is nonzero
   uint64_t attr_clr;
   int userns;              // >= 0: an idmapped bind (open_tree, mount_setattr
-                           // MOUNT_ATTR_IDMAP with this user namespace, move_mount)
+                           // MOUNT_ATTR_IDMAP with this user namespace, move_mount).
+                           // Before the init enters a namespace, the mapped tree
+                           // takes this fd number (CloneIdmappedSources).
   bool idmap_recursive;    // ridmap: the mapping also on every mount below
 };
 
