@@ -144,7 +144,6 @@ const confined = {
             { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: EXDEV },
             { names: ['link', 'linkat'], action: 'SCMP_ACT_ERRNO' },
             { names: ['kill'], action: 'SCMP_ACT_ERRNO', errnoRet: EDOM, args: [{ index: 1, value: 0, op: 'SCMP_CMP_EQ' }] },
-            { names: ['conformance_no_such_syscall'], action: 'SCMP_ACT_ERRNO' },
           ],
         };
         config.linux.sysctl = SYSCTL;
