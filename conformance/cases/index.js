@@ -8,6 +8,7 @@ const groups = [
   ...require('./errors').groups,
   ...require('./process').groups,
   ...require('./linux').groups,
+  ...require('./security').groups,
   ...require('./hooks').groups,
 ];
 
