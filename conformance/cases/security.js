@@ -367,8 +367,6 @@ const userNamespace = {
 const IDMAP_HOST = 600000;
 const IDMAP = [{ containerID: 0, hostID: IDMAP_HOST, size: 65536 }];
 const RUNC_IDMAP = 'runc 1.1.5 does not know idmap and mount uidMappings (idmapped mounts came with runc 1.2): a plain bind';
-const OCITS_IDMAP_IN_USERNS =
-  'ocits sets MOUNT_ATTR_IDMAP from inside the container\'s user namespace, where the kernel refuses it (EPERM): a known bug';
 
 /**
  * A group: a bind of a host directory holding files of host uid 0 and 1000,
@@ -378,8 +376,7 @@ const OCITS_IDMAP_IN_USERNS =
  * 600000+N, which a container mapping 0 -> 600000 sees as N again.
  */
 function idmappedMount(userNamespace) {
-  const deviations = (ocits) => ({ runc: RUNC_IDMAP, ...(ocits ? { ocits } : {}) });
-  const ocitsDeviation = userNamespace ? OCITS_IDMAP_IN_USERNS : undefined;
+  const deviations = () => ({ runc: RUNC_IDMAP });
   const seen = userNamespace ? ['0:0', '1000:1000'] : [`${IDMAP_HOST}:${IDMAP_HOST}`, `${IDMAP_HOST + 1000}:${IDMAP_HOST + 1000}`];
   const where = userNamespace ? 'in a user namespace with the same mapping' : 'without a user namespace';
   return {
@@ -422,14 +419,14 @@ function idmappedMount(userNamespace) {
         `idmap with the mount's uidMappings/gidMappings ${where}: files of host 0 and 1000 show as ${seen.join(' and ')}`,
         'owners',
         `/conformance/idmapped/root-file ${seen[0]}\n/conformance/idmapped/user-file ${seen[1]}`,
-        deviations(ocitsDeviation),
+        deviations(),
       ),
       ...(userNamespace
         ? [
             {
               section: 'config.md#configLinuxMountOptions',
               requirement: 'idmap in a user namespace: a file created by container root through the mount is owned by host 0',
-              deviations: deviations(ocitsDeviation),
+              deviations: deviations(),
               check: (o) => (o.newFile === '0:0' ? undefined : `new-file: ${o.newFile} (${probe(o.probes, 'create').out})`),
             },
           ]
