@@ -12,13 +12,14 @@ export function writeStderr(text: string): void {
   writeAll(2, text);
 }
 
-function writeAll(fd: number, text: string): void {
-  let bytes = Buffer.from(text);
+/** Writes all of data to fd, waiting while a non-blocking fd is full; throws on any other error. */
+export function writeAll(fd: number, data: string | Buffer): void {
+  let bytes = typeof data === 'string' ? Buffer.from(data) : data;
   while (bytes.length > 0) {
     try {
       bytes = bytes.subarray(fs.writeSync(fd, bytes));
     } catch (error) {
-      // A non-blocking pipe that is full: wait for the reader.
+      // A non-blocking pipe or terminal that is full: wait for the reader.
       if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
       sleepSync(1);
     }

@@ -1,10 +1,10 @@
 // `run`: create and start, then (unless detached) stay with the container:
 // forward our signals to it, relay its terminal, and exit with its status.
-import * as fs from 'node:fs';
 import type * as Tty from 'node:tty';
 import { addon, type ExitStatus } from '../addon';
-import { isErrno, messageOf } from '../errors';
+import { messageOf } from '../errors';
 import { tracer } from '../log';
+import { writeAll } from '../output';
 import { createContainer, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
 import { startContainer } from './start';
@@ -116,7 +116,13 @@ export function relayTerminal(master: number): TerminalRelay {
     resize();
     process.on('SIGWINCH', resize);
   }
-  const forward = (data: Buffer): void => writeAll(master, data);
+  const forward = (data: Buffer): void => {
+    try {
+      writeAll(master, data);
+    } catch {
+      // the container's side is gone
+    }
+  };
   stdin.on('data', forward);
   return {
     finished: async () => {
@@ -128,15 +134,4 @@ export function relayTerminal(master: number): TerminalRelay {
       stdin.unref?.();
     },
   };
-}
-
-function writeAll(fd: number, data: Buffer): void {
-  let offset = 0;
-  while (offset < data.length) {
-    try {
-      offset += fs.writeSync(fd, data, offset);
-    } catch (error) {
-      if (!isErrno(error, 'EAGAIN')) return; // the container's side is gone
-    }
-  }
 }
