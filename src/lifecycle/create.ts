@@ -40,6 +40,7 @@ import { passedFds } from './passed-fds';
 import { readProcessStat } from './process-status';
 import { EXEC_FIFO } from './state';
 import type { ContainerRecord, StateStore } from './store';
+import { assertSealedExecutable } from './sealed-exe';
 import { writeFileAtomically } from './write-file';
 
 const trace = tracer('create');
@@ -255,6 +256,7 @@ function once(action: () => void): () => void {
 // The addon refuses a plan it cannot start (an idmapped mount's source that
 // cannot be idmapped, say) with a message naming the mount.
 function spawnInit(plan: InitPlan): { pid: number; socket: number } {
+  assertSealedExecutable();
   try {
     return addon().spawnContainerInit(plan);
   } catch (error) {

@@ -26,6 +26,7 @@ import { statusOf } from './state';
 import type { ContainerRecord, StateStore } from './store';
 import { planLsmWrites } from './lsm';
 import { unsupportedFeatures } from './unsupported';
+import { assertSealedExecutable } from './sealed-exe';
 import { writeFileAtomically } from './write-file';
 
 const trace = tracer('exec');
@@ -150,6 +151,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
 
     // Before the intermediate child exits, or its child goes to init.
     if (!options.detach) addon().becomeChildSubreaper();
+    assertSealedExecutable();
     spawned = addon().spawnExecProcess({
       cgroup,
       namespaces,
