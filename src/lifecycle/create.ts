@@ -38,8 +38,7 @@ import { SIGKILL, signalQuietly } from './kill';
 import { sendToSeccompListener } from './seccomp';
 import { passedFds } from './passed-fds';
 import { readProcessStat } from './process-status';
-import { EXEC_FIFO } from './state';
-import type { ContainerRecord, StateStore } from './store';
+import { EXEC_FIFO, type ContainerRecord, type StateStore } from './store';
 import { assertSealedExecutable } from './sealed-exe';
 import { writeFileAtomically } from './write-file';
 

@@ -12,8 +12,8 @@ import { runHooks } from './hooks';
 import { decodeMessage, describeFailure } from './init-protocol';
 import { SIGKILL, signalQuietly } from './kill';
 import { isSameLiveProcess } from './process-status';
-import { EXEC_FIFO, statusOf } from './state';
-import type { ContainerRecord, StateStore } from './store';
+import { statusOf } from './state';
+import { EXEC_FIFO, type ContainerRecord, type StateStore } from './store';
 
 export function startContainer(store: StateStore, id: string): void {
   store.withLock(id, () => {

@@ -6,10 +6,7 @@ import { isFrozen } from '../cgroups/freezer';
 import { OCI_VERSION } from '../spec/version';
 import type { ContainerStatus } from '../spec/types';
 import { isSameLiveProcess } from './process-status';
-import type { ContainerRecord, StateStore } from './store';
-
-/** Present while a created container waits for `start`. */
-export const EXEC_FIFO = 'exec.fifo';
+import { EXEC_FIFO, type ContainerRecord, type StateStore } from './store';
 
 /** The state document as runc prints it: the OCI state plus rootfs, created and owner. */
 export interface ContainerStateReport {
