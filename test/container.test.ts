@@ -335,6 +335,21 @@ describe('hooks', () => {
   });
 });
 
+describe('the process\'s working directory', () => {
+  it('may be one the runtime can enter and the process\'s user cannot, as in runc', () => {
+    const bundle = busyboxBundle((config) => {
+      config.process.user = { uid: 1000, gid: 1000 };
+      config.process.cwd = '/private';
+      config.process.args = ['pwd'];
+    });
+    fs.mkdirSync(path.join(bundle, 'rootfs', 'private'), { mode: 0o700 });
+    const result = runtime.run(['run', '--bundle', bundle, nextId()]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('/private\n');
+    expect(result.status).toBe(0);
+  });
+});
+
 describe('hooks\' working directory', () => {
   it('is the bundle for the runtime\'s hooks and the rootfs for createContainer hooks, as in runc', () => {
     const work = tempDir('ocits-hooks-');
