@@ -2,7 +2,7 @@
 // commands that need no syscall beyond Node's never pay for loading it.
 import * as path from 'node:path';
 import type { ExecPlan } from './lifecycle/exec';
-import type { InitPlan } from './lifecycle/init-plan';
+import type { InitPlan } from './plan/init';
 
 export type LockMode = 'exclusive' | 'shared' | 'unlock';
 

@@ -20,7 +20,7 @@ import { formatProblem } from '../spec/problems';
 import type { RuntimeConfig } from '../spec/types';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks, runHooksWarningOnFailure } from './hooks';
-import { buildInitPlan, type InitPlan } from './init-plan';
+import { buildInitPlan, type InitPlan } from '../plan/init';
 import {
   MESSAGE_ERROR,
   MESSAGE_INIT_PID,
@@ -32,11 +32,11 @@ import {
   decodeMessage,
   describeFailure,
   type InitMessage,
-} from './init-protocol';
-import { openNamespaceJoins, writeIdMaps } from './namespaces';
+} from '../plan/protocol';
+import { openNamespaceJoins, writeIdMaps } from '../plan/namespaces';
 import { SIGKILL, signalQuietly } from './kill';
-import { sendToSeccompListener } from './seccomp';
-import { passedFds } from './passed-fds';
+import { sendToSeccompListener } from '../plan/seccomp';
+import { passedFds } from '../plan/passed-fds';
 import { readProcessStat } from './process-status';
 import { EXEC_FIFO } from './state';
 import type { ContainerRecord, StateStore } from './store';

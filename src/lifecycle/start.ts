@@ -9,7 +9,7 @@ import { addon } from '../addon';
 import { OcitsError, isErrno } from '../errors';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks } from './hooks';
-import { decodeMessage, describeFailure } from './init-protocol';
+import { decodeMessage, describeFailure } from '../plan/protocol';
 import { SIGKILL, signalQuietly } from './kill';
 import { isSameLiveProcess } from './process-status';
 import { EXEC_FIFO, statusOf } from './state';

@@ -3,8 +3,8 @@
 // commit and grows as they land; an empty list means "none", not "unknown".
 import buildInfo from '../../generated/build-info.json';
 import { addon } from '../addon';
-import { KNOWN_MOUNT_OPTIONS } from '../lifecycle/mount-options';
-import { apparmorEnabled, selinuxEnabled } from '../lifecycle/lsm';
+import { KNOWN_MOUNT_OPTIONS } from '../plan/mount-options';
+import { apparmorEnabled, selinuxEnabled } from '../plan/lsm';
 import { CAPABILITIES, SECCOMP_ACTIONS, SECCOMP_ARCHITECTURES, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FLAGS, SECCOMP_OPERATORS } from './names';
 import type { Features, SeccompFeatures } from './types';
 import { OCI_VERSION, OCI_VERSION_MIN } from './version';

@@ -2,7 +2,7 @@
 // how a failure among them becomes one readable line.
 import { addon } from '../addon';
 import { systemErrorText } from '../errors';
-import type { InitPlan } from './init-plan';
+import type { InitPlan } from './init';
 
 export const MESSAGE_MOUNTED = 1;
 export const MESSAGE_READY = 2;
