@@ -12,31 +12,28 @@ import { closeCgroupJoinFds, createCgroup, openCgroupJoinFds, removeCgroup } fro
 import { cgroupMountSteps } from '../cgroups/mount';
 import { resolveContainerCgroup, type ContainerCgroup } from '../cgroups/paths';
 import { applyResources } from '../cgroups/resources';
-import { isWithin } from '../mountinfo';
 import { OcitsError, messageOf } from '../errors';
 import { tracer } from '../log';
+import { isWithin } from '../mountinfo';
+import { buildInitPlan, type InitPlan } from '../plan/init';
+import { openNamespaceJoins, writeIdMaps } from '../plan/namespaces';
+import { passedFds } from '../plan/passed-fds';
+import {
+  MESSAGE_INIT_PID,
+  MESSAGE_MAP_IDS,
+  MESSAGE_MOUNTED,
+  MESSAGE_READY,
+  continueMessage,
+  expectListenerFd,
+  expectMessage,
+} from '../plan/protocol';
+import { sendToSeccompListener } from '../plan/seccomp';
 import { checkBundle } from '../spec/bundle';
 import { formatProblem } from '../spec/problems';
 import type { RuntimeConfig } from '../spec/types';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks, runHooksWarningOnFailure } from './hooks';
-import { buildInitPlan, type InitPlan } from '../plan/init';
-import {
-  MESSAGE_ERROR,
-  MESSAGE_INIT_PID,
-  MESSAGE_MAP_IDS,
-  MESSAGE_MOUNTED,
-  MESSAGE_READY,
-  MESSAGE_SECCOMP_LISTENER,
-  continueMessage,
-  decodeMessage,
-  describeFailure,
-  type InitMessage,
-} from '../plan/protocol';
-import { openNamespaceJoins, writeIdMaps } from '../plan/namespaces';
 import { SIGKILL, signalQuietly } from './kill';
-import { sendToSeccompListener } from '../plan/seccomp';
-import { passedFds } from '../plan/passed-fds';
 import { readProcessStat } from './process-status';
 import { EXEC_FIFO } from './state';
 import type { ContainerRecord, StateStore } from './store';
@@ -284,34 +281,6 @@ function enterNamespaces(spawned: { pid: number; socket: number }, plan: InitPla
   addon().reap(spawned.pid);
   trace('forked init process %d', message.index);
   return message.index;
-}
-
-function expectMessage(socket: number, kind: number, plan: InitPlan, config: RuntimeConfig): InitMessage {
-  return checkMessage(addon().initReceive(socket), kind, plan, config);
-}
-
-/** The seccomp notify fd, which the init process sends once it loaded its filter. */
-function expectListenerFd(socket: number, plan: InitPlan, config: RuntimeConfig): number {
-  const { message, fd } = addon().initReceiveWithFd(socket);
-  try {
-    checkMessage(message, MESSAGE_SECCOMP_LISTENER, plan, config);
-    if (fd < 0) throw new OcitsError('container init sent no seccomp notify fd');
-  } catch (error) {
-    if (fd >= 0) fs.closeSync(fd);
-    throw error;
-  }
-  return fd;
-}
-
-function checkMessage(bytes: Buffer, kind: number, plan: InitPlan, config: RuntimeConfig): InitMessage {
-  const message = decodeMessage(bytes);
-  if (message === undefined) throw new OcitsError('container init exited before it was set up');
-  if (message.kind === MESSAGE_ERROR) {
-    const destination = (index: number): string => config.mounts?.[index]?.destination ?? '?';
-    throw new OcitsError(`container init failed: ${describeFailure(message, plan, destination)}`);
-  }
-  if (message.kind !== kind) throw new OcitsError(`container init sent message ${message.kind}, expected ${kind}`);
-  return message;
 }
 
 /** Whether we may make the container's cgroup: the nearest existing ancestor of each directory is writable. */

@@ -7,31 +7,28 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon } from '../addon';
-import { openCgroupJoinFds, type CgroupJoinFds } from '../cgroups/membership';
 import { readCgroupFile } from '../cgroups/files';
+import { openCgroupJoinFds, type CgroupJoinFds } from '../cgroups/membership';
 import type { ContainerCgroup } from '../cgroups/paths';
 import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
+import { planLsmWrites } from '../plan/lsm';
+import { planProcess, type InitProcess } from '../plan/process';
+import { awaitExec } from '../plan/protocol';
+import { planExecSeccomp } from '../plan/seccomp';
+import { unsupportedFeatures } from '../plan/unsupported';
 import { readJsonFile } from '../spec/json';
 import { schemaProblems } from '../spec/schema';
 import { semanticProblems } from '../spec/semantic';
 import type { Capabilities, Process, RuntimeConfig } from '../spec/types';
 import { loadConfig, openConsole, type ConsoleChannel } from './create';
-import { planProcess, type InitProcess } from '../plan/init';
-import { planExecSeccomp } from '../plan/seccomp';
-import { MESSAGE_ERROR, decodeMessage, describeFailure } from '../plan/protocol';
 import { isSameLiveProcess } from './process-status';
 import { forwardSignals, relayTerminal, type TerminalRelay } from './run';
 import { statusOf } from './state';
 import type { ContainerRecord, StateStore } from './store';
-import { planLsmWrites } from '../plan/lsm';
-import { unsupportedFeatures } from '../plan/unsupported';
 import { writeFileAtomically } from './write-file';
 
 const trace = tracer('exec');
-
-/** addon/init/plan.h: kMessageExecPid. */
-const MESSAGE_EXEC_PID = 5;
 
 export interface ExecOptions {
   /** A runtime-spec process JSON file (engines use this). */
@@ -351,29 +348,4 @@ function planExecProcess(processSpec: Process, consoleSocket: number, initPid: n
     throw new OcitsError('additional gids: the container\'s user namespace denies setgroups (rootless), so they cannot be set');
   }
   return { ...planProcess(processSpec, consoleSocket), setGroups };
-}
-
-/**
- * Reads the child's messages: the pid of the process it forked, then either
- * a failure or the end of the socket, which execve closes. Returns the pid.
- */
-function awaitExec(spawned: { pid: number; socket: number }, detached: boolean): number {
-  let pid: number | undefined;
-  try {
-    const first = decodeMessage(addon().initReceive(spawned.socket));
-    addon().reap(spawned.pid);
-    if (first === undefined) throw new OcitsError('exec: the process exited before it was set up');
-    if (first.kind === MESSAGE_ERROR) throw new OcitsError(describeFailure(first));
-    if (first.kind !== MESSAGE_EXEC_PID) throw new OcitsError(`exec: unexpected message ${first.kind}`);
-    pid = first.index;
-    const second = decodeMessage(addon().initReceive(spawned.socket));
-    if (second?.kind === MESSAGE_ERROR) {
-      // It has exited; as its subreaper we reap it.
-      if (!detached) addon().reap(pid);
-      throw new OcitsError(describeFailure(second));
-    }
-    return pid;
-  } finally {
-    fs.closeSync(spawned.socket);
-  }
 }

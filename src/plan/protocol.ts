@@ -1,7 +1,10 @@
-// The messages the init process sends (addon/init/plan.h, struct Message) and
-// how a failure among them becomes one readable line.
+// The conversation with the init process and the exec child: the messages
+// they send (addon/init/plan.h, struct Message), what the parent expects
+// next, and how a failure among them becomes one readable line.
+import * as fs from 'node:fs';
 import { addon } from '../addon';
-import { systemErrorText } from '../errors';
+import { OcitsError, systemErrorText } from '../errors';
+import type { RuntimeConfig } from '../spec/types';
 import type { InitPlan } from './init';
 
 export const MESSAGE_MOUNTED = 1;
@@ -13,6 +16,8 @@ export const MESSAGE_SECCOMP_LISTENER = 6;
 export const MESSAGE_MAP_IDS = 7;
 /** index: the pid of the init the first child forked (addon/init/namespaces.cc). */
 export const MESSAGE_INIT_PID = 8;
+/** index: the pid of the process the exec child forked. */
+const MESSAGE_EXEC_PID = 5;
 
 const DETAIL_OFFSET = 16;
 export const MESSAGE_SIZE = DETAIL_OFFSET + 1024;
@@ -105,5 +110,58 @@ function itemOf(
       return `capability ${index}`;
     default:
       return undefined;
+  }
+}
+
+export function expectMessage(socket: number, kind: number, plan: InitPlan, config: RuntimeConfig): InitMessage {
+  return checkMessage(addon().initReceive(socket), kind, plan, config);
+}
+
+/** The seccomp notify fd, which the init process sends once it loaded its filter. */
+export function expectListenerFd(socket: number, plan: InitPlan, config: RuntimeConfig): number {
+  const { message, fd } = addon().initReceiveWithFd(socket);
+  try {
+    checkMessage(message, MESSAGE_SECCOMP_LISTENER, plan, config);
+    if (fd < 0) throw new OcitsError('container init sent no seccomp notify fd');
+  } catch (error) {
+    if (fd >= 0) fs.closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
+
+function checkMessage(bytes: Buffer, kind: number, plan: InitPlan, config: RuntimeConfig): InitMessage {
+  const message = decodeMessage(bytes);
+  if (message === undefined) throw new OcitsError('container init exited before it was set up');
+  if (message.kind === MESSAGE_ERROR) {
+    const destination = (index: number): string => config.mounts?.[index]?.destination ?? '?';
+    throw new OcitsError(`container init failed: ${describeFailure(message, plan, destination)}`);
+  }
+  if (message.kind !== kind) throw new OcitsError(`container init sent message ${message.kind}, expected ${kind}`);
+  return message;
+}
+
+/**
+ * Reads the child's messages: the pid of the process it forked, then either
+ * a failure or the end of the socket, which execve closes. Returns the pid.
+ */
+export function awaitExec(spawned: { pid: number; socket: number }, detached: boolean): number {
+  let pid: number | undefined;
+  try {
+    const first = decodeMessage(addon().initReceive(spawned.socket));
+    addon().reap(spawned.pid);
+    if (first === undefined) throw new OcitsError('exec: the process exited before it was set up');
+    if (first.kind === MESSAGE_ERROR) throw new OcitsError(describeFailure(first));
+    if (first.kind !== MESSAGE_EXEC_PID) throw new OcitsError(`exec: unexpected message ${first.kind}`);
+    pid = first.index;
+    const second = decodeMessage(addon().initReceive(spawned.socket));
+    if (second?.kind === MESSAGE_ERROR) {
+      // It has exited; as its subreaper we reap it.
+      if (!detached) addon().reap(pid);
+      throw new OcitsError(describeFailure(second));
+    }
+    return pid;
+  } finally {
+    fs.closeSync(spawned.socket);
   }
 }

@@ -1,0 +1,130 @@
+// The container's process (addon/init/process.cc): arguments, environment,
+// user, rlimits, capabilities, LSM labels and terminal, shared by the
+// container init and `exec`.
+import * as fs from 'node:fs';
+import { OcitsError } from '../errors';
+import { logWarning } from '../log';
+import { CAPABILITIES, RLIMITS } from '../spec/names';
+import type { CapabilitySet, Process } from '../spec/types';
+import { type LsmWrite, planLsmWrites } from './lsm';
+import { type InitScheduler, planIoPriority, planScheduler } from './process-attributes';
+import type { InitSeccomp } from './seccomp';
+
+const RLIM_INFINITY = (1n << 64n) - 1n;
+
+export interface InitCapabilities {
+  bounding: bigint;
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+  ambient: bigint;
+  lastCap: number;
+}
+
+export interface InitProcess {
+  args: string[];
+  env: string[];
+  pathEnv: string | null;
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  umask: number;
+  noNewPrivileges: boolean;
+  rlimits: Array<{ resource: number; soft: bigint; hard: bigint }>;
+  capabilities: InitCapabilities | null;
+  /** Loaded last before the process runs (see addon/init/process.cc). */
+  seccomp: InitSeccomp | null;
+  /** personality(2)'s persona; -1 to leave it. */
+  personality: number;
+  scheduler: InitScheduler | null;
+  /** ioprio_set(2)'s value; -1 to leave it. */
+  ioPriority: number;
+  /** False where setgroups(2) is denied (a rootless user namespace): the groups stay as they are. */
+  setGroups: boolean;
+  terminal: boolean;
+  /** AppArmor profile and SELinux label, written before execve. */
+  lsmWrites: LsmWrite[];
+  /** process.consoleSize, rows and columns; 0 leaves the kernel's 0x0. */
+  consoleRows: number;
+  consoleColumns: number;
+  consoleSocket: number;
+}
+
+/** The process part of a plan, shared by the container init and `exec`. */
+export function planProcess(process: Process, consoleSocket: number): InitProcess {
+  const env = process.env ?? [];
+  const pathEntry = env.filter((entry) => entry.startsWith('PATH=')).pop();
+  return {
+    args: process.args,
+    env,
+    pathEnv: pathEntry !== undefined ? pathEntry.slice('PATH='.length) : null,
+    cwd: process.cwd,
+    uid: process.user.uid,
+    gid: process.user.gid,
+    additionalGids: process.user.additionalGids ?? [],
+    umask: process.user.umask ?? 0o022,
+    noNewPrivileges: process.noNewPrivileges === true,
+    rlimits: (process.rlimits ?? []).map((limit) => ({
+      resource: RLIMITS.get(limit.type)!,
+      soft: rlimitValue(limit.soft),
+      hard: rlimitValue(limit.hard),
+    })),
+    capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
+    // The container's, which the caller adds: they are not in the process spec.
+    seccomp: null,
+    personality: -1,
+    scheduler: planScheduler(process.scheduler),
+    ioPriority: planIoPriority(process.ioPriority),
+    setGroups: true,
+    lsmWrites: planLsmWrites(process.apparmorProfile, process.selinuxLabel),
+    terminal: process.terminal === true,
+    consoleRows: process.consoleSize?.height ?? 0,
+    consoleColumns: process.consoleSize?.width ?? 0,
+    consoleSocket,
+  };
+}
+
+function rlimitValue(value: number): bigint {
+  // JSON numbers above 2^53 arrive rounded; 2^64-1 rounds up to 2^64.
+  const exact = BigInt(Math.trunc(value));
+  return exact >= RLIM_INFINITY ? RLIM_INFINITY : exact;
+}
+
+let lastCapability: number | undefined;
+
+function lastCap(): number {
+  lastCapability ??= Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  return lastCapability;
+}
+
+// runc's rule: a name that is no capability at all is an error; one this
+// build knows but the running kernel does not (above cap_last_cap) is
+// skipped with one warning, so a config written for a newer kernel still runs.
+export function planCapabilities(capabilities: Process['capabilities'], last = lastCap()): InitCapabilities {
+  const unavailable = new Set<string>();
+  const mask = (set: CapabilitySet): bigint => {
+    let bits = 0n;
+    for (const name of capabilities?.[set] ?? []) {
+      const bit = CAPABILITIES.get(name);
+      if (bit === undefined) throw new OcitsError(`/process/capabilities/${set}: unknown capability ${name}`);
+      if (bit > last) {
+        unavailable.add(name);
+        continue;
+      }
+      bits |= 1n << BigInt(bit);
+    }
+    return bits;
+  };
+  const permitted = mask('permitted');
+  const inheritable = mask('inheritable');
+  // The kernel raises an ambient capability only if it is also permitted and
+  // inheritable; runc quietly leaves the others out, and so do we.
+  const ambient = mask('ambient') & permitted & inheritable;
+  const planned = { bounding: mask('bounding'), effective: mask('effective'), permitted, inheritable, ambient, lastCap: last };
+  if (unavailable.size > 0) {
+    logWarning(`ignoring capabilities unknown to this kernel (cap_last_cap ${last}): ${[...unavailable].join(' ')}`);
+  }
+  return planned;
+}
+
