@@ -24,7 +24,6 @@ import type { Capabilities, Process, RuntimeConfig } from '../spec/types';
 import { loadConfig, openConsole, type ConsoleChannel } from './create';
 import { isSameLiveProcess } from './process-status';
 import { forwardSignals, relayTerminal, type TerminalRelay } from './run';
-import { statusOf } from './state';
 import type { ContainerRecord, StateStore } from './store';
 import { writeFileAtomically } from './write-file';
 
@@ -121,49 +120,48 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   if (!Number.isInteger(options.preserveFds) || options.preserveFds < 0) {
     throw new OcitsError(`--preserve-fds: ${options.preserveFds} is not a number of fds`);
   }
-  const opened: number[] = [];
-  let console: ConsoleChannel | undefined;
-  let spawned: { pid: number; socket: number };
-  let processSpec: Process;
-  const lock = store.lock(id);
-  try {
-    const record = store.read(id);
-    checkState(store, record, options.ignorePaused);
-    const resolved = resolveProcess(record, options);
-    processSpec = resolved.process;
-    // The container's filter holds for every process in it, as in runc.
-    const containerSeccomp = resolved.config.linux?.seccomp;
-    const seccomp = containerSeccomp !== undefined ? planExecSeccomp(containerSeccomp) : null;
-    const terminal = processSpec.terminal === true;
-    checkConsole(options, terminal);
+  // The lock goes once the child is spawned: the child has dropped our fds,
+  // the lock's among them, and a paused container's `resume` must not wait
+  // for a process it froze.
+  const operation = options.ignorePaused ? 'exec --ignore-paused' : 'exec';
+  const { spawned, console } = store.withContainer(id, operation, (record) => {
+    const opened: number[] = [];
+    let console: ConsoleChannel | undefined;
+    try {
+      const resolved = resolveProcess(record, options);
+      const processSpec = resolved.process;
+      // The container's filter holds for every process in it, as in runc.
+      const containerSeccomp = resolved.config.linux?.seccomp;
+      const seccomp = containerSeccomp !== undefined ? planExecSeccomp(containerSeccomp) : null;
+      const terminal = processSpec.terminal === true;
+      checkConsole(options, terminal);
 
-    const namespaces = openNamespaces(record.pid!, opened);
-    // Opened first, checked second: the fds are the recorded process's if it
-    // is still alive now.
-    if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) throw new OcitsError('cannot exec in a stopped container');
-    const cgroup: CgroupJoinFds = record.cgroup !== undefined ? openCgroupJoinFds(cgroupToJoin(record.cgroup, record.pid!)) : { dir: -1, tasks: [] };
-    opened.push(...cgroup.tasks, ...(cgroup.dir >= 0 ? [cgroup.dir] : []));
-    console = openConsole({ consoleSocket: options.consoleSocket }, terminal);
+      const namespaces = openNamespaces(record.pid!, opened);
+      // Opened first, checked second: the fds are the recorded process's if it
+      // is still alive now.
+      if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) throw new OcitsError('cannot exec in a stopped container');
+      const cgroup: CgroupJoinFds = record.cgroup !== undefined ? openCgroupJoinFds(cgroupToJoin(record.cgroup, record.pid!)) : { dir: -1, tasks: [] };
+      opened.push(...cgroup.tasks, ...(cgroup.dir >= 0 ? [cgroup.dir] : []));
+      console = openConsole({ consoleSocket: options.consoleSocket }, terminal);
 
-    // Before the intermediate child exits, or its child goes to init.
-    if (!options.detach) addon().becomeChildSubreaper();
-    spawned = addon().spawnExecProcess({
-      cgroup,
-      namespaces,
-      preservedFds: options.preserveFds,
-      oomScoreAdj: processSpec.oomScoreAdj !== undefined ? String(processSpec.oomScoreAdj) : null,
-      process: { ...planExecProcess(processSpec, console.childEnd, record.pid!), seccomp },
-    });
-    trace('exec child %d', spawned.pid);
-  } catch (error) {
-    console?.close();
-    throw error;
-  } finally {
-    for (const fd of opened) fs.closeSync(fd);
-    // The child has dropped our fds, this lock's among them: a paused
-    // container's `resume` must not wait for a process it froze.
-    lock.release();
-  }
+      // Before the intermediate child exits, or its child goes to init.
+      if (!options.detach) addon().becomeChildSubreaper();
+      const child = addon().spawnExecProcess({
+        cgroup,
+        namespaces,
+        preservedFds: options.preserveFds,
+        oomScoreAdj: processSpec.oomScoreAdj !== undefined ? String(processSpec.oomScoreAdj) : null,
+        process: { ...planExecProcess(processSpec, console.childEnd, record.pid!), seccomp },
+      });
+      trace('exec child %d', child.pid);
+      return { spawned: child, console };
+    } catch (error) {
+      console?.close();
+      throw error;
+    } finally {
+      for (const fd of opened) fs.closeSync(fd);
+    }
+  });
   try {
     console.closeChildEnd();
     const pid = awaitExec(spawned, options.detach);
@@ -174,27 +172,6 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   } finally {
     console.close();
   }
-}
-
-function checkState(store: StateStore, record: ContainerRecord, ignorePaused: boolean): void {
-  const status = statusOf(store, record);
-  if (status === 'stopped') throw new OcitsError('cannot exec in a stopped container');
-  // runc 1.1.5 execs here too, but the container's own process has not run
-  // yet: its hooks and the rest of start are still to come.
-  if (status === 'created') throw new OcitsError('cannot exec in a created container: start it first');
-  if (status === 'creating') throw new OcitsError(`container ${record.id} is still being created`);
-  if (!ignorePaused && record.cgroup !== undefined && isFrozen(record.cgroup)) {
-    throw new OcitsError('cannot exec in a paused container (use --ignore-paused to override)');
-  }
-}
-
-/** Whether the container's cgroup is frozen (paused) in any hierarchy. */
-function isFrozen(cgroup: ContainerCgroup): boolean {
-  return cgroup.dirs.some((dir) => {
-    if (dir.fstype === 'cgroup2') return readCgroupFile(dir.dir, 'cgroup.freeze')?.trim() === '1';
-    if (!dir.controllers.includes('freezer')) return false;
-    return readCgroupFile(dir.dir, 'freezer.state')?.trim() !== 'THAWED';
-  });
 }
 
 /**

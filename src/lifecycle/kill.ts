@@ -8,18 +8,12 @@ import { thaw } from '../cgroups/freezer';
 import { cgroupPids, killThroughCgroup } from '../cgroups/membership';
 import { OcitsError, isErrno } from '../errors';
 import { readProcessStat } from './process-status';
-import { statusOf } from './state';
 import type { ContainerRecord, StateStore } from './store';
 
 export const SIGKILL = os.constants.signals.SIGKILL;
 
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
-  store.withLock(id, () => {
-    const record = store.read(id);
-    const status = statusOf(store, record);
-    // Engines match "container not running".
-    if (status === 'stopped') throw new OcitsError('container not running');
-    if (status === 'creating') throw new OcitsError(`container ${id} is still being created`);
+  store.withContainer(id, 'kill', (record, status) => {
     if (all && record.cgroup !== undefined) {
       if (signal !== SIGKILL || !killThroughCgroup(record.cgroup)) {
         for (const pid of cgroupPids(record.cgroup)) signalQuietly(pid, signal);

@@ -12,17 +12,11 @@ import { OCI_VERSION } from '../spec/version';
 import { runHooks } from './hooks';
 import { SIGKILL, signalQuietly } from './kill';
 import { isSameLiveProcess } from './process-status';
-import { EXEC_FIFO, statusOf } from './state';
+import { EXEC_FIFO } from './state';
 import type { ContainerRecord, StateStore } from './store';
 
 export function startContainer(store: StateStore, id: string): void {
-  store.withLock(id, () => {
-    const record = store.read(id);
-    const status = statusOf(store, record);
-    if (status === 'running') throw new OcitsError('cannot start an already running container');
-    if (status === 'stopped') throw new OcitsError('cannot start a container that has stopped');
-    if (status !== 'created') throw new OcitsError(`cannot start a container that is ${status}`);
-
+  store.withContainer(id, 'start', (record) => {
     const fifo = path.join(store.containerDir(id), EXEC_FIFO);
     const reply = readFifo(fifo, record);
     fs.rmSync(fifo, { force: true });
