@@ -1,8 +1,7 @@
 // The typed surface of the C++ addon (addon/). It is loaded on first use, so
 // commands that need no syscall beyond Node's never pay for loading it.
 import * as path from 'node:path';
-import type { ExecPlan } from './lifecycle/exec';
-import type { InitPlan } from './plan/init';
+import type { ExecPlan, InitMessageFormat, Plan } from './addon-plan';
 
 export type LockMode = 'exclusive' | 'shared' | 'unlock';
 
@@ -38,7 +37,7 @@ export interface Addon {
   sendWithFd(socket: number, payload: Buffer, fd: number): void;
 
   /** Clones the container's init process, which then runs the plan. */
-  spawnContainerInit(plan: InitPlan): { pid: number; socket: number };
+  spawnContainerInit(plan: Plan): { pid: number; socket: number };
   /** One message from the init process; empty when it has closed its end. */
   initReceive(socket: number): Buffer;
   /** Like initReceive, with the fd the message carried (-1 for none). */
@@ -48,6 +47,8 @@ export interface Addon {
   namespaceType(fd: number): number;
   /** Names of the init steps, indexed by the step number in messages. */
   initStepNames(): string[];
+  /** The message kinds and layout (addon/init/plan.h, struct Message). */
+  initMessageFormat(): InitMessageFormat;
 
   /**
    * Clones the `exec` child, which joins the container and forks the process;

@@ -2,6 +2,7 @@
 // hierarchy. Resource limits are not set here; this is only membership.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { CgroupJoin } from '../addon-plan';
 import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
 import { sleepSync } from '../sleep';
@@ -91,20 +92,8 @@ export function joinCgroup(cgroup: ContainerCgroup, pid: number): void {
   trace('joined pid %d to %s', pid, cgroup.dirs.map((d) => d.dir).join(' '));
 }
 
-/**
- * What the container's init process joins its cgroup through. Moving a whole
- * process (cgroup.procs) takes a global lock whose first writer waits for an
- * RCU grace period, 10-15 ms on this kernel; neither of these takes it.
- */
-export interface CgroupJoinFds {
-  /** The cgroup2 directory, for clone3(CLONE_INTO_CGROUP); -1 without cgroup2. */
-  dir: number;
-  /** Each v1 hierarchy's tasks file: the init writes "0" to move itself, its only thread. */
-  tasks: number[];
-}
-
-export function openCgroupJoinFds(cgroup: ContainerCgroup): CgroupJoinFds {
-  const fds: CgroupJoinFds = { dir: -1, tasks: [] };
+export function openCgroupJoinFds(cgroup: ContainerCgroup): CgroupJoin {
+  const fds: CgroupJoin = { dir: -1, tasks: [] };
   for (const entry of cgroup.dirs) {
     try {
       if (entry.fstype === 'cgroup2') fds.dir = fs.openSync(entry.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
@@ -117,7 +106,7 @@ export function openCgroupJoinFds(cgroup: ContainerCgroup): CgroupJoinFds {
   return fds;
 }
 
-export function closeCgroupJoinFds(fds: CgroupJoinFds): void {
+export function closeCgroupJoinFds(fds: CgroupJoin): void {
   for (const fd of [...fds.tasks, ...(fds.dir >= 0 ? [fds.dir] : [])]) fs.closeSync(fd);
   fds.tasks = [];
   fds.dir = -1;

@@ -18,15 +18,7 @@ import { isWithin } from '../mountinfo';
 import { buildInitPlan, type InitPlan } from '../plan/init';
 import { openNamespaceJoins, writeIdMaps } from '../plan/namespaces';
 import { passedFds } from '../plan/passed-fds';
-import {
-  MESSAGE_INIT_PID,
-  MESSAGE_MAP_IDS,
-  MESSAGE_MOUNTED,
-  MESSAGE_READY,
-  continueMessage,
-  expectListenerFd,
-  expectMessage,
-} from '../plan/protocol';
+import { expectListenerFd, expectMessage, sendContinue } from '../plan/protocol';
 import { sendToSeccompListener } from '../plan/seccomp';
 import { checkBundle } from '../spec/bundle';
 import { formatProblem } from '../spec/problems';
@@ -160,10 +152,10 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       JSON.stringify({ ...stateBase, pid: innerPid, status: 'created' }) + '\0';
     addon().initSend(socket, Buffer.from(stateDocuments));
 
-    expectMessage(socket, MESSAGE_MOUNTED, plan, config);
+    expectMessage(socket, 'mounted', plan, config);
     runHooks('prestart', config.hooks?.prestart, runtimeState);
     runHooks('createRuntime', config.hooks?.createRuntime, runtimeState);
-    addon().initSend(socket, continueMessage());
+    sendContinue(socket);
     if (plan.process.seccomp?.listener === true) {
       const notifyFd = expectListenerFd(socket, plan, config);
       try {
@@ -171,9 +163,9 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       } finally {
         fs.closeSync(notifyFd);
       }
-      addon().initSend(socket, continueMessage());
+      sendContinue(socket);
     }
-    expectMessage(socket, MESSAGE_READY, plan, config);
+    expectMessage(socket, 'ready', plan, config);
     closeSocket();
     closeCgroupJoinFds(plan.cgroup);
 
@@ -271,12 +263,12 @@ function killAndReap(pid: number): void {
  */
 function enterNamespaces(spawned: { pid: number; socket: number }, plan: InitPlan, config: RuntimeConfig): number {
   if (plan.idMaps !== null) {
-    expectMessage(spawned.socket, MESSAGE_MAP_IDS, plan, config);
+    expectMessage(spawned.socket, 'mapIds', plan, config);
     writeIdMaps(spawned.pid, plan.idMaps);
-    addon().initSend(spawned.socket, continueMessage());
+    sendContinue(spawned.socket);
   }
   if (!plan.namespaces.forkInit) return spawned.pid;
-  const message = expectMessage(spawned.socket, MESSAGE_INIT_PID, plan, config);
+  const message = expectMessage(spawned.socket, 'initPid', plan, config);
   // It exits once it has sent the pid; nothing can fail between here and the caller's taking the init's pid.
   addon().reap(spawned.pid);
   trace('forked init process %d', message.index);

@@ -7,13 +7,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon } from '../addon';
+import type { CgroupJoin, NamespaceFd, ProcessPlan } from '../addon-plan';
 import { readCgroupFile } from '../cgroups/files';
-import { openCgroupJoinFds, type CgroupJoinFds } from '../cgroups/membership';
+import { openCgroupJoinFds } from '../cgroups/membership';
 import type { ContainerCgroup } from '../cgroups/paths';
 import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
 import { planLsmWrites } from '../plan/lsm';
-import { planProcess, type InitProcess } from '../plan/process';
+import { planProcess } from '../plan/process';
 import { awaitExec } from '../plan/protocol';
 import { planExecSeccomp } from '../plan/seccomp';
 import { unsupportedFeatures } from '../plan/unsupported';
@@ -53,25 +54,6 @@ export interface ExecOptions {
   pidFile?: string;
   preserveFds: number;
   ignorePaused: boolean;
-}
-
-/** A namespace of the container's init the child joins (addon/exec_plan.h). */
-export interface ExecNamespace {
-  fd: number;
-  /** CLONE_NEW* */
-  type: number;
-  name: string;
-}
-
-/** The addon's input (addon/exec_plan.h mirrors it). */
-export interface ExecPlan {
-  cgroup: CgroupJoinFds;
-  /** In the order they are joined. */
-  namespaces: ExecNamespace[];
-  preservedFds: number;
-  /** Decimal, or null to keep ours. */
-  oomScoreAdj: string | null;
-  process: InitProcess;
 }
 
 // runc's order: the user namespace first, since it decides what may be
@@ -140,7 +122,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       // Opened first, checked second: the fds are the recorded process's if it
       // is still alive now.
       if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) throw new OcitsError('cannot exec in a stopped container');
-      const cgroup: CgroupJoinFds = record.cgroup !== undefined ? openCgroupJoinFds(cgroupToJoin(record.cgroup, record.pid!)) : { dir: -1, tasks: [] };
+      const cgroup: CgroupJoin = record.cgroup !== undefined ? openCgroupJoinFds(cgroupToJoin(record.cgroup, record.pid!)) : { dir: -1, tasks: [] };
       opened.push(...cgroup.tasks, ...(cgroup.dir >= 0 ? [cgroup.dir] : []));
       console = openConsole({ consoleSocket: options.consoleSocket }, terminal);
 
@@ -289,8 +271,8 @@ function checkConsole(options: ExecOptions, terminal: boolean): void {
  * Opens the init's namespaces that differ from ours; the same one needs no
  * joining (and the kernel refuses to rejoin one's own user namespace).
  */
-function openNamespaces(initPid: number, opened: number[]): ExecNamespace[] {
-  const namespaces: ExecNamespace[] = [];
+function openNamespaces(initPid: number, opened: number[]): NamespaceFd[] {
+  const namespaces: NamespaceFd[] = [];
   for (const [name, type] of NAMESPACES) {
     let fd: number;
     try {
@@ -314,7 +296,7 @@ function openNamespaces(initPid: number, opened: number[]): ExecNamespace[] {
  * denies setgroups(2): its processes keep their groups, and asking for
  * others is an error.
  */
-function planExecProcess(processSpec: Process, consoleSocket: number, initPid: number): InitProcess {
+function planExecProcess(processSpec: Process, consoleSocket: number, initPid: number): ProcessPlan {
   let setGroups = true;
   try {
     setGroups = fs.readFileSync(`/proc/${initPid}/setgroups`, 'utf8').trim() !== 'deny';

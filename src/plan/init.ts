@@ -2,48 +2,17 @@
 // (addon/init/init.cc runs it). All policy lives in plan/: which namespaces,
 // which mounts with which flags, which devices and links, which capabilities
 // and limits, one module per addon/init/ file. The addon only carries it out.
-import type { CgroupJoinFds } from '../cgroups/membership';
+import type { Plan } from '../addon-plan';
 import { OcitsError } from '../errors';
 import type { RuntimeConfig } from '../spec/types';
-import { type InitHook, planHooks } from './hooks';
-import { planNamespaces, type IdMaps, type InitNamespaces } from './namespaces';
-import { type InitProcess, planProcess } from './process';
+import { planHooks } from './hooks';
+import { planNamespaces, type IdMaps } from './namespaces';
+import { planProcess } from './process';
 import { planPersonality } from './process-attributes';
-import { type InitDevice, type InitMount, type InitSymlink, planRootfs, type RootfsContext } from './rootfs';
+import { planRootfs, type RootfsContext } from './rootfs';
 import { planSeccomp } from './seccomp';
-import { type InitSysctl, planSysctls } from './sysctl';
+import { planSysctls } from './sysctl';
 import { unsupportedFeatures } from './unsupported';
-
-/** The addon's input (addon/init/plan.h mirrors it). */
-export interface InitPlan {
-  cloneFlags: number;
-  namespaces: InitNamespaces;
-  /** For the parent, not the addon: what it writes for a new user namespace. */
-  idMaps: IdMaps | null;
-  /** How the init process joins its cgroup, first thing; filled in by create. */
-  cgroup: CgroupJoinFds;
-  unshareCgroup: boolean;
-  hostname: string | null;
-  domainname: string | null;
-  rootfs: string;
-  rootPropagation: number;
-  rootfsParentMount: string | null;
-  readonlyRoot: boolean;
-  noPivot: boolean;
-  mounts: InitMount[];
-  devices: InitDevice[];
-  symlinks: InitSymlink[];
-  maskedPaths: string[];
-  readonlyPaths: string[];
-  sysctls: InitSysctl[];
-  createContainerHooks: InitHook[];
-  startContainerHooks: InitHook[];
-  execFifo: string;
-  /** fds 3 .. 3+passedFds-1 go to the process: LISTEN_FDS, then --preserve-fds; filled in by create. */
-  passedFds: number;
-  stateBufferSize: number;
-  process: InitProcess;
-}
 
 /** What the plan needs besides the config. */
 export interface PlanContext extends RootfsContext {
@@ -55,6 +24,12 @@ export interface PlanContext extends RootfsContext {
   stateBufferSize: number;
   /** Whether we have root's privileges on the host (not rootless). */
   privileged: boolean;
+}
+
+/** The addon's plan, and what the parent does itself. */
+export interface InitPlan extends Plan {
+  /** What the parent writes for a new user namespace. */
+  idMaps: IdMaps | null;
 }
 
 export function buildInitPlan(config: RuntimeConfig, context: PlanContext): InitPlan {

@@ -4,14 +4,8 @@
 // message naming the field: running the container unconfined would pretend
 // to confine it.
 import * as fs from 'node:fs';
+import type { LsmWrite } from '../addon-plan';
 import { OcitsError } from '../errors';
-
-/** One write to /proc/self/attr/... that the process makes before execve. */
-export interface LsmWrite {
-  /** Absolute, read in the container's /proc. */
-  path: string;
-  value: string;
-}
 
 // As runc's apparmor.IsEnabled: the module is loaded and says it is on.
 export function apparmorEnabled(): boolean {

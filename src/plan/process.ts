@@ -2,57 +2,18 @@
 // user, rlimits, capabilities, LSM labels and terminal, shared by the
 // container init and `exec`.
 import * as fs from 'node:fs';
+import type { Capabilities, ProcessPlan } from '../addon-plan';
 import { OcitsError } from '../errors';
 import { logWarning } from '../log';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
 import type { CapabilitySet, Process } from '../spec/types';
-import { type LsmWrite, planLsmWrites } from './lsm';
-import { type InitScheduler, planIoPriority, planScheduler } from './process-attributes';
-import type { InitSeccomp } from './seccomp';
+import { planLsmWrites } from './lsm';
+import { planIoPriority, planScheduler } from './process-attributes';
 
 const RLIM_INFINITY = (1n << 64n) - 1n;
 
-export interface InitCapabilities {
-  bounding: bigint;
-  effective: bigint;
-  permitted: bigint;
-  inheritable: bigint;
-  ambient: bigint;
-  lastCap: number;
-}
-
-export interface InitProcess {
-  args: string[];
-  env: string[];
-  pathEnv: string | null;
-  cwd: string;
-  uid: number;
-  gid: number;
-  additionalGids: number[];
-  umask: number;
-  noNewPrivileges: boolean;
-  rlimits: Array<{ resource: number; soft: bigint; hard: bigint }>;
-  capabilities: InitCapabilities | null;
-  /** Loaded last before the process runs (see addon/init/process.cc). */
-  seccomp: InitSeccomp | null;
-  /** personality(2)'s persona; -1 to leave it. */
-  personality: number;
-  scheduler: InitScheduler | null;
-  /** ioprio_set(2)'s value; -1 to leave it. */
-  ioPriority: number;
-  /** False where setgroups(2) is denied (a rootless user namespace): the groups stay as they are. */
-  setGroups: boolean;
-  terminal: boolean;
-  /** AppArmor profile and SELinux label, written before execve. */
-  lsmWrites: LsmWrite[];
-  /** process.consoleSize, rows and columns; 0 leaves the kernel's 0x0. */
-  consoleRows: number;
-  consoleColumns: number;
-  consoleSocket: number;
-}
-
 /** The process part of a plan, shared by the container init and `exec`. */
-export function planProcess(process: Process, consoleSocket: number): InitProcess {
+export function planProcess(process: Process, consoleSocket: number): ProcessPlan {
   const env = process.env ?? [];
   const pathEntry = env.filter((entry) => entry.startsWith('PATH=')).pop();
   return {
@@ -101,7 +62,7 @@ function lastCap(): number {
 // runc's rule: a name that is no capability at all is an error; one this
 // build knows but the running kernel does not (above cap_last_cap) is
 // skipped with one warning, so a config written for a newer kernel still runs.
-export function planCapabilities(capabilities: Process['capabilities'], last = lastCap()): InitCapabilities {
+export function planCapabilities(capabilities: Process['capabilities'], last = lastCap()): Capabilities {
   const unavailable = new Set<string>();
   const mask = (set: CapabilitySet): bigint => {
     let bits = 0n;

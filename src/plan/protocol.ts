@@ -3,24 +3,26 @@
 // next, and how a failure among them becomes one readable line.
 import * as fs from 'node:fs';
 import { addon } from '../addon';
+import type { InitMessageFormat } from '../addon-plan';
 import { OcitsError, systemErrorText } from '../errors';
 import type { RuntimeConfig } from '../spec/types';
 import type { InitPlan } from './init';
 
-export const MESSAGE_MOUNTED = 1;
-export const MESSAGE_READY = 2;
-export const MESSAGE_ERROR = 3;
-export const MESSAGE_CONTINUE = 4;
-export const MESSAGE_SECCOMP_LISTENER = 6;
-/** The init is in a new user namespace and waits for its id maps. */
-export const MESSAGE_MAP_IDS = 7;
-/** index: the pid of the init the first child forked (addon/init/namespaces.cc). */
-export const MESSAGE_INIT_PID = 8;
-/** index: the pid of the process the exec child forked. */
-const MESSAGE_EXEC_PID = 5;
+/**
+ * What the init says: mounted (run the runtime hooks), ready, error,
+ * seccompListener (with the notify fd), mapIds (it is in a new user
+ * namespace and waits for its id maps), initPid (index: the pid of the init
+ * the first child forked); execPid from the exec child (index: the process's
+ * pid); continue from us.
+ */
+export type MessageKind = keyof InitMessageFormat['kinds'];
 
-const DETAIL_OFFSET = 16;
-export const MESSAGE_SIZE = DETAIL_OFFSET + 1024;
+let format: InitMessageFormat | undefined;
+
+function messageFormat(): InitMessageFormat {
+  format ??= addon().initMessageFormat();
+  return format;
+}
 
 export interface InitMessage {
   kind: number;
@@ -32,21 +34,23 @@ export interface InitMessage {
 
 /** Decodes one message; undefined for an empty or short read (the child is gone). */
 export function decodeMessage(bytes: Buffer): InitMessage | undefined {
-  if (bytes.length < MESSAGE_SIZE) return undefined;
-  const end = bytes.indexOf(0, DETAIL_OFFSET);
+  const { size, detailOffset } = messageFormat();
+  if (bytes.length < size) return undefined;
+  const end = bytes.indexOf(0, detailOffset);
   return {
     kind: bytes.readInt32LE(0),
     step: bytes.readInt32LE(4),
     index: bytes.readInt32LE(8),
     errno: bytes.readInt32LE(12),
-    detail: bytes.toString('utf8', DETAIL_OFFSET, end < 0 ? MESSAGE_SIZE : end),
+    detail: bytes.toString('utf8', detailOffset, end < 0 ? size : end),
   };
 }
 
-export function continueMessage(): Buffer {
-  const bytes = Buffer.alloc(MESSAGE_SIZE);
-  bytes.writeInt32LE(MESSAGE_CONTINUE, 0);
-  return bytes;
+/** Tells the waiting init process to go on. */
+export function sendContinue(socket: number): void {
+  const bytes = Buffer.alloc(messageFormat().size);
+  bytes.writeInt32LE(messageFormat().kinds.continue, 0);
+  addon().initSend(socket, bytes);
 }
 
 /**
@@ -113,7 +117,7 @@ function itemOf(
   }
 }
 
-export function expectMessage(socket: number, kind: number, plan: InitPlan, config: RuntimeConfig): InitMessage {
+export function expectMessage(socket: number, kind: MessageKind, plan: InitPlan, config: RuntimeConfig): InitMessage {
   return checkMessage(addon().initReceive(socket), kind, plan, config);
 }
 
@@ -121,7 +125,7 @@ export function expectMessage(socket: number, kind: number, plan: InitPlan, conf
 export function expectListenerFd(socket: number, plan: InitPlan, config: RuntimeConfig): number {
   const { message, fd } = addon().initReceiveWithFd(socket);
   try {
-    checkMessage(message, MESSAGE_SECCOMP_LISTENER, plan, config);
+    checkMessage(message, 'seccompListener', plan, config);
     if (fd < 0) throw new OcitsError('container init sent no seccomp notify fd');
   } catch (error) {
     if (fd >= 0) fs.closeSync(fd);
@@ -130,14 +134,15 @@ export function expectListenerFd(socket: number, plan: InitPlan, config: Runtime
   return fd;
 }
 
-function checkMessage(bytes: Buffer, kind: number, plan: InitPlan, config: RuntimeConfig): InitMessage {
+function checkMessage(bytes: Buffer, kind: MessageKind, plan: InitPlan, config: RuntimeConfig): InitMessage {
+  const { kinds } = messageFormat();
   const message = decodeMessage(bytes);
   if (message === undefined) throw new OcitsError('container init exited before it was set up');
-  if (message.kind === MESSAGE_ERROR) {
+  if (message.kind === kinds.error) {
     const destination = (index: number): string => config.mounts?.[index]?.destination ?? '?';
     throw new OcitsError(`container init failed: ${describeFailure(message, plan, destination)}`);
   }
-  if (message.kind !== kind) throw new OcitsError(`container init sent message ${message.kind}, expected ${kind}`);
+  if (message.kind !== kinds[kind]) throw new OcitsError(`container init sent message ${message.kind}, expected ${kinds[kind]}`);
   return message;
 }
 
@@ -146,16 +151,17 @@ function checkMessage(bytes: Buffer, kind: number, plan: InitPlan, config: Runti
  * a failure or the end of the socket, which execve closes. Returns the pid.
  */
 export function awaitExec(spawned: { pid: number; socket: number }, detached: boolean): number {
+  const { kinds } = messageFormat();
   let pid: number | undefined;
   try {
     const first = decodeMessage(addon().initReceive(spawned.socket));
     addon().reap(spawned.pid);
     if (first === undefined) throw new OcitsError('exec: the process exited before it was set up');
-    if (first.kind === MESSAGE_ERROR) throw new OcitsError(describeFailure(first));
-    if (first.kind !== MESSAGE_EXEC_PID) throw new OcitsError(`exec: unexpected message ${first.kind}`);
+    if (first.kind === kinds.error) throw new OcitsError(describeFailure(first));
+    if (first.kind !== kinds.execPid) throw new OcitsError(`exec: unexpected message ${first.kind}`);
     pid = first.index;
     const second = decodeMessage(addon().initReceive(spawned.socket));
-    if (second?.kind === MESSAGE_ERROR) {
+    if (second?.kind === kinds.error) {
       // It has exited; as its subreaper we reap it.
       if (!detached) addon().reap(pid);
       throw new OcitsError(describeFailure(second));

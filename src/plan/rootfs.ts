@@ -4,6 +4,7 @@
 // propagation. Every path is relative to the rootfs.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type DeviceNode, ENSURE_DIRECTORY, ENSURE_FILE, type MountIdmap, type MountStep, type Symlink } from '../addon-plan';
 import type { CgroupMountStep } from '../cgroups/mount';
 import { OcitsError } from '../errors';
 import { isWithin, parseMountinfo } from '../mountinfo';
@@ -17,66 +18,6 @@ const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 // The per-mount flags a bind remount can set.
 const REMOUNTABLE = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
-
-export type Ensure = 0 | 1 | 2;
-export const ENSURE_NOTHING: Ensure = 0;
-export const ENSURE_DIRECTORY: Ensure = 1;
-export const ENSURE_FILE: Ensure = 2;
-
-export interface InitMount {
-  source: string | null;
-  /** Relative to the rootfs. */
-  target: string;
-  fstype: string | null;
-  flags: number;
-  data: string | null;
-  /** Nonzero: remount the bind with these flags. */
-  remount: number;
-  propagation: number;
-  /** mount_setattr(AT_RECURSIVE) once mounted; both 0 for nothing. */
-  attrSet: number;
-  attrClr: number;
-  /** An idmapped bind: the parent clones the source with this mapping. */
-  idmap: InitIdmap | null;
-  ensure: Ensure;
-  /** A tmpfs that starts with a copy of what its target directory held (tmpcopyup). */
-  copyUp: boolean;
-  /** When the kernel refuses the filesystem with EPERM: bind this host path instead, then remount it so. */
-  fallbackSource: string | null;
-  fallbackRemount: number;
-  /** For error messages: the config mount this step comes from. */
-  configIndex: number;
-}
-
-export interface InitIdmap {
-  /**
-   * /proc/PID/uid_map and gid_map text: "containerID hostID size" lines;
-   * null: the user namespace the container joins by path has the mapping.
-   */
-  uidMap: string | null;
-  gidMap: string | null;
-  /** rbind: clone the mounts below the source too. */
-  recursiveBind: boolean;
-  /** ridmap: map the mounts below as well. */
-  recursive: boolean;
-}
-
-export interface InitDevice {
-  path: string;
-  /** In a user namespace, where mknod is refused: the host node bind-mounted instead (as runc). */
-  bindSource: string | null;
-  mode: number;
-  major: number;
-  minor: number;
-  uid: number;
-  gid: number;
-}
-
-export interface InitSymlink {
-  target: string;
-  path: string;
-  replace: boolean;
-}
 
 // runc creates these in every container whose /dev it sets up.
 const DEFAULT_DEVICES: ReadonlyArray<[string, number, number]> = [
@@ -99,9 +40,9 @@ export interface RootfsPlan {
   rootPropagation: number;
   rootfsParentMount: string | null;
   readonlyRoot: boolean;
-  mounts: InitMount[];
-  devices: InitDevice[];
-  symlinks: InitSymlink[];
+  mounts: MountStep[];
+  devices: DeviceNode[];
+  symlinks: Symlink[];
   maskedPaths: string[];
   readonlyPaths: string[];
 }
@@ -145,9 +86,9 @@ function planMounts(
   cgroupNamespace: boolean,
   mountLabel: string | null,
   containerMapping: ContainerIdmap,
-): { steps: InitMount[]; symlinks: InitSymlink[] } {
-  const steps: InitMount[] = [];
-  const symlinks: InitSymlink[] = [];
+): { steps: MountStep[]; symlinks: Symlink[] } {
+  const steps: MountStep[] = [];
+  const symlinks: Symlink[] = [];
   mounts.forEach((mount, index) => {
     const where = `/mounts/${index}`;
     const target = inRoot(mount.destination);
@@ -224,8 +165,8 @@ function expandCgroupMount(
   target: string,
   flags: number,
   configIndex: number,
-  steps: InitMount[],
-  symlinks: InitSymlink[],
+  steps: MountStep[],
+  symlinks: Symlink[],
 ): void {
   const at = (relative: string): string => (relative === '' ? target : `${target}/${relative}`);
   const common = {
@@ -276,7 +217,7 @@ function expandCgroupMount(
  * one, nulls for one joined by path (its fd serves); none without a user
  * namespace (validation refuses that).
  */
-type ContainerIdmap = Pick<InitIdmap, 'uidMap' | 'gidMap'> | null;
+type ContainerIdmap = Pick<MountIdmap, 'uidMap' | 'gidMap'> | null;
 
 function containerIdmap(namespaces: NamespacePlan): ContainerIdmap {
   if (namespaces.idMaps !== null) return { uidMap: namespaces.idMaps.uidMap, gidMap: namespaces.idMaps.gidMap };
@@ -292,7 +233,7 @@ function containerIdmap(namespaces: NamespacePlan): ContainerIdmap {
 // CAP_SYS_ADMIN over the source's filesystem, which the root of the
 // container's user namespace lacks). An idmapped mount carries the maps, not
 // the namespace. A user namespace joined by path exists already: its fd.
-function planIdmap(mount: Mount, option: Idmap, recursiveBind: boolean, where: string, container: ContainerIdmap): InitIdmap | null {
+function planIdmap(mount: Mount, option: Idmap, recursiveBind: boolean, where: string, container: ContainerIdmap): MountIdmap | null {
   if (option === 'none') return null;
   const uid = mount.uidMappings ?? [];
   const gid = mount.gidMappings ?? [];
@@ -305,8 +246,8 @@ function planIdmap(mount: Mount, option: Idmap, recursiveBind: boolean, where: s
   return { ...container, recursiveBind, recursive: option === 'ridmap' };
 }
 
-function planDevices(config: RuntimeConfig, userNamespace: boolean): InitDevice[] {
-  const byPath = new Map<string, InitDevice>();
+function planDevices(config: RuntimeConfig, userNamespace: boolean): DeviceNode[] {
+  const byPath = new Map<string, DeviceNode>();
   // runc binds the host's node of the same path.
   const bindSource = (devicePath: string): string | null => (userNamespace ? `/${devicePath}` : null);
   for (const [devicePath, major, minor] of DEFAULT_DEVICES) {
@@ -328,8 +269,8 @@ function planDevices(config: RuntimeConfig, userNamespace: boolean): InitDevice[
   return [...byPath.values()];
 }
 
-function devSymlinks(): InitSymlink[] {
-  const links: InitSymlink[] = [
+function devSymlinks(): Symlink[] {
+  const links: Symlink[] = [
     { target: '/proc/self/fd', path: 'dev/fd', replace: false },
     { target: '/proc/self/fd/0', path: 'dev/stdin', replace: false },
     { target: '/proc/self/fd/1', path: 'dev/stdout', replace: false },

@@ -5,6 +5,7 @@
 // is the mechanism: libseccomp calls and the export.
 import * as fs from 'node:fs';
 import { addon } from '../addon';
+import type { SeccompFilter } from '../addon-plan';
 import { OcitsError, messageOf } from '../errors';
 import { tracer } from '../log';
 import type { Seccomp, SeccompArg } from '../spec/types';
@@ -30,16 +31,6 @@ const WAIT_KILLABLE_RECV = SECCOMP_FLAGS.get('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_
 // process sends the fd with sendmsg: a notify rule there would wait for a
 // listener that can never have the fd. runc refuses the same way for write.
 const NOTIFY_FORBIDDEN = new Set(['sendmsg']);
-
-/** What the init process loads (addon/init/plan.h, struct SeccompFilter). */
-export interface InitSeccomp {
-  /** struct sock_filter[] as libseccomp exported it. */
-  program: Buffer;
-  /** SECCOMP_FILTER_FLAG_* for seccomp(2). */
-  flags: number;
-  /** Loaded with NEW_LISTENER: the init process sends the notify fd to create. */
-  listener: boolean;
-}
 
 interface FilterCondition {
   index: number;
@@ -140,7 +131,7 @@ function filterFlags(seccomp: Seccomp, listener: boolean): number {
 }
 
 /** Compiles linux.seccomp; throws a one-line error naming the field at fault. */
-export function planSeccomp(seccomp: Seccomp): InitSeccomp {
+export function planSeccomp(seccomp: Seccomp): SeccompFilter {
   if (seccomp.defaultAction === 'SCMP_ACT_NOTIFY') {
     // Every syscall of the init process after loading, sendmsg included, would notify.
     throw new OcitsError(`${at('defaultAction')}: SCMP_ACT_NOTIFY cannot be the default action`);
@@ -171,7 +162,7 @@ export function planSeccomp(seccomp: Seccomp): InitSeccomp {
  * over from exec's double fork is not built yet, so a listener is refused
  * rather than the process run without the filter.
  */
-export function planExecSeccomp(seccomp: Seccomp): InitSeccomp {
+export function planExecSeccomp(seccomp: Seccomp): SeccompFilter {
   const filter = planSeccomp(seccomp);
   if (filter.listener) throw new OcitsError(`${at('listenerPath')}: exec into a container with SCMP_ACT_NOTIFY is not supported by ocits yet`);
   return filter;
