@@ -20,15 +20,16 @@ import { openNamespaceJoins, writeIdMaps } from '../plan/namespaces';
 import { passedFds } from '../plan/passed-fds';
 import { expectListenerFd, expectMessage, sendContinue } from '../plan/protocol';
 import { sendToSeccompListener } from '../plan/seccomp';
-import { checkBundle } from '../spec/bundle';
-import { formatProblem } from '../spec/problems';
+import { loadConfig } from '../spec/bundle';
 import type { RuntimeConfig } from '../spec/types';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks, runHooksWarningOnFailure } from './hooks';
-import { SIGKILL, signalQuietly } from './kill';
+import { SIGKILL, signalQuietly } from './process-signals';
+import { Cleanup, once } from './cleanup';
 import { readProcessStat } from './process-status';
 import { EXEC_FIFO } from './state';
 import type { ContainerRecord, StateStore } from './store';
+import { openConsole } from './terminal';
 import { writeFileAtomically } from './write-file';
 
 const trace = tracer('create');
@@ -188,16 +189,6 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   }
 }
 
-export function loadConfig(bundle: string): { bundleDir: string; config: RuntimeConfig } {
-  const { bundleDir, config, problems } = checkBundle(bundle);
-  const errors = problems.filter((problem) => problem.severity === 'error');
-  if (errors.length > 0) {
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more; see ocits validate)` : '';
-    throw new OcitsError(`invalid config.json: ${formatProblem(errors[0])}${more}`);
-  }
-  return { bundleDir, config };
-}
-
 function resolveRootfs(bundleDir: string, config: RuntimeConfig): string {
   const given = path.resolve(bundleDir, config.root.path);
   try {
@@ -213,32 +204,6 @@ function ownerName(): string {
   } catch {
     return String(process.getuid?.() ?? '');
   }
-}
-
-/** Undo actions, run newest first; one failing does not stop the others. */
-class Cleanup {
-  private readonly actions: Array<() => void> = [];
-  add(action: () => void): void {
-    this.actions.push(action);
-  }
-  run(): void {
-    for (const action of this.actions.reverse()) {
-      try {
-        action();
-      } catch (error) {
-        trace('cleanup: %s', messageOf(error));
-      }
-    }
-  }
-}
-
-/** Wraps a close so the success path and the cleanup cannot both run it. */
-function once(action: () => void): () => void {
-  let done = false;
-  return () => {
-    if (!done) action();
-    done = true;
-  };
 }
 
 // The addon refuses a plan it cannot start (an idmapped mount's source that
@@ -299,52 +264,3 @@ function currentCgroup(host: CgroupHost): ContainerCgroup {
   return { mode: host.mode, dirs };
 }
 
-export interface ConsoleChannel {
-  /** The fd the init process sends the pty master on, or -1. */
-  childEnd: number;
-  closeChildEnd(): void;
-  receiveMaster(): number | undefined;
-  close(): void;
-}
-
-// With --console-socket the master goes straight to the engine's socket. For
-// `run` and `exec` in the foreground it comes back to us over a socketpair.
-export function openConsole(
-  options: Pick<CreateOptions, 'consoleSocket' | 'keepConsole'>,
-  terminal: boolean,
-): ConsoleChannel {
-  if (!terminal) {
-    return { childEnd: -1, closeChildEnd: () => {}, receiveMaster: () => undefined, close: () => {} };
-  }
-  if (options.consoleSocket !== undefined) {
-    const socket = connectConsoleSocket(options.consoleSocket);
-    const closeSocket = once(() => fs.closeSync(socket));
-    return { childEnd: socket, closeChildEnd: closeSocket, receiveMaster: () => undefined, close: closeSocket };
-  }
-  const [ours, theirs] = addon().socketPair();
-  const open = new Set([ours, theirs]);
-  const closeOne = (fd: number): void => {
-    if (open.delete(fd)) fs.closeSync(fd);
-  };
-  return {
-    childEnd: theirs,
-    closeChildEnd: () => closeOne(theirs),
-    receiveMaster: () => {
-      const master = addon().receiveFd(ours);
-      closeOne(ours);
-      return master;
-    },
-    close: () => {
-      closeOne(ours);
-      closeOne(theirs);
-    },
-  };
-}
-
-function connectConsoleSocket(socketPath: string): number {
-  try {
-    return addon().connectUnix(path.resolve(socketPath));
-  } catch (error) {
-    throw new OcitsError(`--console-socket: cannot connect to ${socketPath}: ${messageOf(error)}`);
-  }
-}

@@ -8,7 +8,7 @@ import { sleepSync } from '../sleep';
 import { OCI_VERSION } from '../spec/version';
 import { runHooksWarningOnFailure } from './hooks';
 import { isSameLiveProcess } from './process-status';
-import { SIGKILL, signalInit } from './kill';
+import { SIGKILL, signalInit } from './process-signals';
 import type { ContainerRecord, StateStore } from './store';
 
 export function deleteContainer(store: StateStore, id: string, force: boolean): void {

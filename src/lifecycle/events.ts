@@ -8,8 +8,7 @@ import * as fs from 'node:fs';
 import { oomKillCount, readStats } from '../cgroups/stats';
 import { OcitsError } from '../errors';
 import { sleepSync } from '../sleep';
-import { cgroupOf } from './pause';
-import { statusOf } from './state';
+import { cgroupOf, statusOf } from './state';
 import type { StateStore } from './store';
 
 export interface ContainerEvent {

@@ -18,13 +18,14 @@ import { planProcess } from '../plan/process';
 import { awaitExec } from '../plan/protocol';
 import { planExecSeccomp } from '../plan/seccomp';
 import { unsupportedFeatures } from '../plan/unsupported';
+import { loadConfig } from '../spec/bundle';
 import { readJsonFile } from '../spec/json';
 import { schemaProblems } from '../spec/schema';
 import { semanticProblems } from '../spec/semantic';
 import type { Capabilities, Process, RuntimeConfig } from '../spec/types';
-import { loadConfig, openConsole, type ConsoleChannel } from './create';
+import { forwardSignals } from './signal-forwarding';
 import { isSameLiveProcess } from './process-status';
-import { forwardSignals, relayTerminal, type TerminalRelay } from './run';
+import { openConsole, relayTerminal, type ConsoleChannel, type TerminalRelay } from './terminal';
 import type { ContainerRecord, StateStore } from './store';
 import { writeFileAtomically } from './write-file';
 

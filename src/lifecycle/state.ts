@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isFrozen } from '../cgroups/freezer';
 import type { ContainerCgroup } from '../cgroups/paths';
+import { OcitsError } from '../errors';
 import type { ContainerStatus, Hook } from '../spec/types';
 import { OCI_VERSION } from '../spec/version';
 import { isSameLiveProcess } from './process-status';
@@ -33,6 +34,12 @@ export interface ContainerRecord {
   cgroup?: ContainerCgroup;
   /** Hooks that run after create, kept as they were at create (the spec: later config edits must not matter). */
   hooks?: { poststart?: Hook[]; poststop?: Hook[] };
+}
+
+/** The container's cgroup; one without (rootless, in ours) cannot be paused, updated or watched. */
+export function cgroupOf(record: ContainerRecord): ContainerCgroup {
+  if (record.cgroup === undefined) throw new OcitsError(`container ${record.id} has no cgroup`);
+  return record.cgroup;
 }
 
 /** Present while a created container waits for `start`. */

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { applyResources, completeFromCurrent } from '../cgroups/resources';
 import { OcitsError, messageOf } from '../errors';
 import type { LinuxResources } from '../spec/types';
-import { cgroupOf } from './pause';
+import { cgroupOf } from './state';
 import type { StateStore } from './store';
 
 export function updateContainer(store: StateStore, id: string, resources: LinuxResources): void {
