@@ -7,7 +7,7 @@ import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
 import { sleepSync } from '../sleep';
 import { errnoText } from '../errors';
-import { CgroupWriteError, readCgroupFile, writeCgroupFile } from './files';
+import { readCgroupFile, writeCgroupFile } from './files';
 import type { CgroupDir, ContainerCgroup } from './paths';
 
 const trace = tracer('cgroups');
@@ -73,23 +73,6 @@ function enableSubtreeControllers(dir: string): void {
       trace('%s', messageOf(error));
     }
   }
-}
-
-/** Moves pid into the container's cgroup in every hierarchy. */
-export function joinCgroup(cgroup: ContainerCgroup, pid: number): void {
-  for (const entry of cgroup.dirs) {
-    // EINVAL can mean the task is still being born (TASK_NEW): retry briefly, as runc does.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        writeCgroupFile(entry.dir, 'cgroup.procs', String(pid), `move pid ${pid} into cgroup ${entry.relative}`);
-        break;
-      } catch (error) {
-        if (!(error instanceof CgroupWriteError && error.code === 'EINVAL') || attempt === 4) throw error;
-        sleepSync(30);
-      }
-    }
-  }
-  trace('joined pid %d to %s', pid, cgroup.dirs.map((d) => d.dir).join(' '));
 }
 
 export function openCgroupJoinFds(cgroup: ContainerCgroup): CgroupJoin {

@@ -7,14 +7,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { addon } from '../addon';
 import { applyDeviceRules } from '../cgroups/devices';
-import { detectCgroupHost, type CgroupHost } from '../cgroups/host';
+import { detectCgroupHost } from '../cgroups/host';
 import { closeCgroupJoinFds, createCgroup, openCgroupJoinFds, removeCgroup } from '../cgroups/membership';
 import { cgroupMountSteps } from '../cgroups/mount';
-import { resolveContainerCgroup, type ContainerCgroup } from '../cgroups/paths';
+import { placeContainer } from '../cgroups/placement';
 import { applyResources } from '../cgroups/resources';
 import { OcitsError, messageOf } from '../errors';
 import { tracer } from '../log';
-import { isWithin } from '../mountinfo';
 import { buildInitPlan, type InitPlan } from '../plan/init';
 import { openNamespaceJoins, writeIdMaps } from '../plan/namespaces';
 import { passedFds } from '../plan/passed-fds';
@@ -70,12 +69,8 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   // Everything that can be refused is refused before anything is made.
   const host = detectCgroupHost();
   const privileged = process.geteuid?.() === 0;
-  const configured = resolveContainerCgroup(host, config.linux?.cgroupsPath, id);
-  // runc's rootless rule: without permission to make cgroups, the container
-  // stays in ours, and its cgroup mounts show ours.
-  const ownCgroups = !privileged && !canCreateCgroup(configured);
-  const cgroup = ownCgroups ? currentCgroup(host) : configured;
-  if (ownCgroups) trace('no permission to create cgroup %o: the container stays in ours', configured.dirs.map((d) => d.dir));
+  const { cgroup, ownCgroup, configured } = placeContainer(host, config.linux?.cgroupsPath, id, privileged);
+  if (ownCgroup) trace('no permission to create cgroup %o: the container stays in ours', configured.dirs.map((d) => d.dir));
   const fifo = path.join(store.containerDir(id), EXEC_FIFO);
   const stateBase = { ociVersion: OCI_VERSION, id, bundle: bundleDir, annotations: config.annotations ?? {} };
   const plan = buildInitPlan(config, {
@@ -112,7 +107,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     };
     store.write(record);
 
-    if (!ownCgroups) {
+    if (!ownCgroup) {
       createCgroup(cgroup);
       undo.add(() => removeCgroup(cgroup));
       plan.cgroup = openCgroupJoinFds(cgroup);
@@ -206,8 +201,9 @@ function ownerName(): string {
   }
 }
 
-// The addon refuses a plan it cannot start (an idmapped mount's source that
-// cannot be idmapped, say) with a message naming the mount.
+// The addon refuses a plan it cannot start with a message naming the mount:
+// the user namespace of an idmapped mount it cannot make, for one. (A source
+// that cannot be idmapped fails later, in the init, as its mount step.)
 function spawnInit(plan: InitPlan): { pid: number; socket: number } {
   try {
     return addon().spawnContainerInit(plan);
@@ -238,29 +234,5 @@ function enterNamespaces(spawned: { pid: number; socket: number }, plan: InitPla
   addon().reap(spawned.pid);
   trace('forked init process %d', message.index);
   return message.index;
-}
-
-/** Whether we may make the container's cgroup: the nearest existing ancestor of each directory is writable. */
-function canCreateCgroup(cgroup: ContainerCgroup): boolean {
-  return cgroup.dirs.every((entry) => {
-    let dir = entry.dir;
-    while (!fs.existsSync(dir)) dir = path.dirname(dir);
-    try {
-      fs.accessSync(dir, fs.constants.W_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Our own cgroup in each hierarchy, where a rootless container stays. */
-function currentCgroup(host: CgroupHost): ContainerCgroup {
-  const dirs = host.hierarchies.map((hierarchy) => {
-    const { mountPoint, fstype, controllers, root, ownPath } = hierarchy;
-    const inside = isWithin(ownPath, root) ? path.posix.relative(root, ownPath) : '';
-    return { mountPoint, fstype, controllers, dir: path.posix.join(mountPoint, inside), relative: ownPath };
-  });
-  return { mode: host.mode, dirs };
 }
 

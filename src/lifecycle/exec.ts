@@ -8,9 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon } from '../addon';
 import type { CgroupJoin, NamespaceFd, ProcessPlan } from '../addon-plan';
-import { readCgroupFile } from '../cgroups/files';
 import { openCgroupJoinFds } from '../cgroups/membership';
-import type { ContainerCgroup } from '../cgroups/paths';
+import { cgroupForExec } from '../cgroups/placement';
 import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
 import { planLsmWrites } from '../plan/lsm';
@@ -123,7 +122,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       // Opened first, checked second: the fds are the recorded process's if it
       // is still alive now.
       if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) throw new OcitsError('cannot exec in a stopped container');
-      const cgroup: CgroupJoin = record.cgroup !== undefined ? openCgroupJoinFds(cgroupToJoin(record.cgroup, record.pid!)) : { dir: -1, tasks: [] };
+      const cgroup: CgroupJoin = record.cgroup !== undefined ? openCgroupJoinFds(cgroupForExec(record.cgroup, record.pid!)) : { dir: -1, tasks: [] };
       opened.push(...cgroup.tasks, ...(cgroup.dir >= 0 ? [cgroup.dir] : []));
       console = openConsole({ consoleSocket: options.consoleSocket }, terminal);
 
@@ -155,22 +154,6 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   } finally {
     console.close();
   }
-}
-
-/**
- * The container's cgroup, except on cgroup v2 when the container has handed
- * controllers down to cgroups below it (systemd inside does): the kernel
- * then refuses processes in it, and like runc we join the init's cgroup.
- */
-function cgroupToJoin(cgroup: ContainerCgroup, initPid: number): ContainerCgroup {
-  const dirs = cgroup.dirs.map((entry) => {
-    if (entry.fstype !== 'cgroup2' || (readCgroupFile(entry.dir, 'cgroup.subtree_control') ?? '').trim() === '') return entry;
-    const line = fs.readFileSync(`/proc/${initPid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
-    if (line === undefined) return entry;
-    const relative = line.slice('0::'.length);
-    return { ...entry, dir: path.join(entry.mountPoint, relative), relative };
-  });
-  return { ...cgroup, dirs };
 }
 
 /**
