@@ -5,6 +5,17 @@
 // nothing, so everything that builds a plan can depend on it, and addon.ts
 // on nothing else.
 
+/** compileSeccompFilter's input: the filter with every name resolved to libseccomp's numbers. */
+export interface SeccompFilterRules {
+  defaultAction: number;
+  architectures: number[];
+  rules: Array<{
+    syscall: number;
+    action: number;
+    conditions: Array<{ index: number; op: number; value: bigint; valueTwo: bigint }>;
+  }>;
+}
+
 /** initMessageFormat(): enum MessageKind by name, and struct Message's layout. */
 export interface InitMessageFormat {
   kinds: Record<'mounted' | 'ready' | 'error' | 'continue' | 'execPid' | 'seccompListener' | 'mapIds' | 'initPid', number>;

@@ -1,7 +1,7 @@
 // The typed surface of the C++ addon (addon/). It is loaded on first use, so
 // commands that need no syscall beyond Node's never pay for loading it.
 import * as path from 'node:path';
-import type { ExecPlan, InitMessageFormat, Plan } from './addon-plan';
+import type { ExecPlan, InitMessageFormat, Plan, SeccompFilterRules } from './addon-plan';
 
 export type LockMode = 'exclusive' | 'shared' | 'unlock';
 
@@ -22,15 +22,7 @@ export interface Addon {
   /** The AUDIT_ARCH token of a libseccomp architecture name; 0 when unknown. */
   seccompArchToken(name: string): number;
   /** Builds a filter with libseccomp and exports it: struct sock_filter[]. */
-  compileSeccompFilter(filter: {
-    defaultAction: number;
-    architectures: number[];
-    rules: Array<{
-      syscall: number;
-      action: number;
-      conditions: Array<{ index: number; op: number; value: bigint; valueTwo: bigint }>;
-    }>;
-  }): Buffer;
+  compileSeccompFilter(filter: SeccompFilterRules): Buffer;
   /** Whether the kernel knows these SECCOMP_FILTER_FLAG_* bits. */
   seccompFlagSupported(flags: number): boolean;
   /** One sendmsg with payload and fd as SCM_RIGHTS (then the rest of payload). */

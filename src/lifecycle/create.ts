@@ -14,6 +14,7 @@ import { placeContainer } from '../cgroups/placement';
 import { applyResources } from '../cgroups/resources';
 import { OcitsError, messageOf } from '../errors';
 import { tracer } from '../log';
+import { liveHost } from '../plan/host';
 import { buildInitPlan, type InitPlan } from '../plan/init';
 import { openNamespaceJoins, writeIdMaps } from '../plan/namespaces';
 import { passedFds } from '../plan/passed-fds';
@@ -82,6 +83,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     cgroupMountSteps: (cgroupNamespace) => cgroupMountSteps(host, cgroup, cgroupNamespace),
     stateBufferSize: Buffer.byteLength(JSON.stringify(stateBase)) * 2 + 256,
     privileged,
+    host: liveHost,
   });
   const joinFds = openNamespaceJoins(plan.namespaces.joins, config.linux?.namespaces ?? []);
   const passed = passedFds(options.preserveFds ?? 0);

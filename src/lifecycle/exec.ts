@@ -12,6 +12,7 @@ import { openCgroupJoinFds } from '../cgroups/membership';
 import { cgroupForExec } from '../cgroups/placement';
 import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
+import { liveHost } from '../plan/host';
 import { planLsmWrites } from '../plan/lsm';
 import { planProcess } from '../plan/process';
 import { awaitExec } from '../plan/protocol';
@@ -114,7 +115,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       const processSpec = resolved.process;
       // The container's filter holds for every process in it, as in runc.
       const containerSeccomp = resolved.config.linux?.seccomp;
-      const seccomp = containerSeccomp !== undefined ? planExecSeccomp(containerSeccomp) : null;
+      const seccomp = containerSeccomp !== undefined ? planExecSeccomp(containerSeccomp, liveHost.seccomp) : null;
       const terminal = processSpec.terminal === true;
       checkConsole(options, terminal);
 
@@ -208,7 +209,7 @@ function readProcessFile(file: string, config: RuntimeConfig, bundleDir: string)
 
 function applyFlags(process: Process, options: ExecOptions): void {
   // Refused here, naming the flag, on a host without the module.
-  planLsmWrites(options.apparmor, options.processLabel, { apparmor: '--apparmor', selinux: '--process-label' });
+  planLsmWrites(liveHost, options.apparmor, options.processLabel, { apparmor: '--apparmor', selinux: '--process-label' });
   if (options.apparmor !== undefined && options.apparmor !== '') process.apparmorProfile = options.apparmor;
   if (options.processLabel !== undefined && options.processLabel !== '') process.selinuxLabel = options.processLabel;
   if (options.args.length > 0) process.args = options.args;
@@ -290,5 +291,5 @@ function planExecProcess(processSpec: Process, consoleSocket: number, initPid: n
   if (!setGroups && (processSpec.user.additionalGids ?? []).length > 0) {
     throw new OcitsError('additional gids: the container\'s user namespace denies setgroups (rootless), so they cannot be set');
   }
-  return { ...planProcess(processSpec, consoleSocket), setGroups };
+  return { ...planProcess(processSpec, consoleSocket, liveHost), setGroups };
 }

@@ -6,6 +6,7 @@ import type { Plan } from '../addon-plan';
 import { OcitsError } from '../errors';
 import type { RuntimeConfig } from '../spec/types';
 import { planHooks } from './hooks';
+import type { PlanHost } from './host';
 import { planNamespaces, type IdMaps } from './namespaces';
 import { planProcess } from './process';
 import { planPersonality } from './process-attributes';
@@ -24,6 +25,7 @@ export interface PlanContext extends RootfsContext {
   stateBufferSize: number;
   /** Whether we have root's privileges on the host (not rootless). */
   privileged: boolean;
+  host: PlanHost;
 }
 
 /** The addon's plan, and what the parent does itself. */
@@ -48,10 +50,10 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   if ((config.hostname !== undefined || config.domainname !== undefined) && !namespaces.newTypes.has('uts')) {
     throw new OcitsError('/hostname: setting the hostname needs a new uts namespace');
   }
-  const rootfs = planRootfs(config, context, namespaces);
+  const rootfs = planRootfs(config, context, namespaces, context.host);
 
   const env = process.env ?? [];
-  const processPlan = planProcess(process, context.consoleSocket);
+  const processPlan = planProcess(process, context.consoleSocket, context.host);
   processPlan.setGroups = namespaces.idMaps?.denySetgroups !== true;
   return {
     cloneFlags: namespaces.cloneFlags,
@@ -71,7 +73,7 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     stateBufferSize: context.stateBufferSize,
     process: {
       ...processPlan,
-      seccomp: linux.seccomp !== undefined ? planSeccomp(linux.seccomp) : null,
+      seccomp: linux.seccomp !== undefined ? planSeccomp(linux.seccomp, context.host.seccomp) : null,
       personality: planPersonality(linux.personality),
     },
   };

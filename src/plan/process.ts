@@ -1,19 +1,19 @@
 // The container's process (addon/init/process.cc): arguments, environment,
 // user, rlimits, capabilities, LSM labels and terminal, shared by the
 // container init and `exec`.
-import * as fs from 'node:fs';
 import type { Capabilities, ProcessPlan } from '../addon-plan';
 import { OcitsError } from '../errors';
 import { logWarning } from '../log';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
 import type { CapabilitySet, Process } from '../spec/types';
+import type { PlanHost } from './host';
 import { planLsmWrites } from './lsm';
 import { planIoPriority, planScheduler } from './process-attributes';
 
 const RLIM_INFINITY = (1n << 64n) - 1n;
 
 /** The process part of a plan, shared by the container init and `exec`. */
-export function planProcess(process: Process, consoleSocket: number): ProcessPlan {
+export function planProcess(process: Process, consoleSocket: number, host: PlanHost): ProcessPlan {
   const env = process.env ?? [];
   const pathEntry = env.filter((entry) => entry.startsWith('PATH=')).pop();
   return {
@@ -31,14 +31,14 @@ export function planProcess(process: Process, consoleSocket: number): ProcessPla
       soft: rlimitValue(limit.soft),
       hard: rlimitValue(limit.hard),
     })),
-    capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities) : null,
+    capabilities: process.capabilities !== undefined ? planCapabilities(process.capabilities, host.capLastCap()) : null,
     // The container's, which the caller adds: they are not in the process spec.
     seccomp: null,
     personality: -1,
     scheduler: planScheduler(process.scheduler),
     ioPriority: planIoPriority(process.ioPriority),
     setGroups: true,
-    lsmWrites: planLsmWrites(process.apparmorProfile, process.selinuxLabel),
+    lsmWrites: planLsmWrites(host, process.apparmorProfile, process.selinuxLabel),
     terminal: process.terminal === true,
     consoleRows: process.consoleSize?.height ?? 0,
     consoleColumns: process.consoleSize?.width ?? 0,
@@ -52,17 +52,10 @@ function rlimitValue(value: number): bigint {
   return exact >= RLIM_INFINITY ? RLIM_INFINITY : exact;
 }
 
-let lastCapability: number | undefined;
-
-function lastCap(): number {
-  lastCapability ??= Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  return lastCapability;
-}
-
 // runc's rule: a name that is no capability at all is an error; one this
 // build knows but the running kernel does not (above cap_last_cap) is
 // skipped with one warning, so a config written for a newer kernel still runs.
-export function planCapabilities(capabilities: Process['capabilities'], last = lastCap()): Capabilities {
+export function planCapabilities(capabilities: Process['capabilities'], last: number): Capabilities {
   const unavailable = new Set<string>();
   const mask = (set: CapabilitySet): bigint => {
     let bits = 0n;

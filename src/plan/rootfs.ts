@@ -2,15 +2,15 @@
 // (addon/init/rootfs.cc): the config's mounts with their flags, /dev's
 // device nodes and links, masked and read-only paths, the root's
 // propagation. Every path is relative to the rootfs.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type DeviceNode, ENSURE_DIRECTORY, ENSURE_FILE, type MountIdmap, type MountStep, type Symlink } from '../addon-plan';
 import type { CgroupMountStep } from '../cgroups/mount';
 import { OcitsError } from '../errors';
-import { isWithin, parseMountinfo } from '../mountinfo';
+import { isWithin } from '../mountinfo';
 import type { Mount, RuntimeConfig } from '../spec/types';
 import { type Idmap, MS, PROPAGATIONS, parseMountOptions } from './mount-options';
 import { labelMountData, planMountLabel } from './lsm';
+import type { PlanHost } from './host';
 import type { NamespacePlan } from './namespaces';
 
 const S_IFCHR = 0o020000;
@@ -54,9 +54,9 @@ export interface RootfsContext {
   cgroupMountSteps(cgroupNamespace: boolean): CgroupMountStep[];
 }
 
-export function planRootfs(config: RuntimeConfig, context: RootfsContext, namespaces: NamespacePlan): RootfsPlan {
+export function planRootfs(config: RuntimeConfig, context: RootfsContext, namespaces: NamespacePlan, host: PlanHost): RootfsPlan {
   const linux = config.linux ?? {};
-  const mounts = planMounts(config.mounts ?? [], context, namespaces.unshareCgroup, planMountLabel(linux.mountLabel), containerIdmap(namespaces));
+  const mounts = planMounts(config.mounts ?? [], context, namespaces.unshareCgroup, planMountLabel(host, linux.mountLabel), containerIdmap(namespaces), host);
   const setUpDev = !(config.mounts ?? []).some(
     (mount) => inRoot(mount.destination) === 'dev' && isBind(mount),
   );
@@ -65,11 +65,11 @@ export function planRootfs(config: RuntimeConfig, context: RootfsContext, namesp
   return {
     rootfs: context.rootfs,
     rootPropagation,
-    rootfsParentMount: (rootPropagation & MS.SHARED) !== 0 ? mountPointOf(context.rootfs) : null,
+    rootfsParentMount: (rootPropagation & MS.SHARED) !== 0 ? mountPointOf(context.rootfs, host.mountPoints()) : null,
     readonlyRoot: config.root.readonly === true,
     mounts: mounts.steps,
     devices: setUpDev ? planDevices(config, namespaces.userNamespace) : [],
-    symlinks: [...mounts.symlinks, ...(setUpDev ? devSymlinks() : [])],
+    symlinks: [...mounts.symlinks, ...(setUpDev ? devSymlinks(host) : [])],
     maskedPaths: (linux.maskedPaths ?? []).map(inRoot),
     readonlyPaths: (linux.readonlyPaths ?? []).map(inRoot),
   };
@@ -86,6 +86,7 @@ function planMounts(
   cgroupNamespace: boolean,
   mountLabel: string | null,
   containerMapping: ContainerIdmap,
+  host: PlanHost,
 ): { steps: MountStep[]; symlinks: Symlink[] } {
   const steps: MountStep[] = [];
   const symlinks: Symlink[] = [];
@@ -112,12 +113,8 @@ function planMounts(
     if (isBind(mount)) {
       if (mount.source === undefined) throw new OcitsError(`${where}/source: a bind mount needs a source`);
       const source = path.resolve(context.bundleDir, mount.source);
-      let sourceIsDirectory: boolean;
-      try {
-        sourceIsDirectory = fs.statSync(source).isDirectory();
-      } catch {
-        throw new OcitsError(`${where}/source: ${source} does not exist`);
-      }
+      const kind = host.pathKind(source);
+      if (kind === undefined) throw new OcitsError(`${where}/source: ${source} does not exist`);
       const flags = options.flags | MS.BIND;
       // A bind ignores every flag but MS_REC; a remount applies the rest.
       const extra = flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
@@ -129,7 +126,7 @@ function planMounts(
         flags: flags & (MS.BIND | MS.REC),
         data: options.data,
         remount: extra !== 0 ? MS.BIND | MS.REMOUNT | extra : 0,
-        ensure: sourceIsDirectory ? ENSURE_DIRECTORY : ENSURE_FILE,
+        ensure: kind === 'directory' ? ENSURE_DIRECTORY : ENSURE_FILE,
       });
       return;
     }
@@ -269,23 +266,23 @@ function planDevices(config: RuntimeConfig, userNamespace: boolean): DeviceNode[
   return [...byPath.values()];
 }
 
-function devSymlinks(): Symlink[] {
+function devSymlinks(host: PlanHost): Symlink[] {
   const links: Symlink[] = [
     { target: '/proc/self/fd', path: 'dev/fd', replace: false },
     { target: '/proc/self/fd/0', path: 'dev/stdin', replace: false },
     { target: '/proc/self/fd/1', path: 'dev/stdout', replace: false },
     { target: '/proc/self/fd/2', path: 'dev/stderr', replace: false },
   ];
-  if (fs.existsSync('/proc/kcore')) links.push({ target: '/proc/kcore', path: 'dev/core', replace: false });
+  if (host.hasKcore()) links.push({ target: '/proc/kcore', path: 'dev/core', replace: false });
   // Every pty comes from the container's own devpts instance.
   links.push({ target: 'pts/ptmx', path: 'dev/ptmx', replace: true });
   return links;
 }
 
-/** The mount point that holds file, from this process's mountinfo. */
-function mountPointOf(file: string): string {
+/** The mount point that holds file, among the host's. */
+function mountPointOf(file: string, mountPoints: readonly string[]): string {
   let best = '/';
-  for (const { mountPoint } of parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))) {
+  for (const mountPoint of mountPoints) {
     if (isWithin(file, mountPoint) && mountPoint.length > best.length) best = mountPoint;
   }
   return best;
