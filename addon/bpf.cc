@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "napi_helpers.h"
 
 namespace ocits {
 
@@ -24,21 +25,6 @@ int Bpf(int command, union bpf_attr* attr) {
   } while (rc < 0 && errno == EINTR);
   return rc;
 }
-
-// Closes an fd when it goes out of scope, so every early return is clean.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 int OpenCgroupDir(const std::string& dir) {
   return open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

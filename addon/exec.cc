@@ -23,8 +23,6 @@ struct ExecStorage {
   std::vector<int> kept_fds;
 };
 
-int32_t Int(const Napi::Object& object, const char* key) { return object.Get(key).As<Napi::Number>().Int32Value(); }
-
 void ReadExecPlan(ExecStorage& storage, ExecPlan& plan, const Napi::Object& source) {
   std::vector<int>& kept = storage.kept_fds;
   ReadCgroupJoin(storage.process, source.Get("cgroup"), plan.cgroup);
@@ -34,7 +32,10 @@ void ReadExecPlan(ExecStorage& storage, ExecPlan& plan, const Napi::Object& sour
   Napi::Array namespaces = source.Get("namespaces").As<Napi::Array>();
   for (uint32_t i = 0; i < namespaces.Length(); ++i) {
     Napi::Object ns = namespaces.Get(i).As<Napi::Object>();
-    storage.namespaces.push_back({Int(ns, "fd"), Int(ns, "type"), storage.process.String(ns.Get("name"))});
+    NamespaceFd& entry = storage.namespaces.emplace_back();
+    entry.fd = Int(ns, "fd");
+    entry.type = Int(ns, "type");
+    entry.name = storage.process.String(ns.Get("name"));
     kept.push_back(storage.namespaces.back().fd);
   }
   plan.namespaces = storage.namespaces.data();

@@ -26,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("initSend", Napi::Function::New(env, ocits::InitSend, "initSend"));
   exports.Set("namespaceType", Napi::Function::New(env, ocits::NamespaceType, "namespaceType"));
   exports.Set("initStepNames", Napi::Function::New(env, ocits::InitStepNames, "initStepNames"));
+  exports.Set("initMessageFormat", Napi::Function::New(env, ocits::InitMessageFormat, "initMessageFormat"));
   exports.Set("spawnExecProcess", Napi::Function::New(env, ocits::SpawnExecProcess, "spawnExecProcess"));
   exports.Set("becomeChildSubreaper", Napi::Function::New(env, ocits::BecomeChildSubreaper, "becomeChildSubreaper"));
   exports.Set("waitForExit", Napi::Function::New(env, ocits::WaitForExit, "waitForExit"));

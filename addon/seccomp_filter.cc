@@ -15,6 +15,7 @@
 
 #include "errors.h"
 #include "init/fd_passing.h"
+#include "napi_helpers.h"
 
 namespace ocits {
 
@@ -33,25 +34,6 @@ class FilterContext {
   scmp_filter_ctx context_;
 };
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-uint64_t Uint64(const Napi::Value& value) {
-  bool lossless;
-  return value.As<Napi::BigInt>().Uint64Value(&lossless);
-}
-
-uint32_t Uint(const Napi::Object& object, const char* key) { return object.Get(key).As<Napi::Number>().Uint32Value(); }
-
 // libseccomp returns -errno; the message names what it was doing.
 Napi::Value ThrowSeccomp(Napi::Env env, int result, const std::string& what) {
   Napi::Error::New(env, what + ": " + strerror(-result)).ThrowAsJavaScriptException();
@@ -65,8 +47,11 @@ Napi::Value AddRule(Napi::Env env, scmp_filter_ctx context, const Napi::Object& 
   std::vector<scmp_arg_cmp> compares;
   for (uint32_t i = 0; i < conditions.Length(); ++i) {
     Napi::Object condition = conditions.Get(i).As<Napi::Object>();
-    compares.push_back({Uint(condition, "index"), (scmp_compare)Uint(condition, "op"), Uint64(condition.Get("value")),
-                        Uint64(condition.Get("valueTwo"))});
+    scmp_arg_cmp& compare = compares.emplace_back();
+    compare.arg = Uint(condition, "index");
+    compare.op = (scmp_compare)Uint(condition, "op");
+    compare.datum_a = Bits(condition, "value");
+    compare.datum_b = Bits(condition, "valueTwo");
   }
   // Not the _exact variant: libseccomp may rewrite a rule for a multiplexed
   // syscall (socketcall, ipc) on architectures that have them, as runc lets it.

@@ -1,6 +1,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <signal.h>
@@ -23,15 +24,6 @@ namespace {
 
 using init::Plan;
 
-uint64_t Bits(const Napi::Value& value) {
-  bool lossless;
-  return value.As<Napi::BigInt>().Uint64Value(&lossless);
-}
-
-int32_t Int(const Napi::Object& object, const char* key) { return object.Get(key).As<Napi::Number>().Int32Value(); }
-uint32_t Uint(const Napi::Object& object, const char* key) { return object.Get(key).As<Napi::Number>().Uint32Value(); }
-bool Bool(const Napi::Object& object, const char* key) { return object.Get(key).As<Napi::Boolean>().Value(); }
-
 }  // namespace
 
 void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::ProcessPlan& out) {
@@ -50,7 +42,10 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::Proces
   Napi::Array rlimits = process.Get("rlimits").As<Napi::Array>();
   for (uint32_t i = 0; i < rlimits.Length(); ++i) {
     Napi::Object limit = rlimits.Get(i).As<Napi::Object>();
-    storage.rlimits.push_back({Int(limit, "resource"), Bits(limit.Get("soft")), Bits(limit.Get("hard"))});
+    init::Rlimit& rlimit = storage.rlimits.emplace_back();
+    rlimit.resource = Int(limit, "resource");
+    rlimit.soft = Bits(limit, "soft");
+    rlimit.hard = Bits(limit, "hard");
   }
   out.rlimits = storage.rlimits.data();
   out.rlimit_count = storage.rlimits.size();
@@ -58,11 +53,11 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::Proces
   out.capabilities.apply = !capabilities.IsNull();
   if (out.capabilities.apply) {
     Napi::Object sets = capabilities.As<Napi::Object>();
-    out.capabilities.bounding = Bits(sets.Get("bounding"));
-    out.capabilities.effective = Bits(sets.Get("effective"));
-    out.capabilities.permitted = Bits(sets.Get("permitted"));
-    out.capabilities.inheritable = Bits(sets.Get("inheritable"));
-    out.capabilities.ambient = Bits(sets.Get("ambient"));
+    out.capabilities.bounding = Bits(sets, "bounding");
+    out.capabilities.effective = Bits(sets, "effective");
+    out.capabilities.permitted = Bits(sets, "permitted");
+    out.capabilities.inheritable = Bits(sets, "inheritable");
+    out.capabilities.ambient = Bits(sets, "ambient");
     out.capabilities.last_cap = Int(sets, "lastCap");
   }
   Napi::Value seccomp = process.Get("seccomp");
@@ -75,18 +70,18 @@ void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::Proces
     out.seccomp.flags = Uint(filter, "flags");
     out.seccomp.listener = Bool(filter, "listener");
   }
-  out.personality = process.Get("personality").As<Napi::Number>().Int64Value();
+  out.personality = Int64(process, "personality");
   Napi::Value scheduler = process.Get("scheduler");
   out.scheduler.apply = !scheduler.IsNull();
   if (out.scheduler.apply) {
     Napi::Object attributes = scheduler.As<Napi::Object>();
     out.scheduler.policy = Uint(attributes, "policy");
-    out.scheduler.flags = Bits(attributes.Get("flags"));
+    out.scheduler.flags = Bits(attributes, "flags");
     out.scheduler.nice = Int(attributes, "nice");
     out.scheduler.priority = Uint(attributes, "priority");
-    out.scheduler.runtime = Bits(attributes.Get("runtime"));
-    out.scheduler.deadline = Bits(attributes.Get("deadline"));
-    out.scheduler.period = Bits(attributes.Get("period"));
+    out.scheduler.runtime = Bits(attributes, "runtime");
+    out.scheduler.deadline = Bits(attributes, "deadline");
+    out.scheduler.period = Bits(attributes, "period");
   }
   out.io_priority = Int(process, "ioPriority");
   out.set_groups = Bool(process, "setGroups");
@@ -123,7 +118,10 @@ void ReadNamespaces(PlanStorage& storage, init::NamespaceEntry& out, const Napi:
   Napi::Array joins = source.Get("joins").As<Napi::Array>();
   for (uint32_t i = 0; i < joins.Length(); ++i) {
     Napi::Object join = joins.Get(i).As<Napi::Object>();
-    storage.namespace_joins.push_back({Int(join, "fd"), Int(join, "type"), storage.String(join.Get("path"))});
+    init::NamespaceJoin& entry = storage.namespace_joins.emplace_back();
+    entry.fd = Int(join, "fd");
+    entry.type = Int(join, "type");
+    entry.path = storage.String(join.Get("path"));
   }
   out.joins = storage.namespace_joins.data();
   out.join_count = storage.namespace_joins.size();
@@ -193,13 +191,22 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   Napi::Array mounts = source.Get("mounts").As<Napi::Array>();
   for (uint32_t i = 0; i < mounts.Length(); ++i) {
     Napi::Object mount = mounts.Get(i).As<Napi::Object>();
-    storage.mounts.push_back({storage.String(mount.Get("source")), storage.String(mount.Get("target")),
-                              storage.String(mount.Get("fstype")), Uint(mount, "flags"),
-                              storage.String(mount.Get("data")), Uint(mount, "remount"),
-                              Uint(mount, "propagation"), Int(mount, "ensure"),
-                              Bool(mount, "copyUp"), storage.String(mount.Get("fallbackSource")),
-                              Uint(mount, "fallbackRemount"), Uint(mount, "attrSet"), Uint(mount, "attrClr"), -1,
-                              false});
+    init::MountStep& step = storage.mounts.emplace_back();
+    step.source = storage.String(mount.Get("source"));
+    step.target = storage.String(mount.Get("target"));
+    step.fstype = storage.String(mount.Get("fstype"));
+    step.flags = Uint(mount, "flags");
+    step.data = storage.String(mount.Get("data"));
+    step.remount = Uint(mount, "remount");
+    step.propagation = Uint(mount, "propagation");
+    step.ensure = Int(mount, "ensure");
+    step.copy_up = Bool(mount, "copyUp");
+    step.fallback_source = storage.String(mount.Get("fallbackSource"));
+    step.fallback_remount = Uint(mount, "fallbackRemount");
+    step.attr_set = Uint(mount, "attrSet");
+    step.attr_clr = Uint(mount, "attrClr");
+    step.userns = -1;  // OpenMountNamespaces sets it for an idmapped bind
+    step.idmap_recursive = false;
   }
   plan.mounts = storage.mounts.data();
   plan.mount_count = storage.mounts.size();
@@ -207,10 +214,13 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   Napi::Array devices = source.Get("devices").As<Napi::Array>();
   for (uint32_t i = 0; i < devices.Length(); ++i) {
     Napi::Object device = devices.Get(i).As<Napi::Object>();
-    storage.devices.push_back({storage.String(device.Get("path")), storage.String(device.Get("bindSource")),
-                               (mode_t)Uint(device, "mode"),
-                               makedev(Uint(device, "major"), Uint(device, "minor")), Uint(device, "uid"),
-                               Uint(device, "gid")});
+    init::DeviceNode& node = storage.devices.emplace_back();
+    node.path = storage.String(device.Get("path"));
+    node.bind_source = storage.String(device.Get("bindSource"));
+    node.mode = (mode_t)Uint(device, "mode");
+    node.dev = makedev(Uint(device, "major"), Uint(device, "minor"));
+    node.uid = Uint(device, "uid");
+    node.gid = Uint(device, "gid");
   }
   plan.devices = storage.devices.data();
   plan.device_count = storage.devices.size();
@@ -218,8 +228,10 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   Napi::Array symlinks = source.Get("symlinks").As<Napi::Array>();
   for (uint32_t i = 0; i < symlinks.Length(); ++i) {
     Napi::Object link = symlinks.Get(i).As<Napi::Object>();
-    storage.symlinks.push_back({storage.String(link.Get("target")), storage.String(link.Get("path")),
-                                Bool(link, "replace")});
+    init::Symlink& symlink = storage.symlinks.emplace_back();
+    symlink.target = storage.String(link.Get("target"));
+    symlink.path = storage.String(link.Get("path"));
+    symlink.replace = Bool(link, "replace");
   }
   plan.symlinks = storage.symlinks.data();
   plan.symlink_count = storage.symlinks.size();
@@ -229,7 +241,9 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   Napi::Array sysctls = source.Get("sysctls").As<Napi::Array>();
   for (uint32_t i = 0; i < sysctls.Length(); ++i) {
     Napi::Object sysctl = sysctls.Get(i).As<Napi::Object>();
-    storage.sysctls.push_back({storage.String(sysctl.Get("path")), storage.String(sysctl.Get("value"))});
+    init::Sysctl& entry = storage.sysctls.emplace_back();
+    entry.path = storage.String(sysctl.Get("path"));
+    entry.value = storage.String(sysctl.Get("value"));
   }
   plan.sysctls = storage.sysctls.data();
   plan.sysctl_count = storage.sysctls.size();
@@ -361,6 +375,24 @@ Napi::Value InitStepNames(const Napi::CallbackInfo& info) {
   Napi::Array names = Napi::Array::New(env, init::kStepCount);
   for (uint32_t i = 0; i < init::kStepCount; ++i) names.Set(i, init::kStepNames[i]);
   return names;
+}
+
+Napi::Value InitMessageFormat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object kinds = Napi::Object::New(env);
+  kinds.Set("mounted", Napi::Number::New(env, init::kMessageMounted));
+  kinds.Set("ready", Napi::Number::New(env, init::kMessageReady));
+  kinds.Set("error", Napi::Number::New(env, init::kMessageError));
+  kinds.Set("continue", Napi::Number::New(env, init::kMessageContinue));
+  kinds.Set("execPid", Napi::Number::New(env, init::kMessageExecPid));
+  kinds.Set("seccompListener", Napi::Number::New(env, init::kMessageSeccompListener));
+  kinds.Set("mapIds", Napi::Number::New(env, init::kMessageMapIds));
+  kinds.Set("initPid", Napi::Number::New(env, init::kMessageInitPid));
+  Napi::Object format = Napi::Object::New(env);
+  format.Set("kinds", kinds);
+  format.Set("size", (double)sizeof(init::Message));
+  format.Set("detailOffset", (double)offsetof(init::Message, detail));
+  return format;
 }
 
 }  // namespace ocits

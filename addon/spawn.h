@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "init/plan.h"
+#include "napi_helpers.h"
 
 namespace ocits {
 
@@ -39,8 +40,11 @@ class PlanStorage {
     std::vector<init::HookCommand>& hooks = hooks_.emplace_back();
     for (uint32_t i = 0; i < array.Length(); ++i) {
       Napi::Object hook = array.Get(i).As<Napi::Object>();
-      hooks.push_back({String(hook.Get("path")), StringArray(hook.Get("args")), StringArray(hook.Get("env")),
-                       hook.Get("timeout").As<Napi::Number>().Int32Value()});
+      init::HookCommand& command = hooks.emplace_back();
+      command.path = String(hook.Get("path"));
+      command.argv = StringArray(hook.Get("args"));
+      command.envp = StringArray(hook.Get("env"));
+      command.timeout_seconds = Int(hook, "timeout");
     }
     *count = hooks.size();
     return hooks.data();
@@ -63,10 +67,10 @@ class PlanStorage {
   std::deque<std::vector<init::HookCommand>> hooks_;
 };
 
-// Copies a JS InitProcess (src/lifecycle/init-plan.ts) into out.
+// Copies a ProcessPlan (src/addon-plan.ts) into out.
 void ReadProcess(PlanStorage& storage, const Napi::Object& process, init::ProcessPlan& out);
 
-// Copies a JS CgroupJoinFds (src/cgroups/membership.ts) into out.
+// Copies a CgroupJoin (src/addon-plan.ts) into out.
 void ReadCgroupJoin(PlanStorage& storage, const Napi::Value& source, init::CgroupJoin& out);
 
 // Runs in a cloned child with the plan; never returns. Only async-signal-safe code.
@@ -95,5 +99,9 @@ Napi::Value InitSend(const Napi::CallbackInfo& info);
 Napi::Value NamespaceType(const Napi::CallbackInfo& info);
 // The init steps' names, indexed as in messages.
 Napi::Value InitStepNames(const Napi::CallbackInfo& info);
+
+// The message kinds by name and the layout of init::Message, so TypeScript
+// reads the wire format from its one definition in plan.h.
+Napi::Value InitMessageFormat(const Napi::CallbackInfo& info);
 
 }  // namespace ocits

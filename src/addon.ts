@@ -1,8 +1,7 @@
 // The typed surface of the C++ addon (addon/). It is loaded on first use, so
 // commands that need no syscall beyond Node's never pay for loading it.
 import * as path from 'node:path';
-import type { ExecPlan } from './lifecycle/exec';
-import type { InitPlan } from './lifecycle/init-plan';
+import type { ExecPlan, InitMessageFormat, Plan, SeccompFilterRules } from './addon-plan';
 
 export type LockMode = 'exclusive' | 'shared' | 'unlock';
 
@@ -23,22 +22,14 @@ export interface Addon {
   /** The AUDIT_ARCH token of a libseccomp architecture name; 0 when unknown. */
   seccompArchToken(name: string): number;
   /** Builds a filter with libseccomp and exports it: struct sock_filter[]. */
-  compileSeccompFilter(filter: {
-    defaultAction: number;
-    architectures: number[];
-    rules: Array<{
-      syscall: number;
-      action: number;
-      conditions: Array<{ index: number; op: number; value: bigint; valueTwo: bigint }>;
-    }>;
-  }): Buffer;
+  compileSeccompFilter(filter: SeccompFilterRules): Buffer;
   /** Whether the kernel knows these SECCOMP_FILTER_FLAG_* bits. */
   seccompFlagSupported(flags: number): boolean;
   /** One sendmsg with payload and fd as SCM_RIGHTS (then the rest of payload). */
   sendWithFd(socket: number, payload: Buffer, fd: number): void;
 
   /** Clones the container's init process, which then runs the plan. */
-  spawnContainerInit(plan: InitPlan): { pid: number; socket: number };
+  spawnContainerInit(plan: Plan): { pid: number; socket: number };
   /** One message from the init process; empty when it has closed its end. */
   initReceive(socket: number): Buffer;
   /** Like initReceive, with the fd the message carried (-1 for none). */
@@ -48,6 +39,8 @@ export interface Addon {
   namespaceType(fd: number): number;
   /** Names of the init steps, indexed by the step number in messages. */
   initStepNames(): string[];
+  /** The message kinds and layout (addon/init/plan.h, struct Message). */
+  initMessageFormat(): InitMessageFormat;
 
   /**
    * Clones the `exec` child, which joins the container and forks the process;

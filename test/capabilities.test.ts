@@ -2,7 +2,7 @@
 // /proc/self/status, and runc's two rules for names: an unknown name is an
 // error naming it, a name known here but not to the running kernel is
 // skipped with a warning.
-import { planCapabilities } from '../src/lifecycle/init-plan';
+import { planCapabilities } from '../src/plan/process';
 import * as output from '../src/output';
 import { Runtime, busyboxBundle } from './helpers/busybox';
 

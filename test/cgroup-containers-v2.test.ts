@@ -10,12 +10,12 @@ import * as path from 'node:path';
 import { detectCgroupHost } from '../src/cgroups/host';
 import { Runtime, busyboxBundle } from './helpers/busybox';
 import { removeTestCgroups } from './helpers/cgroups';
-import { OCITS } from './helpers/cli';
+import { OCITS, REPO } from './helpers/cli';
 import { OOM_AFTER_GO } from './helpers/oom';
 import { checkoutTempDir } from './helpers/tmp';
 
-const LANE = path.join(__dirname, 'helpers', 'cgroup-v2-lane.sh');
-const CGV2_VM = path.join(__dirname, '..', '..', 'shared', 'tools', 'cgv2-vm');
+const LANE = path.join(REPO, 'test', 'helpers', 'cgroup-v2-lane.sh');
+const CGV2_VM = path.join(REPO, '..', 'shared', 'tools', 'cgv2-vm');
 
 /** The lane script's "name: value" lines. */
 function parseLane(stdout: string): Record<string, string> {
@@ -118,7 +118,7 @@ const hasHugetlb = hostV2?.controllers.includes('hugetlb') === true && fs.exists
     const result = spawnSync(
       CGV2_VM,
       ['--timeout', '500', '--', 'sh', LANE, 'vm', OCITS, '/run/ocits-vm-test', id, bundle, refused, oom],
-      { cwd: path.join(__dirname, '..'), encoding: 'utf8', timeout: 520000 },
+      { cwd: REPO, encoding: 'utf8', timeout: 520000 },
     );
     const report = parseLane(result.stdout);
     expect(report).toMatchObject({

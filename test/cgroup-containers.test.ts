@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { detectCgroupHost } from '../src/cgroups/host';
 import { Runtime, busyboxBundle, isAlive } from './helpers/busybox';
-import { ocits } from './helpers/cli';
+import { OCITS, ocits } from './helpers/cli';
 import { OOM_AFTER_GO } from './helpers/oom';
 
 const host = detectCgroupHost();
@@ -220,7 +220,7 @@ async function until(check: () => boolean): Promise<void> {
     expect(stats.data.pids.current).toBe(1);
     expect(stats.data.cpu.usage).toEqual(expect.objectContaining({ kernel: expect.any(Number), user: expect.any(Number) }));
 
-    const events = spawn(path.join(__dirname, '..', 'bin', 'ocits'), ['--root', runtime.root, 'events', '--interval', '50ms', id]);
+    const events = spawn(OCITS, ['--root', runtime.root, 'events', '--interval', '50ms', id]);
     let output = '';
     events.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => events.on('exit', resolve));

@@ -10,6 +10,7 @@ import { buildSync } from 'esbuild';
 import { detectCgroupHost } from '../src/cgroups/host';
 import type { CgroupMountStep } from '../src/cgroups/mount';
 import type { ContainerCgroup } from '../src/cgroups/paths';
+import { REPO } from './helpers/cli';
 import { removeTestCgroups, testCgroupName } from './helpers/cgroups';
 import { checkoutTempDir } from './helpers/tmp';
 
@@ -32,7 +33,7 @@ let worker: string;
 beforeAll(() => {
   worker = path.join(checkoutTempDir(), 'cgroup-v2-worker.js');
   buildSync({
-    entryPoints: [path.join(__dirname, 'helpers', 'cgroup-v2-worker.ts')],
+    entryPoints: [path.join(REPO, 'test', 'helpers', 'cgroup-v2-worker.ts')],
     outfile: worker,
     bundle: true,
     platform: 'node',
@@ -112,13 +113,13 @@ const hostV2 = host.hierarchies.find((h) => h.fstype === 'cgroup2');
   });
 });
 
-const CGV2_VM = path.join(__dirname, '..', '..', 'shared', 'tools', 'cgv2-vm');
+const CGV2_VM = path.join(REPO, '..', 'shared', 'tools', 'cgv2-vm');
 
 (process.env.OCITS_CGV2_VM === '1' ? describe : describe.skip)('pure cgroup v2 in the cgv2-vm (OCITS_CGV2_VM=1)', () => {
   it('behaves the same on a kernel without v1, with controllers on', () => {
     const name = testCgroupName();
     const result = spawnSync(CGV2_VM, ['--timeout', '300', '--', process.execPath, worker, name], {
-      cwd: path.join(__dirname, '..'),
+      cwd: REPO,
       encoding: 'utf8',
       timeout: 320000,
     });

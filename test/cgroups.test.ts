@@ -7,10 +7,10 @@ import * as path from 'node:path';
 import { DEFAULT_DEVICE_RULES } from '../src/cgroups/device-rules';
 import { applyDeviceRules } from '../src/cgroups/devices';
 import { detectCgroupHost, parseCgroupHost, type CgroupHost, type Hierarchy } from '../src/cgroups/host';
-import { cgroupPids, createCgroup, joinCgroup, removeCgroup } from '../src/cgroups/membership';
+import { cgroupPids, createCgroup, removeCgroup } from '../src/cgroups/membership';
 import { cgroupMountSteps } from '../src/cgroups/mount';
 import { resolveContainerCgroup, type ContainerCgroup } from '../src/cgroups/paths';
-import { removeTestCgroups, runJoined, testCgroupName } from './helpers/cgroups';
+import { joinCgroup, removeTestCgroups, runJoined, testCgroupName } from './helpers/cgroups';
 
 // --- hosts by hand
 

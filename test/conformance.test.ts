@@ -5,10 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OCITS } from './helpers/cli';
+import { OCITS, REPO } from './helpers/cli';
 
-const RUN = path.join(__dirname, '..', 'conformance', 'run');
-const README = fs.readFileSync(path.join(__dirname, '..', 'conformance', 'README.md'), 'utf8');
+const RUN = path.join(REPO, 'conformance', 'run');
+const README = fs.readFileSync(path.join(REPO, 'conformance', 'README.md'), 'utf8');
 
 // Each runtime's suite runs ~140 cases in real containers: tens of seconds,
 // more while the other test files load the machine.

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OCITS } from './helpers/cli';
+import { OCITS, REPO } from './helpers/cli';
 import { Runtime, busyboxBundle } from './helpers/busybox';
 import { checkoutTempDir } from './helpers/tmp';
 
@@ -34,7 +34,7 @@ const NO_TTY = refused('tty', 'No such device or address'); // no controlling te
 // the device rules).
 const SERIAL = { path: '/dev/ttyS0', type: 'c', major: 4, minor: 64, fileMode: 0o666 };
 const KMSG = { path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o666 };
-const CGV2_VM = path.join(__dirname, '..', '..', 'shared', 'tools', 'cgv2-vm');
+const CGV2_VM = path.join(REPO, '..', 'shared', 'tools', 'cgv2-vm');
 
 type Lane = (bundle: string) => { status: number | null; stdout: string; stderr: string };
 
@@ -57,7 +57,7 @@ if (process.env.OCITS_CGV2_VM === '1') {
       const shared = path.join(checkoutTempDir(), 'bundle');
       fs.cpSync(bundle, shared, { recursive: true, verbatimSymlinks: true });
       const command = [OCITS, '--root', '/run/ocits', 'run', '--bundle', shared, nextId()];
-      const result = spawnSync(CGV2_VM, ['--timeout', '300', '--', ...command], { cwd: path.join(__dirname, '..'), encoding: 'utf8', timeout: 320000 });
+      const result = spawnSync(CGV2_VM, ['--timeout', '300', '--', ...command], { cwd: REPO, encoding: 'utf8', timeout: 320000 });
       // The VM's own notes (e.g. that it falls back to emulation) are not the container's.
       return { ...result, stderr: result.stderr.replace(/^cgv2-vm: warning: .*\n/gm, '') };
     },

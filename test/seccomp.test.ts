@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon } from '../src/addon';
 import { Runtime, busyboxBundle } from './helpers/busybox';
-import { ocits } from './helpers/cli';
+import { ocits, REPO } from './helpers/cli';
 import { tempDir } from './helpers/tmp';
 
 const runtime = new Runtime();
@@ -196,7 +196,7 @@ describe('exec into a container with a seccomp filter', () => {
 
   it('refuses a filter with a notify listener, which exec cannot hand over yet', async () => {
     const socketPath = path.join(tempDir('ocits-seccomp-'), 'agent.sock');
-    const agent = spawn('/usr/bin/python3', [path.join(__dirname, 'helpers', 'seccomp-listener.py'), socketPath]);
+    const agent = spawn('/usr/bin/python3', [path.join(REPO, 'test', 'helpers', 'seccomp-listener.py'), socketPath]);
     try {
       while (!fs.existsSync(socketPath) && agent.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 10));
       const bundle = bundleFor('', {
@@ -284,7 +284,7 @@ describe('a seccomp config the runtime refuses', () => {
 
 describe('SCMP_ACT_NOTIFY', () => {
   async function startListener(socketPath: string) {
-    const agent = spawn('/usr/bin/python3', [path.join(__dirname, 'helpers', 'seccomp-listener.py'), socketPath]);
+    const agent = spawn('/usr/bin/python3', [path.join(REPO, 'test', 'helpers', 'seccomp-listener.py'), socketPath]);
     let output = '';
     agent.stdout.on('data', (chunk) => (output += chunk));
     agent.stderr.on('data', (chunk) => (output += chunk));

@@ -3,10 +3,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { schemaProblems, type SchemaName } from '../src/spec/schema';
-import { ocits } from './helpers/cli';
+import { ocits, REPO } from './helpers/cli';
 import { tempBundle } from './helpers/tmp';
 
-const FIXTURES = path.resolve(__dirname, '..', '..', 'shared', 'spec', 'runtime-spec', 'schema', 'test');
+const FIXTURES = path.resolve(REPO, '..', 'shared', 'spec', 'runtime-spec', 'schema', 'test');
 const present = fs.existsSync(FIXTURES);
 const describeIfPresent = present ? describe : describe.skip;
 

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { buildSync } from 'esbuild';
 import { checkContainerId } from '../src/lifecycle/container-id';
 import { StateStore, type ContainerRecord } from '../src/lifecycle/store';
-import { ocits } from './helpers/cli';
+import { ocits, REPO } from './helpers/cli';
 import { checkoutTempDir, tempDir } from './helpers/tmp';
 
 function record(id: string): ContainerRecord {
@@ -144,7 +144,7 @@ describe('StateStore under concurrency', () => {
   function bundleWorker(name: string): string {
     const outfile = path.join(workers, `${name}.js`);
     buildSync({
-      entryPoints: [path.join(__dirname, 'helpers', `${name}.ts`)],
+      entryPoints: [path.join(REPO, 'test', 'helpers', `${name}.ts`)],
       outfile,
       bundle: true,
       platform: 'node',

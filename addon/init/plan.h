@@ -9,7 +9,7 @@
 namespace ocits::init {
 
 // Where the child was when it failed. The order is the wire format shared with
-// src/lifecycle/init-protocol.ts (kStepNames is exported to it by name).
+// src/plan/protocol.ts (kStepNames is exported to it by name).
 enum Step : int32_t {
   kStepSync,
   kStepCgroup,
@@ -60,7 +60,8 @@ enum Step : int32_t {
 
 extern const char* const kStepNames[kStepCount];
 
-// Messages on the init socket (SOCK_SEQPACKET), both directions.
+// Messages on the init socket (SOCK_SEQPACKET), both directions. The kinds
+// and the layout are exported to src/plan/protocol.ts (InitMessageFormat).
 enum MessageKind : int32_t {
   kMessageMounted = 1,   // child: mounts done; run prestart/createRuntime hooks now
   kMessageReady = 2,     // child: set up, about to wait on exec.fifo

@@ -2,11 +2,12 @@
 // hierarchy. Resource limits are not set here; this is only membership.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { CgroupJoin } from '../addon-plan';
 import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
 import { sleepSync } from '../sleep';
 import { errnoText } from '../errors';
-import { CgroupWriteError, readCgroupFile, writeCgroupFile } from './files';
+import { readCgroupFile, writeCgroupFile } from './files';
 import type { CgroupDir, ContainerCgroup } from './paths';
 
 const trace = tracer('cgroups');
@@ -74,37 +75,8 @@ function enableSubtreeControllers(dir: string): void {
   }
 }
 
-/** Moves pid into the container's cgroup in every hierarchy. */
-export function joinCgroup(cgroup: ContainerCgroup, pid: number): void {
-  for (const entry of cgroup.dirs) {
-    // EINVAL can mean the task is still being born (TASK_NEW): retry briefly, as runc does.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        writeCgroupFile(entry.dir, 'cgroup.procs', String(pid), `move pid ${pid} into cgroup ${entry.relative}`);
-        break;
-      } catch (error) {
-        if (!(error instanceof CgroupWriteError && error.code === 'EINVAL') || attempt === 4) throw error;
-        sleepSync(30);
-      }
-    }
-  }
-  trace('joined pid %d to %s', pid, cgroup.dirs.map((d) => d.dir).join(' '));
-}
-
-/**
- * What the container's init process joins its cgroup through. Moving a whole
- * process (cgroup.procs) takes a global lock whose first writer waits for an
- * RCU grace period, 10-15 ms on this kernel; neither of these takes it.
- */
-export interface CgroupJoinFds {
-  /** The cgroup2 directory, for clone3(CLONE_INTO_CGROUP); -1 without cgroup2. */
-  dir: number;
-  /** Each v1 hierarchy's tasks file: the init writes "0" to move itself, its only thread. */
-  tasks: number[];
-}
-
-export function openCgroupJoinFds(cgroup: ContainerCgroup): CgroupJoinFds {
-  const fds: CgroupJoinFds = { dir: -1, tasks: [] };
+export function openCgroupJoinFds(cgroup: ContainerCgroup): CgroupJoin {
+  const fds: CgroupJoin = { dir: -1, tasks: [] };
   for (const entry of cgroup.dirs) {
     try {
       if (entry.fstype === 'cgroup2') fds.dir = fs.openSync(entry.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
@@ -117,7 +89,7 @@ export function openCgroupJoinFds(cgroup: ContainerCgroup): CgroupJoinFds {
   return fds;
 }
 
-export function closeCgroupJoinFds(fds: CgroupJoinFds): void {
+export function closeCgroupJoinFds(fds: CgroupJoin): void {
   for (const fd of [...fds.tasks, ...(fds.dir >= 0 ? [fds.dir] : [])]) fs.closeSync(fd);
   fds.tasks = [];
   fds.dir = -1;

@@ -12,9 +12,11 @@ import type { ContainerCgroup } from './paths';
 
 /**
  * One step, with path relative to the config mount's destination ('' is the
- * destination itself). Flags the caller adds: tmpfs and fs mounts get
- * nosuid,nodev,noexec; bind mounts are MS_BIND|MS_REC; fs and bind mounts are
- * read-only when the config mount's options say ro (binds by a remount).
+ * destination itself). The flags are the config mount's own (its options:
+ * runc's default config says nosuid,noexec,nodev,relatime,ro), applied by
+ * plan/rootfs.ts: the tmpfs gets them without ro, so that the per-hierarchy
+ * directories can be made in it; a fresh fs gets them as they are; a bind is
+ * MS_BIND|MS_REC, then remounted with the rest (ro, nosuid ...).
  */
 export type CgroupMountStep =
   /** tmpfs with these data options (mode=755). */
@@ -23,7 +25,7 @@ export type CgroupMountStep =
   | { kind: 'bind'; source: string; path: string }
   /**
    * A fresh filesystem; data names the hierarchy's controllers for v1 (the
-   * caller appends the config mount's own data options, if any). When
+   * config mount's own data options are not added). When
    * mounting cgroup2 fails with EPERM or EBUSY (a user namespace without a
    * cgroup namespace), bind-mount fallbackBind instead, as runc does.
    */

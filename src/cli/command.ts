@@ -1,7 +1,22 @@
 // How a command is described: its positional arguments, its flags as runc
 // spells them, and what it does. One table per command drives both the
 // parser (parse-args.ts) and the help text (help.ts).
-import type { GlobalArgs } from './global-args';
+import type { LogFormat } from '../log';
+
+export type RootlessMode = 'auto' | 'true' | 'false';
+
+/** runc's global flags, checked (global-args.ts reads them). */
+export interface GlobalArgs {
+  root: string;
+  log?: string;
+  logFormat: LogFormat;
+  debug: boolean;
+  rootless: RootlessMode;
+  systemdCgroup: boolean;
+}
+
+/** Flags as the parser read them, before a command's types apply. */
+export type ParsedFlags = Record<string, string | boolean | number | string[]>;
 
 export type FlagType = 'string' | 'boolean' | 'number' | 'strings';
 

@@ -2,19 +2,7 @@
 import * as path from 'node:path';
 import { OcitsError } from '../errors';
 import type { LogFormat } from '../log';
-import type { FlagSpecs } from './command';
-import type { ParsedFlags } from './parse-args';
-
-export type RootlessMode = 'auto' | 'true' | 'false';
-
-export interface GlobalArgs {
-  root: string;
-  log?: string;
-  logFormat: LogFormat;
-  debug: boolean;
-  rootless: RootlessMode;
-  systemdCgroup: boolean;
-}
+import type { FlagSpecs, GlobalArgs, ParsedFlags, RootlessMode } from './command';
 
 export const GLOBAL_FLAGS: FlagSpecs = {
   root: { type: 'string', describe: 'directory for container state (keep it on tmpfs); default /run/ocits, or $XDG_RUNTIME_DIR/ocits for a non-root user' },

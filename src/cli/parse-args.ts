@@ -9,9 +9,7 @@
 // also accepted after the command, where a command's own flag of the same
 // name wins (spec --rootless).
 import { OcitsError } from '../errors';
-import type { Command, FlagSpec, FlagSpecs } from './command';
-
-export type ParsedFlags = Record<string, string | boolean | number | string[]>;
+import type { Command, FlagSpec, FlagSpecs, ParsedFlags } from './command';
 
 export type CommandLine =
   | { kind: 'help'; command?: Command }

@@ -7,38 +7,29 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { addon } from '../addon';
 import { applyDeviceRules } from '../cgroups/devices';
-import { detectCgroupHost, type CgroupHost } from '../cgroups/host';
+import { detectCgroupHost } from '../cgroups/host';
 import { closeCgroupJoinFds, createCgroup, openCgroupJoinFds, removeCgroup } from '../cgroups/membership';
 import { cgroupMountSteps } from '../cgroups/mount';
-import { resolveContainerCgroup, type ContainerCgroup } from '../cgroups/paths';
+import { placeContainer } from '../cgroups/placement';
 import { applyResources } from '../cgroups/resources';
-import { isWithin } from '../mountinfo';
 import { OcitsError, messageOf } from '../errors';
 import { tracer } from '../log';
-import { checkBundle } from '../spec/bundle';
-import { formatProblem } from '../spec/problems';
+import { liveHost } from '../plan/host';
+import { buildInitPlan, type InitPlan } from '../plan/init';
+import { openNamespaceJoins, writeIdMaps } from '../plan/namespaces';
+import { passedFds } from '../plan/passed-fds';
+import { expectListenerFd, expectMessage, sendContinue } from '../plan/protocol';
+import { sendToSeccompListener } from '../plan/seccomp';
+import { loadConfig } from '../spec/bundle';
 import type { RuntimeConfig } from '../spec/types';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks, runHooksWarningOnFailure } from './hooks';
-import { buildInitPlan, type InitPlan } from './init-plan';
-import {
-  MESSAGE_ERROR,
-  MESSAGE_INIT_PID,
-  MESSAGE_MAP_IDS,
-  MESSAGE_MOUNTED,
-  MESSAGE_READY,
-  MESSAGE_SECCOMP_LISTENER,
-  continueMessage,
-  decodeMessage,
-  describeFailure,
-  type InitMessage,
-} from './init-protocol';
-import { openNamespaceJoins, writeIdMaps } from './namespaces';
-import { SIGKILL, signalQuietly } from './kill';
-import { sendToSeccompListener } from './seccomp';
-import { passedFds } from './passed-fds';
+import { SIGKILL, signalQuietly } from './process-signals';
+import { Cleanup, once } from './cleanup';
 import { readProcessStat } from './process-status';
-import { EXEC_FIFO, type ContainerRecord, type StateStore } from './store';
+import { EXEC_FIFO } from './state';
+import type { ContainerRecord, StateStore } from './store';
+import { openConsole } from './terminal';
 import { assertSealedExecutable } from './sealed-exe';
 import { writeFileAtomically } from './write-file';
 
@@ -80,12 +71,8 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   // Everything that can be refused is refused before anything is made.
   const host = detectCgroupHost();
   const privileged = process.geteuid?.() === 0;
-  const configured = resolveContainerCgroup(host, config.linux?.cgroupsPath, id);
-  // runc's rootless rule: without permission to make cgroups, the container
-  // stays in ours, and its cgroup mounts show ours.
-  const ownCgroups = !privileged && !canCreateCgroup(configured);
-  const cgroup = ownCgroups ? currentCgroup(host) : configured;
-  if (ownCgroups) trace('no permission to create cgroup %o: the container stays in ours', configured.dirs.map((d) => d.dir));
+  const { cgroup, ownCgroup, configured } = placeContainer(host, config.linux?.cgroupsPath, id, privileged);
+  if (ownCgroup) trace('no permission to create cgroup %o: the container stays in ours', configured.dirs.map((d) => d.dir));
   const fifo = path.join(store.containerDir(id), EXEC_FIFO);
   const stateBase = { ociVersion: OCI_VERSION, id, bundle: bundleDir, annotations: config.annotations ?? {} };
   const plan = buildInitPlan(config, {
@@ -97,6 +84,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     cgroupMountSteps: (cgroupNamespace) => cgroupMountSteps(host, cgroup, cgroupNamespace),
     stateBufferSize: Buffer.byteLength(JSON.stringify(stateBase)) * 2 + 256,
     privileged,
+    host: liveHost,
   });
   const joinFds = openNamespaceJoins(plan.namespaces.joins, config.linux?.namespaces ?? []);
   const passed = passedFds(options.preserveFds ?? 0);
@@ -122,7 +110,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     };
     store.write(record);
 
-    if (!ownCgroups) {
+    if (!ownCgroup) {
       createCgroup(cgroup);
       undo.add(() => removeCgroup(cgroup));
       plan.cgroup = openCgroupJoinFds(cgroup);
@@ -163,10 +151,10 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       JSON.stringify({ ...stateBase, pid: innerPid, status: 'created' }) + '\0';
     addon().initSend(socket, Buffer.from(stateDocuments));
 
-    expectMessage(socket, MESSAGE_MOUNTED, plan, config);
+    expectMessage(socket, 'mounted', plan, config);
     runHooks('prestart', config.hooks?.prestart, runtimeState);
     runHooks('createRuntime', config.hooks?.createRuntime, runtimeState);
-    addon().initSend(socket, continueMessage());
+    sendContinue(socket);
     if (plan.process.seccomp?.listener === true) {
       const notifyFd = expectListenerFd(socket, plan, config);
       try {
@@ -174,9 +162,9 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       } finally {
         fs.closeSync(notifyFd);
       }
-      addon().initSend(socket, continueMessage());
+      sendContinue(socket);
     }
-    expectMessage(socket, MESSAGE_READY, plan, config);
+    expectMessage(socket, 'ready', plan, config);
     closeSocket();
     closeCgroupJoinFds(plan.cgroup);
 
@@ -199,16 +187,6 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   }
 }
 
-export function loadConfig(bundle: string): { bundleDir: string; config: RuntimeConfig } {
-  const { bundleDir, config, problems } = checkBundle(bundle);
-  const errors = problems.filter((problem) => problem.severity === 'error');
-  if (errors.length > 0) {
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more; see ocits validate)` : '';
-    throw new OcitsError(`invalid config.json: ${formatProblem(errors[0])}${more}`);
-  }
-  return { bundleDir, config };
-}
-
 function resolveRootfs(bundleDir: string, config: RuntimeConfig): string {
   const given = path.resolve(bundleDir, config.root.path);
   try {
@@ -226,34 +204,9 @@ function ownerName(): string {
   }
 }
 
-/** Undo actions, run newest first; one failing does not stop the others. */
-class Cleanup {
-  private readonly actions: Array<() => void> = [];
-  add(action: () => void): void {
-    this.actions.push(action);
-  }
-  run(): void {
-    for (const action of this.actions.reverse()) {
-      try {
-        action();
-      } catch (error) {
-        trace('cleanup: %s', messageOf(error));
-      }
-    }
-  }
-}
-
-/** Wraps a close so the success path and the cleanup cannot both run it. */
-function once(action: () => void): () => void {
-  let done = false;
-  return () => {
-    if (!done) action();
-    done = true;
-  };
-}
-
-// The addon refuses a plan it cannot start (an idmapped mount's source that
-// cannot be idmapped, say) with a message naming the mount.
+// The addon refuses a plan it cannot start with a message naming the mount:
+// the user namespace of an idmapped mount it cannot make, for one. (A source
+// that cannot be idmapped fails later, in the init, as its mount step.)
 function spawnInit(plan: InitPlan): { pid: number; socket: number } {
   assertSealedExecutable();
   try {
@@ -275,116 +228,15 @@ function killAndReap(pid: number): void {
  */
 function enterNamespaces(spawned: { pid: number; socket: number }, plan: InitPlan, config: RuntimeConfig): number {
   if (plan.idMaps !== null) {
-    expectMessage(spawned.socket, MESSAGE_MAP_IDS, plan, config);
+    expectMessage(spawned.socket, 'mapIds', plan, config);
     writeIdMaps(spawned.pid, plan.idMaps);
-    addon().initSend(spawned.socket, continueMessage());
+    sendContinue(spawned.socket);
   }
   if (!plan.namespaces.forkInit) return spawned.pid;
-  const message = expectMessage(spawned.socket, MESSAGE_INIT_PID, plan, config);
+  const message = expectMessage(spawned.socket, 'initPid', plan, config);
   // It exits once it has sent the pid; nothing can fail between here and the caller's taking the init's pid.
   addon().reap(spawned.pid);
   trace('forked init process %d', message.index);
   return message.index;
 }
 
-function expectMessage(socket: number, kind: number, plan: InitPlan, config: RuntimeConfig): InitMessage {
-  return checkMessage(addon().initReceive(socket), kind, plan, config);
-}
-
-/** The seccomp notify fd, which the init process sends once it loaded its filter. */
-function expectListenerFd(socket: number, plan: InitPlan, config: RuntimeConfig): number {
-  const { message, fd } = addon().initReceiveWithFd(socket);
-  try {
-    checkMessage(message, MESSAGE_SECCOMP_LISTENER, plan, config);
-    if (fd < 0) throw new OcitsError('container init sent no seccomp notify fd');
-  } catch (error) {
-    if (fd >= 0) fs.closeSync(fd);
-    throw error;
-  }
-  return fd;
-}
-
-function checkMessage(bytes: Buffer, kind: number, plan: InitPlan, config: RuntimeConfig): InitMessage {
-  const message = decodeMessage(bytes);
-  if (message === undefined) throw new OcitsError('container init exited before it was set up');
-  if (message.kind === MESSAGE_ERROR) {
-    const destination = (index: number): string => config.mounts?.[index]?.destination ?? '?';
-    throw new OcitsError(`container init failed: ${describeFailure(message, plan, destination)}`);
-  }
-  if (message.kind !== kind) throw new OcitsError(`container init sent message ${message.kind}, expected ${kind}`);
-  return message;
-}
-
-/** Whether we may make the container's cgroup: the nearest existing ancestor of each directory is writable. */
-function canCreateCgroup(cgroup: ContainerCgroup): boolean {
-  return cgroup.dirs.every((entry) => {
-    let dir = entry.dir;
-    while (!fs.existsSync(dir)) dir = path.dirname(dir);
-    try {
-      fs.accessSync(dir, fs.constants.W_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Our own cgroup in each hierarchy, where a rootless container stays. */
-function currentCgroup(host: CgroupHost): ContainerCgroup {
-  const dirs = host.hierarchies.map((hierarchy) => {
-    const { mountPoint, fstype, controllers, root, ownPath } = hierarchy;
-    const inside = isWithin(ownPath, root) ? path.posix.relative(root, ownPath) : '';
-    return { mountPoint, fstype, controllers, dir: path.posix.join(mountPoint, inside), relative: ownPath };
-  });
-  return { mode: host.mode, dirs };
-}
-
-export interface ConsoleChannel {
-  /** The fd the init process sends the pty master on, or -1. */
-  childEnd: number;
-  closeChildEnd(): void;
-  receiveMaster(): number | undefined;
-  close(): void;
-}
-
-// With --console-socket the master goes straight to the engine's socket. For
-// `run` and `exec` in the foreground it comes back to us over a socketpair.
-export function openConsole(
-  options: Pick<CreateOptions, 'consoleSocket' | 'keepConsole'>,
-  terminal: boolean,
-): ConsoleChannel {
-  if (!terminal) {
-    return { childEnd: -1, closeChildEnd: () => {}, receiveMaster: () => undefined, close: () => {} };
-  }
-  if (options.consoleSocket !== undefined) {
-    const socket = connectConsoleSocket(options.consoleSocket);
-    const closeSocket = once(() => fs.closeSync(socket));
-    return { childEnd: socket, closeChildEnd: closeSocket, receiveMaster: () => undefined, close: closeSocket };
-  }
-  const [ours, theirs] = addon().socketPair();
-  const open = new Set([ours, theirs]);
-  const closeOne = (fd: number): void => {
-    if (open.delete(fd)) fs.closeSync(fd);
-  };
-  return {
-    childEnd: theirs,
-    closeChildEnd: () => closeOne(theirs),
-    receiveMaster: () => {
-      const master = addon().receiveFd(ours);
-      closeOne(ours);
-      return master;
-    },
-    close: () => {
-      closeOne(ours);
-      closeOne(theirs);
-    },
-  };
-}
-
-function connectConsoleSocket(socketPath: string): number {
-  try {
-    return addon().connectUnix(path.resolve(socketPath));
-  } catch (error) {
-    throw new OcitsError(`--console-socket: cannot connect to ${socketPath}: ${messageOf(error)}`);
-  }
-}

@@ -8,17 +8,11 @@ import { sleepSync } from '../sleep';
 import { OCI_VERSION } from '../spec/version';
 import { runHooksWarningOnFailure } from './hooks';
 import { isSameLiveProcess } from './process-status';
-import { SIGKILL, signalInit } from './kill';
-import { statusOf } from './state';
+import { SIGKILL, signalInit } from './process-signals';
 import type { ContainerRecord, StateStore } from './store';
 
 export function deleteContainer(store: StateStore, id: string, force: boolean): void {
-  store.withLock(id, () => {
-    const record = store.read(id);
-    const status = statusOf(store, record);
-    if ((status === 'running' || status === 'paused') && !force) {
-      throw new OcitsError(`cannot delete container ${id} that is not stopped: ${status}`);
-    }
+  store.withContainer(id, force ? 'delete --force' : 'delete', (record, status) => {
     if (status === 'running' || status === 'created' || status === 'paused') {
       try {
         signalInit(record, SIGKILL);

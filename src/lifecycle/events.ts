@@ -8,9 +8,8 @@ import * as fs from 'node:fs';
 import { oomKillCount, readStats } from '../cgroups/stats';
 import { OcitsError } from '../errors';
 import { sleepSync } from '../sleep';
-import { cgroupOf } from './pause';
-import { statusOf } from './state';
-import type { ContainerRecord, StateStore } from './store';
+import { cgroupOf, statusOf } from './state';
+import type { StateStore } from './store';
 
 export interface ContainerEvent {
   type: 'stats' | 'oom';
@@ -21,13 +20,13 @@ export interface ContainerEvent {
 const OOM_POLL_MS = 100;
 
 export function statsEvent(store: StateStore, id: string): ContainerEvent {
-  const record = runningRecord(store, id);
+  const { record } = store.readFor(id, 'events');
   return { type: 'stats', id, data: readStats(cgroupOf(record)) };
 }
 
 /** Writes events to fd until the container stops. */
 export function watchEvents(store: StateStore, id: string, intervalMs: number, fd: number): void {
-  const record = runningRecord(store, id);
+  const { record } = store.readFor(id, 'events');
   const cgroup = cgroupOf(record);
   let kills = oomKillCount(cgroup) ?? 0;
   let nextStats = Date.now() + intervalMs;
@@ -35,20 +34,13 @@ export function watchEvents(store: StateStore, id: string, intervalMs: number, f
     const now = oomKillCount(cgroup) ?? kills;
     if (now > kills) fs.writeSync(fd, formatEvent({ type: 'oom', id }));
     kills = Math.max(kills, now);
-    if (statusOf(store, record) === 'stopped') return;
+    if (statusOf(store.containerDir(id), record) === 'stopped') return;
     if (Date.now() >= nextStats) {
       fs.writeSync(fd, formatEvent({ type: 'stats', id, data: readStats(cgroup) }));
       nextStats += intervalMs;
     }
     sleepSync(Math.max(1, Math.min(OOM_POLL_MS, nextStats - Date.now())));
   }
-}
-
-function runningRecord(store: StateStore, id: string): ContainerRecord {
-  const record = store.read(id);
-  const status = statusOf(store, record);
-  if (status === 'stopped' || status === 'creating') throw new OcitsError(`container with id ${id} is not running`);
-  return record;
 }
 
 /** One JSON line; bigint counters are printed as exact JSON numbers. */

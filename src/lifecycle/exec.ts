@@ -7,32 +7,30 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon } from '../addon';
-import { openCgroupJoinFds, type CgroupJoinFds } from '../cgroups/membership';
-import { readCgroupFile } from '../cgroups/files';
-import type { ContainerCgroup } from '../cgroups/paths';
+import type { CgroupJoin, NamespaceFd, ProcessPlan } from '../addon-plan';
+import { openCgroupJoinFds } from '../cgroups/membership';
+import { cgroupForExec } from '../cgroups/placement';
 import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
+import { liveHost } from '../plan/host';
+import { planLsmWrites } from '../plan/lsm';
+import { planProcess } from '../plan/process';
+import { awaitExec } from '../plan/protocol';
+import { planExecSeccomp } from '../plan/seccomp';
+import { unsupportedFeatures } from '../plan/unsupported';
+import { loadConfig } from '../spec/bundle';
 import { readJsonFile } from '../spec/json';
 import { schemaProblems } from '../spec/schema';
 import { semanticProblems } from '../spec/semantic';
 import type { Capabilities, Process, RuntimeConfig } from '../spec/types';
-import { loadConfig, openConsole, type ConsoleChannel } from './create';
-import { planProcess, type InitProcess } from './init-plan';
-import { planExecSeccomp } from './seccomp';
-import { MESSAGE_ERROR, decodeMessage, describeFailure } from './init-protocol';
+import { forwardSignals } from './signal-forwarding';
 import { isSameLiveProcess } from './process-status';
-import { forwardSignals, relayTerminal, type TerminalRelay } from './run';
-import { statusOf } from './state';
+import { openConsole, relayTerminal, type ConsoleChannel, type TerminalRelay } from './terminal';
 import type { ContainerRecord, StateStore } from './store';
-import { planLsmWrites } from './lsm';
-import { unsupportedFeatures } from './unsupported';
 import { assertSealedExecutable } from './sealed-exe';
 import { writeFileAtomically } from './write-file';
 
 const trace = tracer('exec');
-
-/** addon/init/plan.h: kMessageExecPid. */
-const MESSAGE_EXEC_PID = 5;
 
 export interface ExecOptions {
   /** A runtime-spec process JSON file (engines use this). */
@@ -58,25 +56,6 @@ export interface ExecOptions {
   pidFile?: string;
   preserveFds: number;
   ignorePaused: boolean;
-}
-
-/** A namespace of the container's init the child joins (addon/exec_plan.h). */
-export interface ExecNamespace {
-  fd: number;
-  /** CLONE_NEW* */
-  type: number;
-  name: string;
-}
-
-/** The addon's input (addon/exec_plan.h mirrors it). */
-export interface ExecPlan {
-  cgroup: CgroupJoinFds;
-  /** In the order they are joined. */
-  namespaces: ExecNamespace[];
-  preservedFds: number;
-  /** Decimal, or null to keep ours. */
-  oomScoreAdj: string | null;
-  process: InitProcess;
 }
 
 // runc's order: the user namespace first, since it decides what may be
@@ -125,50 +104,49 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   if (!Number.isInteger(options.preserveFds) || options.preserveFds < 0) {
     throw new OcitsError(`--preserve-fds: ${options.preserveFds} is not a number of fds`);
   }
-  const opened: number[] = [];
-  let console: ConsoleChannel | undefined;
-  let spawned: { pid: number; socket: number };
-  let processSpec: Process;
-  const lock = store.lock(id);
-  try {
-    const record = store.read(id);
-    checkState(store, record, options.ignorePaused);
-    const resolved = resolveProcess(record, options);
-    processSpec = resolved.process;
-    // The container's filter holds for every process in it, as in runc.
-    const containerSeccomp = resolved.config.linux?.seccomp;
-    const seccomp = containerSeccomp !== undefined ? planExecSeccomp(containerSeccomp) : null;
-    const terminal = processSpec.terminal === true;
-    checkConsole(options, terminal);
+  // The lock goes once the child is spawned: the child has dropped our fds,
+  // the lock's among them, and a paused container's `resume` must not wait
+  // for a process it froze.
+  const operation = options.ignorePaused ? 'exec --ignore-paused' : 'exec';
+  const { spawned, console } = store.withContainer(id, operation, (record) => {
+    const opened: number[] = [];
+    let console: ConsoleChannel | undefined;
+    try {
+      const resolved = resolveProcess(record, options);
+      const processSpec = resolved.process;
+      // The container's filter holds for every process in it, as in runc.
+      const containerSeccomp = resolved.config.linux?.seccomp;
+      const seccomp = containerSeccomp !== undefined ? planExecSeccomp(containerSeccomp, liveHost.seccomp) : null;
+      const terminal = processSpec.terminal === true;
+      checkConsole(options, terminal);
 
-    const namespaces = openNamespaces(record.pid!, opened);
-    // Opened first, checked second: the fds are the recorded process's if it
-    // is still alive now.
-    if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) throw new OcitsError('cannot exec in a stopped container');
-    const cgroup: CgroupJoinFds = record.cgroup !== undefined ? openCgroupJoinFds(cgroupToJoin(record.cgroup, record.pid!)) : { dir: -1, tasks: [] };
-    opened.push(...cgroup.tasks, ...(cgroup.dir >= 0 ? [cgroup.dir] : []));
-    console = openConsole({ consoleSocket: options.consoleSocket }, terminal);
+      const namespaces = openNamespaces(record.pid!, opened);
+      // Opened first, checked second: the fds are the recorded process's if it
+      // is still alive now.
+      if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) throw new OcitsError('cannot exec in a stopped container');
+      const cgroup: CgroupJoin = record.cgroup !== undefined ? openCgroupJoinFds(cgroupForExec(record.cgroup, record.pid!)) : { dir: -1, tasks: [] };
+      opened.push(...cgroup.tasks, ...(cgroup.dir >= 0 ? [cgroup.dir] : []));
+      console = openConsole({ consoleSocket: options.consoleSocket }, terminal);
 
-    // Before the intermediate child exits, or its child goes to init.
-    if (!options.detach) addon().becomeChildSubreaper();
-    assertSealedExecutable();
-    spawned = addon().spawnExecProcess({
-      cgroup,
-      namespaces,
-      preservedFds: options.preserveFds,
-      oomScoreAdj: processSpec.oomScoreAdj !== undefined ? String(processSpec.oomScoreAdj) : null,
-      process: { ...planExecProcess(processSpec, console.childEnd, record.pid!), seccomp },
-    });
-    trace('exec child %d', spawned.pid);
-  } catch (error) {
-    console?.close();
-    throw error;
-  } finally {
-    for (const fd of opened) fs.closeSync(fd);
-    // The child has dropped our fds, this lock's among them: a paused
-    // container's `resume` must not wait for a process it froze.
-    lock.release();
-  }
+      // Before the intermediate child exits, or its child goes to init.
+      if (!options.detach) addon().becomeChildSubreaper();
+      assertSealedExecutable();
+      const child = addon().spawnExecProcess({
+        cgroup,
+        namespaces,
+        preservedFds: options.preserveFds,
+        oomScoreAdj: processSpec.oomScoreAdj !== undefined ? String(processSpec.oomScoreAdj) : null,
+        process: { ...planExecProcess(processSpec, console.childEnd, record.pid!), seccomp },
+      });
+      trace('exec child %d', child.pid);
+      return { spawned: child, console };
+    } catch (error) {
+      console?.close();
+      throw error;
+    } finally {
+      for (const fd of opened) fs.closeSync(fd);
+    }
+  });
   try {
     console.closeChildEnd();
     const pid = awaitExec(spawned, options.detach);
@@ -179,43 +157,6 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   } finally {
     console.close();
   }
-}
-
-function checkState(store: StateStore, record: ContainerRecord, ignorePaused: boolean): void {
-  const status = statusOf(store, record);
-  if (status === 'stopped') throw new OcitsError('cannot exec in a stopped container');
-  // runc 1.1.5 execs here too, but the container's own process has not run
-  // yet: its hooks and the rest of start are still to come.
-  if (status === 'created') throw new OcitsError('cannot exec in a created container: start it first');
-  if (status === 'creating') throw new OcitsError(`container ${record.id} is still being created`);
-  if (!ignorePaused && record.cgroup !== undefined && isFrozen(record.cgroup)) {
-    throw new OcitsError('cannot exec in a paused container (use --ignore-paused to override)');
-  }
-}
-
-/** Whether the container's cgroup is frozen (paused) in any hierarchy. */
-function isFrozen(cgroup: ContainerCgroup): boolean {
-  return cgroup.dirs.some((dir) => {
-    if (dir.fstype === 'cgroup2') return readCgroupFile(dir.dir, 'cgroup.freeze')?.trim() === '1';
-    if (!dir.controllers.includes('freezer')) return false;
-    return readCgroupFile(dir.dir, 'freezer.state')?.trim() !== 'THAWED';
-  });
-}
-
-/**
- * The container's cgroup, except on cgroup v2 when the container has handed
- * controllers down to cgroups below it (systemd inside does): the kernel
- * then refuses processes in it, and like runc we join the init's cgroup.
- */
-function cgroupToJoin(cgroup: ContainerCgroup, initPid: number): ContainerCgroup {
-  const dirs = cgroup.dirs.map((entry) => {
-    if (entry.fstype !== 'cgroup2' || (readCgroupFile(entry.dir, 'cgroup.subtree_control') ?? '').trim() === '') return entry;
-    const line = fs.readFileSync(`/proc/${initPid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
-    if (line === undefined) return entry;
-    const relative = line.slice('0::'.length);
-    return { ...entry, dir: path.join(entry.mountPoint, relative), relative };
-  });
-  return { ...cgroup, dirs };
 }
 
 /**
@@ -270,7 +211,7 @@ function readProcessFile(file: string, config: RuntimeConfig, bundleDir: string)
 
 function applyFlags(process: Process, options: ExecOptions): void {
   // Refused here, naming the flag, on a host without the module.
-  planLsmWrites(options.apparmor, options.processLabel, { apparmor: '--apparmor', selinux: '--process-label' });
+  planLsmWrites(liveHost, options.apparmor, options.processLabel, { apparmor: '--apparmor', selinux: '--process-label' });
   if (options.apparmor !== undefined && options.apparmor !== '') process.apparmorProfile = options.apparmor;
   if (options.processLabel !== undefined && options.processLabel !== '') process.selinuxLabel = options.processLabel;
   if (options.args.length > 0) process.args = options.args;
@@ -317,8 +258,8 @@ function checkConsole(options: ExecOptions, terminal: boolean): void {
  * Opens the init's namespaces that differ from ours; the same one needs no
  * joining (and the kernel refuses to rejoin one's own user namespace).
  */
-function openNamespaces(initPid: number, opened: number[]): ExecNamespace[] {
-  const namespaces: ExecNamespace[] = [];
+function openNamespaces(initPid: number, opened: number[]): NamespaceFd[] {
+  const namespaces: NamespaceFd[] = [];
   for (const [name, type] of NAMESPACES) {
     let fd: number;
     try {
@@ -342,7 +283,7 @@ function openNamespaces(initPid: number, opened: number[]): ExecNamespace[] {
  * denies setgroups(2): its processes keep their groups, and asking for
  * others is an error.
  */
-function planExecProcess(processSpec: Process, consoleSocket: number, initPid: number): InitProcess {
+function planExecProcess(processSpec: Process, consoleSocket: number, initPid: number): ProcessPlan {
   let setGroups = true;
   try {
     setGroups = fs.readFileSync(`/proc/${initPid}/setgroups`, 'utf8').trim() !== 'deny';
@@ -352,30 +293,5 @@ function planExecProcess(processSpec: Process, consoleSocket: number, initPid: n
   if (!setGroups && (processSpec.user.additionalGids ?? []).length > 0) {
     throw new OcitsError('additional gids: the container\'s user namespace denies setgroups (rootless), so they cannot be set');
   }
-  return { ...planProcess(processSpec, consoleSocket), setGroups };
-}
-
-/**
- * Reads the child's messages: the pid of the process it forked, then either
- * a failure or the end of the socket, which execve closes. Returns the pid.
- */
-function awaitExec(spawned: { pid: number; socket: number }, detached: boolean): number {
-  let pid: number | undefined;
-  try {
-    const first = decodeMessage(addon().initReceive(spawned.socket));
-    addon().reap(spawned.pid);
-    if (first === undefined) throw new OcitsError('exec: the process exited before it was set up');
-    if (first.kind === MESSAGE_ERROR) throw new OcitsError(describeFailure(first));
-    if (first.kind !== MESSAGE_EXEC_PID) throw new OcitsError(`exec: unexpected message ${first.kind}`);
-    pid = first.index;
-    const second = decodeMessage(addon().initReceive(spawned.socket));
-    if (second?.kind === MESSAGE_ERROR) {
-      // It has exited; as its subreaper we reap it.
-      if (!detached) addon().reap(pid);
-      throw new OcitsError(describeFailure(second));
-    }
-    return pid;
-  } finally {
-    fs.closeSync(spawned.socket);
-  }
+  return { ...planProcess(processSpec, consoleSocket, liveHost), setGroups };
 }

@@ -1,25 +1,12 @@
 // `kill`: signals the container's init process, or with --all every process
-// in its cgroup. The init process is signalled through a pidfd opened before
-// its start time is checked, so a recycled pid is never hit.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import { addon } from '../addon';
+// in its cgroup.
 import { thaw } from '../cgroups/freezer';
 import { cgroupPids, killThroughCgroup } from '../cgroups/membership';
-import { OcitsError, isErrno } from '../errors';
-import { readProcessStat } from './process-status';
-import { statusOf } from './state';
-import type { ContainerRecord, StateStore } from './store';
-
-export const SIGKILL = os.constants.signals.SIGKILL;
+import { SIGKILL, signalInit, signalQuietly } from './process-signals';
+import type { StateStore } from './store';
 
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
-  store.withLock(id, () => {
-    const record = store.read(id);
-    const status = statusOf(store, record);
-    // Engines match "container not running".
-    if (status === 'stopped') throw new OcitsError('container not running');
-    if (status === 'creating') throw new OcitsError(`container ${id} is still being created`);
+  store.withContainer(id, 'kill', (record, status) => {
     if (all && record.cgroup !== undefined) {
       if (signal !== SIGKILL || !killThroughCgroup(record.cgroup)) {
         for (const pid of cgroupPids(record.cgroup)) signalQuietly(pid, signal);
@@ -30,30 +17,4 @@ export function killContainer(store: StateStore, id: string, signal: number, all
     }
     signalInit(record, signal);
   });
-}
-
-export function signalInit(record: ContainerRecord, signal: number): void {
-  let pidfd: number;
-  try {
-    pidfd = addon().pidfdOpen(record.pid!);
-  } catch (error) {
-    // Exited (and reaped) since its status was read.
-    if (isErrno(error, 'ESRCH')) throw new OcitsError('container not running');
-    throw error;
-  }
-  try {
-    if (readProcessStat(record.pid!)?.startTime !== record.pidStartTime) throw new OcitsError('container not running');
-    addon().pidfdSendSignal(pidfd, signal);
-  } finally {
-    fs.closeSync(pidfd);
-  }
-}
-
-/** Signals pid; one that has already exited is not an error. */
-export function signalQuietly(pid: number, signal: number): void {
-  try {
-    process.kill(pid, signal);
-  } catch (error) {
-    if (!isErrno(error, 'ESRCH')) throw error; // exited meanwhile
-  }
 }

@@ -2,29 +2,14 @@
 // through its cgroup. As runc, a created container can be paused too, and
 // the errors are runc's, which engines match.
 import { freeze, thaw } from '../cgroups/freezer';
-import type { ContainerCgroup } from '../cgroups/paths';
-import { OcitsError } from '../errors';
-import { statusOf } from './state';
-import type { ContainerRecord, StateStore } from './store';
+import { cgroupOf } from './state';
+import type { StateStore } from './store';
 
 export function pauseContainer(store: StateStore, id: string): void {
-  store.withLock(id, () => {
-    const record = store.read(id);
-    const status = statusOf(store, record);
-    if (status !== 'running' && status !== 'created') throw new OcitsError('container not running');
-    freeze(cgroupOf(record));
-  });
+  store.withContainer(id, 'pause', (record) => freeze(cgroupOf(record)));
 }
 
 export function resumeContainer(store: StateStore, id: string): void {
-  store.withLock(id, () => {
-    const record = store.read(id);
-    if (statusOf(store, record) !== 'paused') throw new OcitsError('container not paused');
-    thaw(cgroupOf(record));
-  });
+  store.withContainer(id, 'resume', (record) => thaw(cgroupOf(record)));
 }
 
-export function cgroupOf(record: ContainerRecord): ContainerCgroup {
-  if (record.cgroup === undefined) throw new OcitsError(`container ${record.id} has no cgroup`);
-  return record.cgroup;
-}

@@ -7,22 +7,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon } from '../addon';
 import { OcitsError, isErrno } from '../errors';
+import { decodeMessage, describeFailure } from '../plan/protocol';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks } from './hooks';
-import { decodeMessage, describeFailure } from './init-protocol';
-import { SIGKILL, signalQuietly } from './kill';
+import { SIGKILL, signalQuietly } from './process-signals';
 import { isSameLiveProcess } from './process-status';
-import { statusOf } from './state';
-import { EXEC_FIFO, type ContainerRecord, type StateStore } from './store';
+import { EXEC_FIFO } from './state';
+import type { ContainerRecord, StateStore } from './store';
 
 export function startContainer(store: StateStore, id: string): void {
-  store.withLock(id, () => {
-    const record = store.read(id);
-    const status = statusOf(store, record);
-    if (status === 'running') throw new OcitsError('cannot start an already running container');
-    if (status === 'stopped') throw new OcitsError('cannot start a container that has stopped');
-    if (status !== 'created') throw new OcitsError(`cannot start a container that is ${status}`);
-
+  store.withContainer(id, 'start', (record) => {
     const fifo = path.join(store.containerDir(id), EXEC_FIFO);
     const reply = readFifo(fifo, record);
     fs.rmSync(fifo, { force: true });

@@ -7,40 +7,15 @@ import * as path from 'node:path';
 import { addon } from '../addon';
 import { ContainerExistsError, ContainerNotFoundError, OcitsError, errnoText, isErrno } from '../errors';
 import { tracer } from '../log';
-import type { ContainerCgroup } from '../cgroups/paths';
-import type { ContainerStatus, Hook } from '../spec/types';
+import type { ContainerStatus } from '../spec/types';
 import { checkContainerId } from './container-id';
+import { type ContainerRecord, EXEC_FIFO, type Operation, refusal, statusOf } from './state';
+
+export type { ContainerRecord } from './state';
 
 const trace = tracer('store');
 
 const STATE_FILE = 'state.json';
-/** Present while a created container waits for `start`: the init blocks opening it. */
-export const EXEC_FIFO = 'exec.fifo';
-
-/** What ocits remembers about a container between commands. */
-export interface ContainerRecord {
-  ociVersion: string;
-  id: string;
-  /** Absolute path of the bundle. */
-  bundle: string;
-  /** Host pid of the container's init process, once it exists. */
-  pid?: number;
-  /** Field 22 of /proc/PID/stat when created: tells our process from a reused pid. */
-  pidStartTime?: number;
-  /** Absolute path of the root filesystem. */
-  rootfs: string;
-  /** Set while create is still building the container. */
-  status?: Extract<ContainerStatus, 'creating'>;
-  /** ISO 8601 creation time, for `list`. */
-  created: string;
-  /** User name or uid of the creator, for `list`. */
-  owner: string;
-  annotations?: Record<string, string>;
-  /** The cgroup create made, so delete removes exactly that. */
-  cgroup?: ContainerCgroup;
-  /** Hooks that run after create, kept as they were at create (the spec: later config edits must not matter). */
-  hooks?: { poststart?: Hook[]; poststop?: Hook[] };
-}
 
 /** A held per-container lock; release it, or let process exit drop it. */
 export interface ContainerLock {
@@ -115,6 +90,29 @@ export class StateStore {
     } finally {
       lock.release();
     }
+  }
+
+  /**
+   * Runs fn holding the container's lock, with its record and status, once
+   * the state machine (state.ts) allows the operation in that status.
+   */
+  withContainer<T>(id: string, operation: Operation, fn: (record: ContainerRecord, status: ContainerStatus) => T): T {
+    return this.withLock(id, () => {
+      const { record, status } = this.readFor(id, operation);
+      return fn(record, status);
+    });
+  }
+
+  /**
+   * Reads the container and refuses the operation as withContainer does,
+   * without the lock: for readers that watch a container for long.
+   */
+  readFor(id: string, operation: Operation): { record: ContainerRecord; status: ContainerStatus } {
+    const record = this.read(id);
+    const status = statusOf(this.containerDir(id), record);
+    const refused = refusal(operation, status, id);
+    if (refused !== undefined) throw new OcitsError(refused);
+    return { record, status };
   }
 
   read(id: string): ContainerRecord {

@@ -5,15 +5,11 @@ import * as fs from 'node:fs';
 import { applyResources, completeFromCurrent } from '../cgroups/resources';
 import { OcitsError, messageOf } from '../errors';
 import type { LinuxResources } from '../spec/types';
-import { cgroupOf } from './pause';
-import { statusOf } from './state';
+import { cgroupOf } from './state';
 import type { StateStore } from './store';
 
 export function updateContainer(store: StateStore, id: string, resources: LinuxResources): void {
-  store.withLock(id, () => {
-    const record = store.read(id);
-    const status = statusOf(store, record);
-    if (status === 'stopped' || status === 'creating') throw new OcitsError('container not running');
+  store.withContainer(id, 'update', (record) => {
     if (resources.devices !== undefined) throw new OcitsError('/devices: update cannot change device rules');
     const cgroup = cgroupOf(record);
     applyResources(cgroup, completeFromCurrent(cgroup, resources));

@@ -1,9 +1,10 @@
 // A bundle is a directory holding config.json and, usually, the root
 // filesystem. This module reads and checks its config; `validate` reports the
-// problems and `create` refuses a bundle that has any errors.
+// problems and `create` refuses a bundle that has any errors (loadConfig).
 import * as path from 'node:path';
+import { OcitsError } from '../errors';
 import { readJsonFile } from './json';
-import type { Problem } from './problems';
+import { formatProblem, type Problem } from './problems';
 import { schemaProblems } from './schema';
 import { semanticProblems } from './semantic';
 import type { RuntimeConfig } from './types';
@@ -28,4 +29,15 @@ export function checkBundle(bundle: string): BundleCheck {
   const structural = schemaProblems('config', config);
   const semantic = semanticProblems(config as RuntimeConfig, bundleDir, structural);
   return { bundleDir, config: config as RuntimeConfig, problems: [...structural, ...semantic] };
+}
+
+/** The bundle's config, once it has no errors; else the first, as one line. */
+export function loadConfig(bundle: string): { bundleDir: string; config: RuntimeConfig } {
+  const { bundleDir, config, problems } = checkBundle(bundle);
+  const errors = problems.filter((problem) => problem.severity === 'error');
+  if (errors.length > 0) {
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more; see ocits validate)` : '';
+    throw new OcitsError(`invalid config.json: ${formatProblem(errors[0])}${more}`);
+  }
+  return { bundleDir, config };
 }

@@ -7,11 +7,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { messageOf } from '../../src/errors';
 import { detectCgroupHost } from '../../src/cgroups/host';
-import { cgroupPids, createCgroup, joinCgroup, removeCgroup } from '../../src/cgroups/membership';
+import { cgroupPids, createCgroup, removeCgroup } from '../../src/cgroups/membership';
 import { cgroupMountSteps } from '../../src/cgroups/mount';
 import { resolveContainerCgroup } from '../../src/cgroups/paths';
 import { addon } from '../../src/addon';
 import { applyDeviceRules } from '../../src/cgroups/devices';
+import { joinCgroup } from './cgroups';
 
 async function main(name: string): Promise<Record<string, unknown>> {
   const host = detectCgroupHost();

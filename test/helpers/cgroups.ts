@@ -3,6 +3,9 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CgroupWriteError, writeCgroupFile } from '../../src/cgroups/files';
+import type { ContainerCgroup } from '../../src/cgroups/paths';
+import { sleepSync } from '../../src/sleep';
 
 let counter = 0;
 
@@ -87,4 +90,24 @@ export async function runJoined(script: string, join: (pid: number) => void): Pr
   }
   await exited;
   return output;
+}
+
+/**
+ * Moves pid into the container's cgroup in every hierarchy, as a process
+ * that is not the container's init would join it (ocits itself never moves
+ * a process: the init starts in its cgroup).
+ */
+export function joinCgroup(cgroup: ContainerCgroup, pid: number): void {
+  for (const entry of cgroup.dirs) {
+    // EINVAL can mean the task is still being born (TASK_NEW): retry briefly, as runc does.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        writeCgroupFile(entry.dir, 'cgroup.procs', String(pid), `move pid ${pid} into cgroup ${entry.relative}`);
+        break;
+      } catch (error) {
+        if (!(error instanceof CgroupWriteError && error.code === 'EINVAL') || attempt === 4) throw error;
+        sleepSync(30);
+      }
+    }
+  }
 }

@@ -9,7 +9,7 @@ export const featuresCommand = defineCommand({
   args: { min: 0, max: 0 },
   flags: {},
   run: async () => {
-    const { features } = await import('../../spec/features');
+    const { features } = await import('../../plan/features');
     writeStdout(JSON.stringify(features(), null, 4) + '\n');
   },
 });

@@ -5,15 +5,16 @@
 // is the mechanism: libseccomp calls and the export.
 import * as fs from 'node:fs';
 import { addon } from '../addon';
+import type { SeccompFilter, SeccompFilterRules } from '../addon-plan';
 import { OcitsError, messageOf } from '../errors';
 import { tracer } from '../log';
 import type { Seccomp, SeccompArg } from '../spec/types';
-import { seccompArchToken, seccompFlagSupported } from '../spec/features';
 import {
   SECCOMP_ACTIONS, SECCOMP_ACTIONS_WITH_ERRNO, SECCOMP_ARCHITECTURES, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FLAGS,
   SECCOMP_OPERATORS,
 } from '../spec/names';
 import { OCI_VERSION } from '../spec/version';
+import type { SeccompHost } from './host';
 
 const trace = tracer('seccomp');
 
@@ -31,28 +32,8 @@ const WAIT_KILLABLE_RECV = SECCOMP_FLAGS.get('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_
 // listener that can never have the fd. runc refuses the same way for write.
 const NOTIFY_FORBIDDEN = new Set(['sendmsg']);
 
-/** What the init process loads (addon/init/plan.h, struct SeccompFilter). */
-export interface InitSeccomp {
-  /** struct sock_filter[] as libseccomp exported it. */
-  program: Buffer;
-  /** SECCOMP_FILTER_FLAG_* for seccomp(2). */
-  flags: number;
-  /** Loaded with NEW_LISTENER: the init process sends the notify fd to create. */
-  listener: boolean;
-}
-
-interface FilterCondition {
-  index: number;
-  op: number;
-  value: bigint;
-  valueTwo: bigint;
-}
-
-interface FilterRule {
-  syscall: number;
-  action: number;
-  conditions: FilterCondition[];
-}
+type FilterRule = SeccompFilterRules['rules'][number];
+type FilterCondition = FilterRule['conditions'][number];
 
 const at = (...segments: Array<string | number>): string => ['/linux/seccomp', ...segments].join('/');
 
@@ -79,18 +60,18 @@ function condition(arg: SeccompArg, where: string): FilterCondition {
   return { index: arg.index, op, value: uint64(arg.value), valueTwo: uint64(arg.valueTwo ?? 0) };
 }
 
-function architectureTokens(seccomp: Seccomp): number[] {
+function architectureTokens(seccomp: Seccomp, host: SeccompHost): number[] {
   return (seccomp.architectures ?? []).map((name, i) => {
     if (!SECCOMP_ARCHITECTURES.has(name)) throw new OcitsError(`${at('architectures', i)}: unknown seccomp architecture ${name}`);
-    const token = seccompArchToken(name);
+    const token = host.archToken(name);
     if (token === 0) {
-      throw new OcitsError(`${at('architectures', i)}: ${name} is not supported by libseccomp ${addon().seccompVersion()}`);
+      throw new OcitsError(`${at('architectures', i)}: ${name} is not supported by libseccomp ${host.version()}`);
     }
     return token;
   });
 }
 
-function filterRules(seccomp: Seccomp, defaultAction: number): FilterRule[] {
+function filterRules(seccomp: Seccomp, defaultAction: number, host: SeccompHost): FilterRule[] {
   const rules: FilterRule[] = [];
   (seccomp.syscalls ?? []).forEach((entry, i) => {
     const action = actionValue(entry.action, entry.errnoRet, at('syscalls', i, 'action'));
@@ -105,7 +86,7 @@ function filterRules(seccomp: Seccomp, defaultAction: number): FilterRule[] {
       if (entry.action === 'SCMP_ACT_NOTIFY' && NOTIFY_FORBIDDEN.has(name)) {
         throw new OcitsError(`${at('syscalls', i)}: SCMP_ACT_NOTIFY cannot be used for ${name}: the init process passes the notify fd with it`);
       }
-      const syscall = addon().seccompSyscallNumber(name);
+      const syscall = host.syscallNumber(name);
       if (syscall === -1) {
         // A name this libseccomp does not know is a syscall this kernel is
         // unlikely to have; runc skips it the same way.
@@ -122,7 +103,7 @@ function usesNotify(seccomp: Seccomp): boolean {
   return (seccomp.syscalls ?? []).some((entry) => entry.action === 'SCMP_ACT_NOTIFY');
 }
 
-function filterFlags(seccomp: Seccomp, listener: boolean): number {
+function filterFlags(seccomp: Seccomp, listener: boolean, host: SeccompHost): number {
   let flags = listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
   (seccomp.flags ?? []).forEach((name, i) => {
     const flag = SECCOMP_FLAGS.get(name);
@@ -133,29 +114,29 @@ function filterFlags(seccomp: Seccomp, listener: boolean): number {
     // It only changes how a notifying syscall waits; without a listener the
     // kernel refuses it, and libseccomp leaves it out likewise.
     if (flag === WAIT_KILLABLE_RECV && !listener) return;
-    if (!seccompFlagSupported(name)) throw new OcitsError(`${at('flags', i)}: ${name} is not supported by this kernel`);
+    if (!host.flagSupported(name)) throw new OcitsError(`${at('flags', i)}: ${name} is not supported by this kernel`);
     flags |= flag;
   });
   return flags;
 }
 
 /** Compiles linux.seccomp; throws a one-line error naming the field at fault. */
-export function planSeccomp(seccomp: Seccomp): InitSeccomp {
+export function planSeccomp(seccomp: Seccomp, host: SeccompHost): SeccompFilter {
   if (seccomp.defaultAction === 'SCMP_ACT_NOTIFY') {
     // Every syscall of the init process after loading, sendmsg included, would notify.
     throw new OcitsError(`${at('defaultAction')}: SCMP_ACT_NOTIFY cannot be the default action`);
   }
   const defaultAction = actionValue(seccomp.defaultAction, seccomp.defaultErrnoRet, at('defaultAction'));
-  const architectures = architectureTokens(seccomp);
-  const rules = filterRules(seccomp, defaultAction);
+  const architectures = architectureTokens(seccomp, host);
+  const rules = filterRules(seccomp, defaultAction, host);
   const listener = usesNotify(seccomp);
   if (listener && seccomp.listenerPath === undefined) {
     throw new OcitsError(`${at('listenerPath')}: SCMP_ACT_NOTIFY needs a listenerPath to send the notify fd to`);
   }
-  const flags = filterFlags(seccomp, listener);
+  const flags = filterFlags(seccomp, listener, host);
   let program: Buffer;
   try {
-    program = addon().compileSeccompFilter({ defaultAction, architectures, rules });
+    program = host.compile({ defaultAction, architectures, rules });
   } catch (error) {
     throw new OcitsError(`/linux/seccomp: ${messageOf(error)}`);
   }
@@ -171,8 +152,8 @@ export function planSeccomp(seccomp: Seccomp): InitSeccomp {
  * over from exec's double fork is not built yet, so a listener is refused
  * rather than the process run without the filter.
  */
-export function planExecSeccomp(seccomp: Seccomp): InitSeccomp {
-  const filter = planSeccomp(seccomp);
+export function planExecSeccomp(seccomp: Seccomp, host: SeccompHost): SeccompFilter {
+  const filter = planSeccomp(seccomp, host);
   if (filter.listener) throw new OcitsError(`${at('listenerPath')}: exec into a container with SCMP_ACT_NOTIFY is not supported by ocits yet`);
   return filter;
 }

@@ -1,19 +1,9 @@
 // linux.personality, process.scheduler and process.ioPriority as the numbers
 // personality(2), sched_setattr(2) and ioprio_set(2) take. The checks are
 // runc's; whatever else the kernel refuses, it names through the init step.
+import type { Scheduler } from '../addon-plan';
 import { OcitsError } from '../errors';
-import type { IoPriority, Personality, Scheduler } from '../spec/types';
-
-/** struct sched_attr's fields (addon/init/plan.h, struct Scheduler). */
-export interface InitScheduler {
-  policy: number;
-  flags: bigint;
-  nice: number;
-  priority: number;
-  runtime: bigint;
-  deadline: bigint;
-  period: bigint;
-}
+import type { IoPriority, Personality, Scheduler as SchedulerSpec } from '../spec/types';
 
 // include/uapi/linux/personality.h
 const PERSONALITIES: ReadonlyMap<string, number> = new Map([
@@ -61,7 +51,7 @@ export function planPersonality(personality: Personality | undefined): number {
   return persona;
 }
 
-export function planScheduler(scheduler: Scheduler | undefined): InitScheduler | null {
+export function planScheduler(scheduler: SchedulerSpec | undefined): Scheduler | null {
   if (scheduler === undefined) return null;
   const where = '/process/scheduler';
   const policy = POLICIES.get(scheduler.policy);

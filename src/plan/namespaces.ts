@@ -8,6 +8,7 @@
 // way only takes in children, so the init is then forked once more.
 import * as fs from 'node:fs';
 import { addon } from '../addon';
+import type { NamespaceEntry, NamespaceJoin } from '../addon-plan';
 import { OcitsError, messageOf } from '../errors';
 import type { IdMapping, LinuxNamespace, RuntimeConfig, TimeOffset } from '../spec/types';
 
@@ -25,28 +26,6 @@ export const CLONE_NEW: Readonly<Record<string, number>> = {
 // runc's join order (configs.NamespaceTypes): user first, the mount namespace late.
 const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'mount', 'cgroup', 'time'];
 
-/** A namespace given by path; create opens it (fd) and checks its type before anything is made. */
-export interface InitNamespaceJoin {
-  path: string;
-  /** CLONE_NEW* */
-  type: number;
-  /** -1 until opened. */
-  fd: number;
-  /** Its index in /linux/namespaces, for messages. */
-  configIndex: number;
-}
-
-/** addon/init/plan.h: NamespaceEntry. */
-export interface InitNamespaces {
-  joins: InitNamespaceJoin[];
-  newUser: boolean;
-  becomeRoot: boolean;
-  unshareFlags: number;
-  /** The contents of /proc/self/timens_offsets, or null. */
-  timeOffsets: string | null;
-  forkInit: boolean;
-}
-
 /** What the parent writes for a new user namespace (user_namespaces(7)). */
 export interface IdMaps {
   uidMap: string;
@@ -59,7 +38,7 @@ export interface NamespacePlan {
   /** For clone() when nothing needs joining, mapping or forking; else 0. */
   cloneFlags: number;
   unshareCgroup: boolean;
-  entry: InitNamespaces;
+  entry: NamespaceEntry;
   idMaps: IdMaps | null;
   /** In a user namespace, new or joined: mknod is refused, device nodes are bound. */
   userNamespace: boolean;
@@ -75,7 +54,7 @@ export function planNamespaces(config: RuntimeConfig, privileged: boolean): Name
     .filter(({ namespace }) => namespace.path !== undefined)
     .sort((a, b) => JOIN_ORDER.indexOf(a.namespace.type) - JOIN_ORDER.indexOf(b.namespace.type));
   const newTypes = new Set(namespaces.filter((namespace) => namespace.path === undefined).map((namespace) => namespace.type));
-  const joins: InitNamespaceJoin[] = joined.map(({ namespace, configIndex }) => ({
+  const joins: NamespaceJoin[] = joined.map(({ namespace, configIndex }) => ({
     path: namespace.path!,
     type: CLONE_NEW[namespace.type],
     fd: -1,
@@ -106,7 +85,7 @@ export function planNamespaces(config: RuntimeConfig, privileged: boolean): Name
     const entry = { joins, newUser: false, becomeRoot: false, unshareFlags: 0, timeOffsets: null, forkInit: false };
     return { cloneFlags: otherFlags, unshareCgroup, entry, idMaps, userNamespace, newTypes };
   }
-  const entry: InitNamespaces = {
+  const entry: NamespaceEntry = {
     joins,
     newUser,
     becomeRoot: userNamespace,
@@ -171,7 +150,7 @@ const TYPE_NAMES = new Map(Object.entries(CLONE_NEW).map(([name, flag]) => [flag
  * Opens each namespace given by path and checks that it is one, of the type
  * its entry says. Returns the fds to close once the init has them.
  */
-export function openNamespaceJoins(joins: InitNamespaceJoin[], namespaces: readonly LinuxNamespace[]): number[] {
+export function openNamespaceJoins(joins: NamespaceJoin[], namespaces: readonly LinuxNamespace[]): number[] {
   const opened: number[] = [];
   try {
     for (const join of joins) {

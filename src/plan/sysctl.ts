@@ -1,17 +1,9 @@
 // linux.sysctl: only keys the kernel keeps per namespace, and only when the
 // container has that namespace of its own, so a container can never change
 // the host's settings. The rules are runc's (libcontainer/configs/validate).
+import type { Sysctl } from '../addon-plan';
 import { OcitsError } from '../errors';
 import type { RuntimeConfig } from '../spec/types';
-
-/** One write through the container's /proc (addon/init/plan.h, struct Sysctl). */
-export interface InitSysctl {
-  /** Relative to the rootfs: proc/sys/... */
-  path: string;
-  value: string;
-  /** The config key, for error messages. */
-  key: string;
-}
 
 // The System V IPC keys the ipc namespace holds; fs.mqueue.* is too.
 const IPC_KEYS = new Set([
@@ -36,7 +28,7 @@ function refusal(key: string, namespaces: ReadonlySet<string>): string | undefin
   return 'is not in a separate kernel namespace';
 }
 
-export function planSysctls(config: RuntimeConfig): InitSysctl[] {
+export function planSysctls(config: RuntimeConfig): Sysctl[] {
   const namespaces = new Set((config.linux?.namespaces ?? []).map((namespace) => namespace.type));
   return Object.entries(config.linux?.sysctl ?? {}).map(([key, value]) => {
     // The key becomes a path under /proc/sys; nothing may climb out of it.
