@@ -107,6 +107,10 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       owner: ownerName(),
       ...(config.annotations !== undefined ? { annotations: config.annotations } : {}),
       hooks: { poststart: config.hooks?.poststart, poststop: config.hooks?.poststop },
+      // Each resource is on record before it exists (the cgroup) or as soon
+      // as it does (the init), so that `delete` finishes a create killed at
+      // any point; until its end, "creating" says it may be half made.
+      ...(!ownCgroup ? { cgroup } : {}),
     };
     store.write(record);
 
@@ -115,7 +119,6 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       undo.add(() => removeCgroup(cgroup));
       plan.cgroup = openCgroupJoinFds(cgroup);
       undo.add(() => closeCgroupJoinFds(plan.cgroup));
-      record.cgroup = cgroup;
       applyDeviceRules(host, cgroup, config.linux?.resources?.devices ?? []);
       // Before the init process exists: it joins a cgroup that is already limited.
       if (config.linux?.resources !== undefined) applyResources(cgroup, config.linux.resources);
@@ -139,6 +142,10 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     closeJoinFds();
     child.pid = enterNamespaces(spawned, plan, config);
     const pid = child.pid;
+    // Before "ready": from then on the init no longer dies with us.
+    record.pid = pid;
+    record.pidStartTime = readProcessStat(pid)?.startTime;
+    store.write(record);
 
     if (config.process?.oomScoreAdj !== undefined) {
       fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
@@ -169,8 +176,6 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     closeCgroupJoinFds(plan.cgroup);
 
     const consoleMaster = console.receiveMaster();
-    record.pid = pid;
-    record.pidStartTime = readProcessStat(pid)?.startTime;
     delete record.status;
     store.write(record);
     if (options.pidFile !== undefined) writeFileAtomically(path.resolve(options.pidFile), String(pid));

@@ -3,7 +3,7 @@
 // running one only with --force, which kills it first.
 import { thaw } from '../cgroups/freezer';
 import { removeCgroup } from '../cgroups/membership';
-import { OcitsError } from '../errors';
+import { ContainerNotFoundError, OcitsError } from '../errors';
 import { sleepSync } from '../sleep';
 import { OCI_VERSION } from '../spec/version';
 import { runHooksWarningOnFailure } from './hooks';
@@ -12,8 +12,23 @@ import { SIGKILL, signalInit } from './process-signals';
 import type { ContainerRecord, StateStore } from './store';
 
 export function deleteContainer(store: StateStore, id: string, force: boolean): void {
+  try {
+    deleteRecorded(store, id, force);
+  } catch (error) {
+    if (!(error instanceof ContainerNotFoundError)) throw error;
+    // As runc: the directory a create killed before its first state write
+    // is removed, and --force makes a missing container no error, which
+    // engines' cleanup relies on.
+    store.removeAbandoned(id);
+    if (!force) throw error;
+  }
+}
+
+function deleteRecorded(store: StateStore, id: string, force: boolean): void {
   store.withContainer(id, force ? 'delete --force' : 'delete', (record, status) => {
-    if (status === 'running' || status === 'created' || status === 'paused') {
+    // Under the lock, "creating" is a create that was killed: its init may
+    // live on if it got as far as recording it.
+    if (status === 'running' || status === 'created' || status === 'paused' || (status === 'creating' && record.pid !== undefined)) {
       try {
         signalInit(record, SIGKILL);
       } catch (error) {

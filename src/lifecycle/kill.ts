@@ -6,7 +6,11 @@ import { SIGKILL, signalInit, signalQuietly } from './process-signals';
 import type { StateStore } from './store';
 
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
-  store.withContainer(id, 'kill', (record, status) => {
+  store.withContainer(id, all ? 'kill --all' : 'kill', (record, status) => {
+    if (all && status === 'stopped') {
+      if (record.cgroup !== undefined) for (const pid of cgroupPids(record.cgroup)) signalQuietly(pid, signal);
+      return;
+    }
     if (all && record.cgroup !== undefined) {
       if (signal !== SIGKILL || !killThroughCgroup(record.cgroup)) {
         for (const pid of cgroupPids(record.cgroup)) signalQuietly(pid, signal);

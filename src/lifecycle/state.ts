@@ -99,6 +99,7 @@ export type Operation =
   | 'exec'
   | 'exec --ignore-paused'
   | 'kill'
+  | 'kill --all'
   | 'pause'
   | 'resume'
   | 'start'
@@ -144,6 +145,9 @@ const TRANSITIONS: Readonly<Record<Operation, Readonly<Record<ContainerStatus, V
     stopped: () => cannotExecIn('stopped'),
   },
   kill: { creating: stillCreating, created: ALLOWED, running: ALLOWED, paused: ALLOWED, stopped: notRunning },
+  // As runc 1.1.5: --all signals whatever is left in a stopped container's
+  // cgroup, and runc's own tests expect that to succeed.
+  'kill --all': { creating: stillCreating, created: ALLOWED, running: ALLOWED, paused: ALLOWED, stopped: ALLOWED },
   pause: { creating: notRunning, created: ALLOWED, running: ALLOWED, paused: notRunning, stopped: notRunning },
   resume: {
     creating: () => 'container not paused',

@@ -171,7 +171,10 @@ export class StateStore {
       throw error;
     }
     const foreign = names.filter((name) => !isOursInContainerDir(name));
-    for (const name of names.filter(isOursInContainerDir)) {
+    // state.json last: a delete killed half-way leaves a record that says
+    // what is still to be removed.
+    const ours = names.filter(isOursInContainerDir).sort((a, b) => Number(a === STATE_FILE) - Number(b === STATE_FILE));
+    for (const name of ours) {
       try {
         fs.unlinkSync(path.join(dir, name));
       } catch (error) {
@@ -185,6 +188,32 @@ export class StateStore {
       fs.rmdirSync(dir);
     } catch (error) {
       if (!isErrno(error, 'ENOENT')) throw error;
+    }
+  }
+
+  /**
+   * Removes what a create killed before its first state write left: the
+   * directory without state.json. Under the lock, so a create still under
+   * way (which holds it) is never disturbed. True when there was one.
+   */
+  removeAbandoned(id: string): boolean {
+    const dir = this.containerDir(id);
+    refuseLink(dir);
+    if (lstatOrUndefined(dir) === undefined) return false;
+    let lock: ContainerLock;
+    try {
+      lock = this.lock(id);
+    } catch (error) {
+      if (error instanceof ContainerNotFoundError) return false;
+      throw error;
+    }
+    try {
+      if (fs.existsSync(path.join(dir, STATE_FILE))) return false;
+      this.remove(id);
+      trace('removed the abandoned directory of %s', id);
+      return true;
+    } finally {
+      lock.release();
     }
   }
 
