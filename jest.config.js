@@ -8,10 +8,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
   },
   testTimeout: 30000,
-  // The test files moved into test/unit and test/integration unchanged; until
-  // their imports are updated, resolve the old relative paths.
-  moduleNameMapper: {
-    '^\\.\\./src/(.*)$': '<rootDir>/src/$1',
-    '^\\./helpers/(.*)$': '<rootDir>/test/helpers/$1',
-  },
+  // The tests run dist/ and the addon: a build older than its sources stops them.
+  globalSetup: '<rootDir>/test/helpers/fresh-build.js',
 };

@@ -2,9 +2,9 @@
 // /proc/self/status, and runc's two rules for names: an unknown name is an
 // error naming it, a name known here but not to the running kernel is
 // skipped with a warning.
-import { planCapabilities } from '../src/plan/process';
-import * as output from '../src/output';
-import { Runtime, busyboxBundle } from './helpers/busybox';
+import { planCapabilities } from '../../src/plan/process';
+import * as output from '../../src/output';
+import { Runtime, busyboxBundle } from '../helpers/busybox';
 
 const runtime = new Runtime();
 afterAll(() => runtime.cleanUp());

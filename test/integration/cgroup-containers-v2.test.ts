@@ -7,12 +7,12 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { detectCgroupHost } from '../src/cgroups/host';
-import { Runtime, busyboxBundle } from './helpers/busybox';
-import { removeTestCgroups } from './helpers/cgroups';
-import { OCITS, REPO } from './helpers/cli';
-import { OOM_AFTER_GO } from './helpers/oom';
-import { checkoutTempDir } from './helpers/tmp';
+import { detectCgroupHost } from '../../src/cgroups/host';
+import { Runtime, busyboxBundle } from '../helpers/busybox';
+import { removeTestCgroups } from '../helpers/cgroups';
+import { OCITS, REPO } from '../helpers/cli';
+import { OOM_AFTER_GO } from '../helpers/oom';
+import { checkoutTempDir } from '../helpers/tmp';
 
 const LANE = path.join(REPO, 'test', 'helpers', 'cgroup-v2-lane.sh');
 const CGV2_VM = path.join(REPO, '..', 'shared', 'tools', 'cgv2-vm');

@@ -5,10 +5,10 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { detectCgroupHost } from '../src/cgroups/host';
-import { Runtime, busyboxBundle, isAlive } from './helpers/busybox';
-import { OCITS, ocits } from './helpers/cli';
-import { OOM_AFTER_GO } from './helpers/oom';
+import { detectCgroupHost } from '../../src/cgroups/host';
+import { Runtime, busyboxBundle, isAlive } from '../helpers/busybox';
+import { OCITS, ocits } from '../helpers/cli';
+import { OOM_AFTER_GO } from '../helpers/oom';
 
 const host = detectCgroupHost();
 const v1 = (controller: string) => host.hierarchies.find((h) => h.fstype === 'cgroup' && h.controllers.includes(controller));

@@ -7,12 +7,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
-import { detectCgroupHost } from '../src/cgroups/host';
-import type { CgroupMountStep } from '../src/cgroups/mount';
-import type { ContainerCgroup } from '../src/cgroups/paths';
-import { REPO } from './helpers/cli';
-import { removeTestCgroups, testCgroupName } from './helpers/cgroups';
-import { checkoutTempDir } from './helpers/tmp';
+import { detectCgroupHost } from '../../src/cgroups/host';
+import type { CgroupMountStep } from '../../src/cgroups/mount';
+import type { ContainerCgroup } from '../../src/cgroups/paths';
+import { REPO } from '../helpers/cli';
+import { removeTestCgroups, testCgroupName } from '../helpers/cgroups';
+import { checkoutTempDir } from '../helpers/tmp';
 
 interface WorkerReport {
   error?: string;

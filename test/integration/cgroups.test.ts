@@ -4,13 +4,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_DEVICE_RULES } from '../src/cgroups/device-rules';
-import { applyDeviceRules } from '../src/cgroups/devices';
-import { detectCgroupHost, parseCgroupHost, type CgroupHost, type Hierarchy } from '../src/cgroups/host';
-import { cgroupPids, createCgroup, removeCgroup } from '../src/cgroups/membership';
-import { cgroupMountSteps } from '../src/cgroups/mount';
-import { resolveContainerCgroup, type ContainerCgroup } from '../src/cgroups/paths';
-import { joinCgroup, removeTestCgroups, runJoined, testCgroupName } from './helpers/cgroups';
+import { DEFAULT_DEVICE_RULES } from '../../src/cgroups/device-rules';
+import { applyDeviceRules } from '../../src/cgroups/devices';
+import { detectCgroupHost, parseCgroupHost, type CgroupHost, type Hierarchy } from '../../src/cgroups/host';
+import { cgroupPids, createCgroup, removeCgroup } from '../../src/cgroups/membership';
+import { cgroupMountSteps } from '../../src/cgroups/mount';
+import { resolveContainerCgroup, type ContainerCgroup } from '../../src/cgroups/paths';
+import { joinCgroup, removeTestCgroups, runJoined, testCgroupName } from '../helpers/cgroups';
 
 // --- hosts by hand
 

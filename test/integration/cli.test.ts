@@ -2,8 +2,8 @@
 // log file formats and one-line errors with exit status 1.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ocits } from './helpers/cli';
-import { tempDir } from './helpers/tmp';
+import { ocits } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
 
 const COMMANDS = ['validate', 'spec', 'features', 'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list', 'pause', 'resume', 'ps', 'update', 'events'];
 

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OCITS, REPO } from './helpers/cli';
+import { OCITS, REPO } from '../helpers/cli';
 
 const RUN = path.join(REPO, 'conformance', 'run');
 const README = fs.readFileSync(path.join(REPO, 'conformance', 'README.md'), 'utf8');

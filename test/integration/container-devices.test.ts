@@ -6,9 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OCITS, REPO } from './helpers/cli';
-import { Runtime, busyboxBundle } from './helpers/busybox';
-import { checkoutTempDir } from './helpers/tmp';
+import { OCITS, REPO } from '../helpers/cli';
+import { Runtime, busyboxBundle } from '../helpers/busybox';
+import { checkoutTempDir } from '../helpers/tmp';
 
 const runtime = new Runtime();
 afterAll(() => runtime.cleanUp());

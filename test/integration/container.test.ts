@@ -3,10 +3,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OCITS } from './helpers/cli';
-import { Runtime, busyboxBundle, isAlive } from './helpers/busybox';
-import { listenForConsole } from './helpers/console-socket';
-import { tempDir } from './helpers/tmp';
+import { OCITS } from '../helpers/cli';
+import { Runtime, busyboxBundle, isAlive } from '../helpers/busybox';
+import { listenForConsole } from '../helpers/console-socket';
+import { tempDir } from '../helpers/tmp';
 
 const runtime = new Runtime();
 afterAll(() => runtime.cleanUp());

@@ -5,19 +5,19 @@
 // this host's cgroup2 hierarchy.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { addon } from '../src/addon';
+import { addon } from '../../src/addon';
 import {
   ACCESS_ALL, ACCESS_MKNOD, ACCESS_READ, ACCESS_WRITE, DEFAULT_DEVICE_RULES,
   type DevicePolicy, deviceRuleLine, devicePolicy, effectiveDeviceRules,
-} from '../src/cgroups/device-rules';
+} from '../../src/cgroups/device-rules';
 import {
   BPF_ALU32_AND_K, BPF_ALU32_MOV_K, BPF_ALU32_MOV_X, BPF_ALU32_RSH_K, BPF_JMP32_JEQ_K, BPF_JMP32_JNE_K,
   BPF_JMP32_JNE_X, BPF_JMP_EXIT, BPF_LDX_MEM_W, DEVICE_FILTER_LICENSE, attachDeviceFilter, deviceFilterProgram,
   encodeProgram,
-} from '../src/cgroups/devices-v2';
-import { detectCgroupHost } from '../src/cgroups/host';
-import type { DeviceRule } from '../src/spec/types';
-import { removeTestCgroups, runJoined, testCgroupName } from './helpers/cgroups';
+} from '../../src/cgroups/devices-v2';
+import { detectCgroupHost } from '../../src/cgroups/host';
+import type { DeviceRule } from '../../src/spec/types';
+import { removeTestCgroups, runJoined, testCgroupName } from '../helpers/cgroups';
 
 const deny = (rule: Omit<DeviceRule, 'allow'>): DeviceRule => ({ allow: false, ...rule });
 const allow = (rule: Omit<DeviceRule, 'allow'>): DeviceRule => ({ allow: true, ...rule });

@@ -4,8 +4,8 @@
 // a private work directory and stops its daemon at the end.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { OCITS, REPO } from './helpers/cli';
-import { tempDir } from './helpers/tmp';
+import { OCITS, REPO } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
 
 const ENGINES = path.resolve(REPO, '..', 'shared', 'tools', 'engines');
 

@@ -3,15 +3,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Command } from '../src/cli/command';
-import { execCommand } from '../src/cli/commands/exec';
-import { GLOBAL_FLAGS } from '../src/cli/global-args';
-import { parseCommandLine } from '../src/cli/parse-args';
-import { CAPABILITIES } from '../src/spec/names';
-import { OCITS } from './helpers/cli';
-import { Runtime, busyboxBundle, isAlive } from './helpers/busybox';
-import { listenForConsole } from './helpers/console-socket';
-import { tempDir } from './helpers/tmp';
+import type { Command } from '../../src/cli/command';
+import { execCommand } from '../../src/cli/commands/exec';
+import { GLOBAL_FLAGS } from '../../src/cli/global-args';
+import { parseCommandLine } from '../../src/cli/parse-args';
+import { CAPABILITIES } from '../../src/spec/names';
+import { OCITS } from '../helpers/cli';
+import { Runtime, busyboxBundle, isAlive } from '../helpers/busybox';
+import { listenForConsole } from '../helpers/console-socket';
+import { tempDir } from '../helpers/tmp';
 
 const runtime = new Runtime();
 // Pids of detached exec'd processes, killed even when a test fails.
@@ -313,7 +313,7 @@ describe('refusals', () => {
       [['exec', '--process', writeJson({ args: ['true'], cwd: 'relative' }), sleeper.id], '/cwd: must be an absolute path, not "relative"'],
       [['exec', '--process', writeJson({ args: [], cwd: '/' }), sleeper.id], '/args: must have at least 1 entry'],
       [['exec', '--user', 'root', sleeper.id, 'true'], '--user uid: "root" is not a number'],
-      // This host has neither module (test/lsm.test.ts covers the refusals).
+      // This host has neither module (test/integration/lsm.test.ts covers the refusals).
       [['exec', '--apparmor', 'profile', sleeper.id, 'true'], '--apparmor: AppArmor is not enabled on this host'],
       [['exec', '--process-label', 'label', sleeper.id, 'true'], '--process-label: SELinux is not enabled on this host'],
       [['exec', sleeper.id, 'no-such-program'], 'exec: "no-such-program": executable file not found in $PATH'],

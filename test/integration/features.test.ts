@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { addon } from '../src/addon';
-import { schemaProblems } from '../src/spec/schema';
-import { ocits } from './helpers/cli';
+import { addon } from '../../src/addon';
+import { schemaProblems } from '../../src/spec/schema';
+import { ocits } from '../helpers/cli';
 
 describe('ocits features', () => {
   const result = ocits(['features']);

@@ -7,11 +7,11 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { detectCgroupHost } from '../src/cgroups/host';
-import { resolveContainerCgroup } from '../src/cgroups/paths';
-import { busyboxBundle, isAlive, Runtime } from './helpers/busybox';
-import { OCITS, type CliResult } from './helpers/cli';
-import { tempDir } from './helpers/tmp';
+import { detectCgroupHost } from '../../src/cgroups/host';
+import { resolveContainerCgroup } from '../../src/cgroups/paths';
+import { busyboxBundle, isAlive, Runtime } from '../helpers/busybox';
+import { OCITS, type CliResult } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
 
 const runtime = new Runtime();
 const root = runtime.root;

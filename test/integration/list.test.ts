@@ -3,12 +3,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { rfc3339Nano } from '../src/lifecycle/list';
-import { readProcessStat } from '../src/lifecycle/process-status';
-import { EXEC_FIFO } from '../src/lifecycle/state';
-import { StateStore, type ContainerRecord } from '../src/lifecycle/store';
-import { ocits, type CliResult } from './helpers/cli';
-import { tempDir } from './helpers/tmp';
+import { rfc3339Nano } from '../../src/lifecycle/list';
+import { readProcessStat } from '../../src/lifecycle/process-status';
+import { EXEC_FIFO } from '../../src/lifecycle/state';
+import { StateStore, type ContainerRecord } from '../../src/lifecycle/store';
+import { ocits, type CliResult } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
 
 const children: ChildProcess[] = [];
 afterAll(() => {

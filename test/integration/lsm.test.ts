@@ -3,9 +3,9 @@
 // message naming them before anything is made. The enabled path (writes to
 // /proc/self/attr before execve) is not exercised on this host.
 import * as fs from 'node:fs';
-import { apparmorEnabled, selinuxEnabled } from '../src/plan/host';
-import { labelMountData } from '../src/plan/lsm';
-import { Runtime, busyboxBundle } from './helpers/busybox';
+import { apparmorEnabled, selinuxEnabled } from '../../src/plan/host';
+import { labelMountData } from '../../src/plan/lsm';
+import { Runtime, busyboxBundle } from '../helpers/busybox';
 
 const runtime = new Runtime();
 afterAll(() => runtime.cleanUp());

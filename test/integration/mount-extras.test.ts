@@ -5,9 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'fs-extra';
 import * as path from 'node:path';
-import { MOUNT_ATTR, parseMountOptions } from '../src/plan/mount-options';
-import { Runtime, busyboxBundle } from './helpers/busybox';
-import { HOST_ID_BASE, userNamespaceBundle } from './helpers/userns';
+import { MOUNT_ATTR, parseMountOptions } from '../../src/plan/mount-options';
+import { Runtime, busyboxBundle } from '../helpers/busybox';
+import { HOST_ID_BASE, userNamespaceBundle } from '../helpers/userns';
 import * as os from 'node:os';
 
 const runtime = new Runtime();

@@ -4,10 +4,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'fs-extra';
 import * as path from 'node:path';
-import { Runtime, busyboxBundle } from './helpers/busybox';
-import { OCITS } from './helpers/cli';
-import { tempDir } from './helpers/tmp';
-import { HOST_ID_BASE, RANGE_SIZE, userNamespaceBundle } from './helpers/userns';
+import { Runtime, busyboxBundle } from '../helpers/busybox';
+import { OCITS } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
+import { HOST_ID_BASE, RANGE_SIZE, userNamespaceBundle } from '../helpers/userns';
 
 const runtime = new Runtime();
 afterAll(() => runtime.cleanUp());

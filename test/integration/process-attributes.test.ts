@@ -2,7 +2,7 @@
 // containers, observed from inside: uname, /proc/PID/stat and ionice.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Runtime, busyboxBundle } from './helpers/busybox';
+import { Runtime, busyboxBundle } from '../helpers/busybox';
 
 const runtime = new Runtime();
 afterAll(() => runtime.cleanUp());

@@ -4,10 +4,10 @@
 // it may not make one (runc's rootless rule).
 import * as fs from 'fs-extra';
 import * as path from 'node:path';
-import { ocits, type CliResult } from './helpers/cli';
-import { busyboxRootfs, isAlive } from './helpers/busybox';
-import { tempDir } from './helpers/tmp';
-import { chownTree, rootlessUser } from './helpers/userns';
+import { ocits, type CliResult } from '../helpers/cli';
+import { busyboxRootfs, isAlive } from '../helpers/busybox';
+import { tempDir } from '../helpers/tmp';
+import { chownTree, rootlessUser } from '../helpers/userns';
 
 const user = rootlessUser();
 const runtimeDir = tempDir('ocits-xdg-');

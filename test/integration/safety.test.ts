@@ -5,9 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'fs-extra';
 import * as path from 'node:path';
-import { OCITS } from './helpers/cli';
-import { Runtime, busyboxBundle } from './helpers/busybox';
-import { tempDir } from './helpers/tmp';
+import { OCITS } from '../helpers/cli';
+import { Runtime, busyboxBundle } from '../helpers/busybox';
+import { tempDir } from '../helpers/tmp';
 
 const runtime = new Runtime();
 afterAll(() => runtime.cleanUp());

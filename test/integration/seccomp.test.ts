@@ -5,10 +5,10 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { addon } from '../src/addon';
-import { Runtime, busyboxBundle } from './helpers/busybox';
-import { ocits, REPO } from './helpers/cli';
-import { tempDir } from './helpers/tmp';
+import { addon } from '../../src/addon';
+import { Runtime, busyboxBundle } from '../helpers/busybox';
+import { ocits, REPO } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
 
 const runtime = new Runtime();
 afterAll(() => runtime.cleanUp());

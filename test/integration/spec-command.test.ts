@@ -4,8 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ocits } from './helpers/cli';
-import { tempDir } from './helpers/tmp';
+import { ocits } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
 
 function runcSpec(args: string[]): Record<string, unknown> {
   const dir = tempDir('runc-spec-');

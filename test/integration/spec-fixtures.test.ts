@@ -2,9 +2,9 @@
 // one fails, through the schema and through `ocits validate` on a bundle.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { schemaProblems, type SchemaName } from '../src/spec/schema';
-import { ocits, REPO } from './helpers/cli';
-import { tempBundle } from './helpers/tmp';
+import { schemaProblems, type SchemaName } from '../../src/spec/schema';
+import { ocits, REPO } from '../helpers/cli';
+import { tempBundle } from '../helpers/tmp';
 
 const FIXTURES = path.resolve(REPO, '..', 'shared', 'spec', 'runtime-spec', 'schema', 'test');
 const present = fs.existsSync(FIXTURES);

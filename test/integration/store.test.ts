@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { buildSync } from 'esbuild';
-import { checkContainerId } from '../src/lifecycle/container-id';
-import { StateStore, type ContainerRecord } from '../src/lifecycle/store';
-import { ocits, REPO } from './helpers/cli';
-import { checkoutTempDir, tempDir } from './helpers/tmp';
+import { checkContainerId } from '../../src/lifecycle/container-id';
+import { StateStore, type ContainerRecord } from '../../src/lifecycle/store';
+import { ocits, REPO } from '../helpers/cli';
+import { checkoutTempDir, tempDir } from '../helpers/tmp';
 
 function record(id: string): ContainerRecord {
   return {

@@ -2,7 +2,7 @@
 // container's namespaces (the host keeps its values), anything else is
 // refused before a container exists.
 import * as fs from 'node:fs';
-import { Runtime, busyboxBundle } from './helpers/busybox';
+import { Runtime, busyboxBundle } from '../helpers/busybox';
 
 const runtime = new Runtime();
 afterAll(() => runtime.cleanUp());

@@ -2,8 +2,8 @@
 // exactly the problems listed in expected-problems.json, each good one none.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ocits, REPO } from './helpers/cli';
-import { tempBundle, tempDir } from './helpers/tmp';
+import { ocits, REPO } from '../helpers/cli';
+import { tempBundle, tempDir } from '../helpers/tmp';
 
 const FIXTURES = path.join(REPO, 'test', 'fixtures', 'config');
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'expected-problems.json'), 'utf8')) as Record<string, string[]>;

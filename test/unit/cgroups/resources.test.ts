@@ -1,9 +1,9 @@
 // The pure half of linux.resources: which file gets which value on cgroup
 // v1 and v2, the v1 → v2 conversions, and what each version refuses.
-import { checkedPageSize } from '../src/cgroups/resource-values';
-import { v1ResourceWrites } from '../src/cgroups/resources-v1';
-import { blkioWeightToIoWeight, cpuMax, cpuSharesToWeight, swapMax, v2ResourceWrites } from '../src/cgroups/resources-v2';
-import type { LinuxResources } from '../src/spec/types';
+import { checkedPageSize } from '../../../src/cgroups/resource-values';
+import { v1ResourceWrites } from '../../../src/cgroups/resources-v1';
+import { blkioWeightToIoWeight, cpuMax, cpuSharesToWeight, swapMax, v2ResourceWrites } from '../../../src/cgroups/resources-v2';
+import type { LinuxResources } from '../../../src/spec/types';
 
 const files = (writes: Array<{ file: string; value: string }>): string[] => writes.map((w) => `${w.file}=${w.value}`);
 

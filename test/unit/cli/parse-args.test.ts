@@ -1,6 +1,6 @@
 // runc's command-line grammar, as src/cli/parse-args.ts reads it.
-import { defineCommand, type Command, type FlagSpecs } from '../src/cli/command';
-import { parseCommandLine } from '../src/cli/parse-args';
+import { defineCommand, type Command, type FlagSpecs } from '../../../src/cli/command';
+import { parseCommandLine } from '../../../src/cli/parse-args';
 
 const GLOBAL: FlagSpecs = {
   root: { type: 'string', describe: 'state' },

@@ -1,9 +1,9 @@
 // The pure parts of update, ps and events: runc's flag syntax, the PID
 // column filter, Go durations, and exact JSON for 64-bit counters.
-import { count, cpuList, flatKeyed } from '../src/cgroups/stats';
-import { formatEvent, parseDuration } from '../src/lifecycle/events';
-import { filterPsOutput, formatPidsJson } from '../src/lifecycle/ps';
-import { resourcesFromFlags, size } from '../src/lifecycle/update';
+import { count, cpuList, flatKeyed } from '../../../src/cgroups/stats';
+import { formatEvent, parseDuration } from '../../../src/lifecycle/events';
+import { filterPsOutput, formatPidsJson } from '../../../src/lifecycle/ps';
+import { resourcesFromFlags, size } from '../../../src/lifecycle/update';
 
 describe('update flags', () => {
   it('reads sizes as runc (go-units RAMInBytes, binary units) and -1 as unlimited', () => {

@@ -2,10 +2,10 @@
 // timeouts, and errors that quote what the hook said.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as output from '../src/output';
-import { runHooks, runHooksWarningOnFailure } from '../src/lifecycle/hooks';
-import type { Hook } from '../src/spec/types';
-import { tempDir } from './helpers/tmp';
+import * as output from '../../../src/output';
+import { runHooks, runHooksWarningOnFailure } from '../../../src/lifecycle/hooks';
+import type { Hook } from '../../../src/spec/types';
+import { tempDir } from '../../helpers/tmp';
 
 const STATE = { ociVersion: '1.3.0', id: 'c1', status: 'creating', pid: 42, bundle: '/bundle' };
 

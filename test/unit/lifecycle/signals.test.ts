@@ -1,5 +1,5 @@
 // `kill`'s signal argument is read as runc reads it.
-import { parseSignal } from '../src/lifecycle/signals';
+import { parseSignal } from '../../../src/lifecycle/signals';
 
 describe('parseSignal', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { parseJson, syntaxErrorOffset } from '../src/spec/json';
+import { parseJson, syntaxErrorOffset } from '../../../src/spec/json';
 
 describe('parseJson', () => {
   it('parses valid JSON', () => {
