@@ -23,15 +23,24 @@ int64_t NowMilliseconds() {
   return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
+// The standard signals by number, as the runtime's hook messages name them.
+const char* const kSignalNames[] = {
+    nullptr,   "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP", "SIGABRT",  "SIGBUS",
+    "SIGFPE",  "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",   "SIGPIPE", "SIGALRM",  "SIGTERM",
+    "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",   "SIGTTIN", "SIGTTOU",  "SIGURG",
+    "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",  "SIGIO",   "SIGPWR",   "SIGSYS",
+};
+
 // fork() without glibc's atfork handlers, which are not safe here.
 pid_t ForkRaw() { return (pid_t)syscall(SYS_clone, SIGCHLD, 0, nullptr, nullptr, 0); }
 
 // Runs one hook; returns true on exit status 0. Otherwise describes the
-// failure in detail.
-bool RunHook(const HookCommand& hook, const char* state, Text& detail) {
+// failure in detail, with *error the errno of a failed execve.
+bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* error) {
   int input[2];
   int captured[2];
-  if (pipe2(input, O_CLOEXEC) != 0 || pipe2(captured, O_CLOEXEC) != 0) {
+  int exec_failure[2];  // the child's errno when its execve fails; close-on-exec, so empty when it succeeds
+  if (pipe2(input, O_CLOEXEC) != 0 || pipe2(captured, O_CLOEXEC) != 0 || pipe2(exec_failure, O_CLOEXEC) != 0) {
     detail.Add(hook.path).Add(": cannot make pipes");
     return false;
   }
@@ -45,13 +54,13 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail) {
     dup3(captured[1], 1, 0);
     dup3(captured[1], 2, 0);
     execve(hook.path, hook.argv, hook.envp);
-    char message[256];
-    Text(message, sizeof message).Add("cannot execute: errno ").AddNumber(errno);
-    OCITS_RETRY(write(2, message, Length(message)));
+    int exec_errno = errno;
+    OCITS_RETRY(write(exec_failure[1], &exec_errno, sizeof exec_errno));
     _exit(127);
   }
   close(input[0]);
   close(captured[1]);
+  close(exec_failure[1]);
   // The state is small; a hook that never reads it must not block us.
   fcntl(input[1], F_SETFL, O_NONBLOCK);
   OCITS_RETRY(write(input[1], state, Length(state)));
@@ -87,22 +96,37 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail) {
   }
   close(captured[0]);
   output[used] = '\0';
+  int exec_errno = 0;
+  bool exec_failed = OCITS_RETRY(read(exec_failure[0], &exec_errno, sizeof exec_errno)) == (long)sizeof exec_errno;
+  close(exec_failure[0]);
 
   if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
   detail.Add(hook.path);
-  if (timed_out) detail.Add(": timed out after ").AddNumber(hook.timeout_seconds).Add(" s");
-  else if (WIFEXITED(status)) detail.Add(": exit status ").AddNumber(WEXITSTATUS(status));
-  else detail.Add(": killed by signal ").AddNumber(WTERMSIG(status));
+  int killer = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  if (timed_out) {
+    detail.Add(": timed out after ").AddNumber(hook.timeout_seconds).Add(" s");
+  } else if (exec_failed) {
+    detail.Add(": cannot execute it");
+    *error = exec_errno;
+  } else if (WIFEXITED(status)) {
+    detail.Add(": exit status ").AddNumber(WEXITSTATUS(status));
+  } else if (killer > 0 && killer < (int)(sizeof kSignalNames / sizeof kSignalNames[0])) {
+    detail.Add(": killed by ").Add(kSignalNames[killer]);
+  } else {
+    detail.Add(": killed by signal ").AddNumber(killer);
+  }
   if (used > 0) detail.Add(": ").Add(output);
   return false;
 }
 
 }  // namespace
 
-int RunContainerHooks(const HookCommand* hooks, size_t count, const char* state, char* buffer, size_t capacity) {
+int RunContainerHooks(const HookCommand* hooks, size_t count, const char* state, char* buffer, size_t capacity,
+                      int* error) {
+  *error = 0;
   for (size_t i = 0; i < count; ++i) {
     Text detail(buffer, capacity);
-    if (!RunHook(hooks[i], state, detail)) return (int)i;
+    if (!RunHook(hooks[i], state, detail, error)) return (int)i;
   }
   return -1;
 }

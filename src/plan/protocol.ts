@@ -64,9 +64,10 @@ export function describeFailure(message: InitMessage, plan?: InitPlan, configMou
 
   if (step === 'find executable') return `exec: "${message.detail}": executable file not found in $PATH`;
   if (step.endsWith('hook')) {
-    // The detail quotes the hook's output: made one line, as for runtime hooks.
+    // The detail quotes the hook's output: made one line, as for runtime
+    // hooks; a hook that could not be executed gets the runtime's words too.
     const quoted = message.detail.split('\n').map((line) => line.trim()).filter((line) => line !== '').join('; ');
-    return `${step} #${message.index} failed: ${quoted}`;
+    return [`${step} #${message.index} failed: ${quoted}`, cause].filter((part) => part !== '').join(': ');
   }
   if (step === 'exec') return `exec ${message.detail}: ${cause}`;
   if (plan !== undefined && message.index >= 0) {

@@ -331,6 +331,21 @@ describe('lifecycle failures', () => {
       expect(fs.existsSync(marker)).toBe(true);
     });
 
+    it('when a createContainer hook cannot be executed or is killed, in the words used for runtime hooks', async () => {
+      const missing = path.join(tempDir(), 'no-such-hook');
+      await failedCreate(
+        'createcontainer-missing',
+        (config) => (config.hooks.createContainer = [{ path: missing }]),
+        `createContainer hook #0 failed: ${missing}: cannot execute it: no such file or directory\n`,
+      );
+      const hook = script('kill -TERM $$');
+      await failedCreate(
+        'createcontainer-killed',
+        (config) => (config.hooks.createContainer = [{ path: hook }]),
+        `createContainer hook #0 failed: ${hook}: killed by SIGTERM\n`,
+      );
+    });
+
     it('when a bind mount\'s source does not exist, naming the mount', async () => {
       const missing = path.join(tempDir(), 'missing');
       await failedCreate(
