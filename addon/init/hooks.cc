@@ -15,7 +15,56 @@ namespace ocits::init {
 
 namespace {
 
-char output[2048];
+// What the hook wrote (stdout and stderr), or its end once it wrote more
+// than fits: like the runtime's hook messages, the failure quotes the last
+// lines, where a program says why it failed.
+struct Output {
+  char text[2048];
+  size_t used;
+  bool truncated;  // the older bytes were dropped, so the first line is cut
+
+  void Append(const char* chunk, long count) {
+    for (long i = 0; i < count; ++i) {
+      if (used + 1 == sizeof text) {
+        size_t half = used / 2;
+        for (size_t j = half; j < used; ++j) text[j - half] = text[j];
+        used -= half;
+        truncated = true;
+      }
+      text[used++] = chunk[i];
+    }
+    text[used] = '\0';
+  }
+};
+
+Output output;
+
+bool HasText(const char* text, size_t length) {
+  for (size_t i = 0; i < length; ++i) {
+    if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n') return true;
+  }
+  return false;
+}
+
+// The last `lines` lines with more than blanks in them, as src/lifecycle/hooks.ts
+// quotes a runtime hook (protocol.ts then joins them into one line).
+const char* LastLines(int lines) {
+  const char* text = output.text;
+  size_t first = 0;
+  if (output.truncated) {
+    while (first < output.used && text[first] != '\n') ++first;
+  }
+  size_t end = output.used;  // one past the line looked at
+  for (;;) {
+    size_t begin = end;
+    while (begin > first && text[begin - 1] != '\n') --begin;
+    if (HasText(text + begin, end - begin) && --lines == 0) return text + begin;
+    if (begin == first) return text + first;
+    end = begin - 1;  // before the newline that ends the line above
+  }
+}
+
+const int kQuotedLines = 3;
 
 int64_t NowMilliseconds() {
   struct timespec now;
@@ -67,7 +116,9 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* erro
   close(input[1]);
 
   int64_t deadline = hook.timeout_seconds > 0 ? NowMilliseconds() + hook.timeout_seconds * 1000LL : -1;
-  size_t used = 0;
+  output.used = 0;
+  output.truncated = false;
+  output.text[0] = '\0';
   int status = 0;
   bool timed_out = false;
   bool exited = false;
@@ -77,7 +128,7 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* erro
     if (ready.revents & (POLLIN | POLLHUP)) {
       char chunk[512];
       long count = OCITS_RETRY(read(captured[0], chunk, sizeof chunk));
-      for (long i = 0; i < count && used + 1 < sizeof output; ++i) output[used++] = chunk[i];
+      output.Append(chunk, count);
     }
     if (OCITS_RETRY(waitpid(pid, &status, WNOHANG)) == pid) exited = true;
     else if (deadline >= 0 && NowMilliseconds() > deadline) {
@@ -91,11 +142,8 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* erro
   fcntl(captured[0], F_SETFL, O_NONBLOCK);
   char chunk[512];
   long count;
-  while ((count = OCITS_RETRY(read(captured[0], chunk, sizeof chunk))) > 0) {
-    for (long i = 0; i < count && used + 1 < sizeof output; ++i) output[used++] = chunk[i];
-  }
+  while ((count = OCITS_RETRY(read(captured[0], chunk, sizeof chunk))) > 0) output.Append(chunk, count);
   close(captured[0]);
-  output[used] = '\0';
   int exec_errno = 0;
   bool exec_failed = OCITS_RETRY(read(exec_failure[0], &exec_errno, sizeof exec_errno)) == (long)sizeof exec_errno;
   close(exec_failure[0]);
@@ -115,7 +163,8 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* erro
   } else {
     detail.Add(": killed by signal ").AddNumber(killer);
   }
-  if (used > 0) detail.Add(": ").Add(output);
+  const char* quoted = LastLines(kQuotedLines);
+  if (HasText(quoted, Length(quoted))) detail.Add(": ").Add(quoted);
   return false;
 }
 

@@ -11,9 +11,9 @@ namespace ocits::init {
 // Runs each hook in order. On the first failure, fills detail (hook path,
 // then why, in the words src/lifecycle/hooks.ts uses for the runtime's hooks:
 // "exit status N", "killed by SIGTERM", "timed out after N s", "cannot
-// execute it", then the start of its output), sets *error to the errno of an
-// execve that failed (else 0) and returns the hook's index; returns -1 when
-// all succeeded.
+// execute it", then the last three lines of its output), sets *error to the
+// errno of an execve that failed (else 0) and returns the hook's index;
+// returns -1 when all succeeded.
 int RunContainerHooks(const HookCommand* hooks, size_t count, const char* state, char* detail, size_t capacity,
                       int* error);
 

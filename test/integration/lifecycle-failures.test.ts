@@ -346,6 +346,23 @@ describe('lifecycle failures', () => {
       );
     });
 
+    it('when a createContainer hook fails after writing many lines, quoting the last three as for runtime hooks', async () => {
+      const hook = script('for i in 1 2 3 4; do echo "line $i" >&2; done; echo >&2; exit 3');
+      await failedCreate(
+        'createcontainer-lines',
+        (config) => (config.hooks.createContainer = [{ path: hook }]),
+        `createContainer hook #0 failed: ${hook}: exit status 3: line 2; line 3; line 4\n`,
+      );
+      // More than the init keeps (2 KiB): the end is quoted all the same.
+      const chatty = script('for i in $(seq 1 200); do echo "line $i of a hook that has a lot to say"; done; exit 3');
+      await failedCreate(
+        'createcontainer-chatty',
+        (config) => (config.hooks.createContainer = [{ path: chatty }]),
+        `createContainer hook #0 failed: ${chatty}: exit status 3: line 198 of a hook that has a lot to say; ` +
+          'line 199 of a hook that has a lot to say; line 200 of a hook that has a lot to say\n',
+      );
+    });
+
     it('when a bind mount\'s source does not exist, naming the mount', async () => {
       const missing = path.join(tempDir(), 'missing');
       await failedCreate(
