@@ -31,6 +31,12 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fno-exceptions"],
       "libraries": ["-lseccomp"]
+    },
+    {
+      "target_name": "ocits-launcher",
+      "type": "executable",
+      "sources": ["launcher/launcher.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     }
   ]
 }

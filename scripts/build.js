@@ -78,7 +78,9 @@ function writeCodeCache() {
   // goes before it makes anything. Its --root is a regular file, so create
   // validates and plans the container and then cannot claim the id.
   const os = require('node:os');
-  const ocits = path.join(top, 'bin', 'ocits');
+  // The Node half of bin/ocits, run directly: the warm-up makes no container,
+  // so it needs no sealed Node (launcher/launcher.c).
+  const ocits = path.join(top, 'bin', 'ocits.js');
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-build-'));
   try {
     const bundleDir = path.join(work, 'bundle');

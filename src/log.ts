@@ -76,7 +76,9 @@ function writeEntry(level: LogLevel, msg: string): void {
     fs.writeSync(logFd, formatEntry(level, msg) + '\n');
     return;
   }
-  if (settings.format === 'json') {
+  // Debug entries look like runc's on stderr too, in either format; what a
+  // person must read (errors, warnings) stays one plain line.
+  if (settings.format === 'json' || level === 'debug') {
     writeStderr(formatEntry(level, msg) + '\n');
     return;
   }

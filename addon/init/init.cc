@@ -145,6 +145,9 @@ void RunContainerInit(const Plan& plan) {
   Send(socket, kMessageMounted);
   AwaitContinue(socket);  // the parent ran prestart and createRuntime hooks
 
+  // From the rootfs, not yet the root, as runc runs them: hooks written for
+  // runc name files in the rootfs relative to it (./lib/...).
+  if (plan.create_container_count > 0 && fchdir(root) != 0) Fail(socket, kStepCreateContainerHook, -1, errno, "chdir to the rootfs");
   int hook_error;
   int failed = RunContainerHooks(plan.create_container_hooks, plan.create_container_count, create_state,
                                  hook_detail, sizeof hook_detail, &hook_error);

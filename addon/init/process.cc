@@ -152,6 +152,16 @@ void SwitchUserAndCapabilities(const ProcessPlan& process, int socket, bool keep
   }
 }
 
+// Tried first with the runtime's credentials, as runc does: a directory the
+// process's user may not search (a 0700 /root for uid 1000) is still its
+// working directory. Refused for lack of permission, it is tried again once
+// the user is set, for a directory only that user may enter.
+bool EnterCwdBeforeUser(const ProcessPlan& process, int socket) {
+  if (chdir(process.cwd) == 0) return true;
+  if (errno != EACCES && errno != EPERM) Fail(socket, kStepChdir, -1, errno, process.cwd);
+  return false;
+}
+
 void EnterCwd(const ProcessPlan& process, int socket) {
   if (chdir(process.cwd) != 0) Fail(socket, kStepChdir, -1, errno, process.cwd);
 }
@@ -197,9 +207,10 @@ const char* PrepareProcess(const ProcessPlan& process, int socket, bool keep_par
   // the init both are before the wait on exec.fifo, so a notify fd reaches
   // the listener during create.
   if (!process.no_new_privileges) LoadSeccomp(process, socket);
+  bool in_cwd = EnterCwdBeforeUser(process, socket);
   SwitchUserAndCapabilities(process, socket, keep_parent_death_signal);
   umask(process.umask);
-  EnterCwd(process, socket);
+  if (!in_cwd) EnterCwd(process, socket);
   const char* program = FindExecutable(process, socket);
   if (process.no_new_privileges) LoadSeccomp(process, socket);
   return program;

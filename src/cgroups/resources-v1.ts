@@ -13,6 +13,12 @@ import { type CgroupWrite, checkedPageSize, deviceLine, rdmaLine } from './resou
  */
 export interface V1Current {
   memoryLimit?: number;
+  /**
+   * Whether the blkio controller has only the BFQ scheduler's weight files
+   * (blkio.bfq.weight): CFQ, which had blkio.weight, left Linux in 5.0.
+   * runc writes the weights there; so do we.
+   */
+  blkioBfqWeights?: boolean;
 }
 
 export function v1ResourceWrites(resources: LinuxResources, current: V1Current = {}): CgroupWrite[] {
@@ -52,10 +58,11 @@ export function v1ResourceWrites(resources: LinuxResources, current: V1Current =
 
   const io = resources.blockIO;
   if (io !== undefined) {
-    if (nonZero(io.weight)) add('blkio', 'blkio.weight', String(io.weight), 'blockIO/weight');
+    const weightFile = current.blkioBfqWeights === true ? 'blkio.bfq.weight' : 'blkio.weight';
+    if (nonZero(io.weight)) add('blkio', weightFile, String(io.weight), 'blockIO/weight');
     if (nonZero(io.leafWeight)) add('blkio', 'blkio.leaf_weight', String(io.leafWeight), 'blockIO/leafWeight');
     (io.weightDevice ?? []).forEach((device, i) => {
-      if (device.weight !== undefined) add('blkio', 'blkio.weight_device', deviceLine(device, device.weight), `blockIO/weightDevice/${i}/weight`);
+      if (device.weight !== undefined) add('blkio', `${weightFile}_device`, deviceLine(device, device.weight), `blockIO/weightDevice/${i}/weight`);
       if (device.leafWeight !== undefined) {
         add('blkio', 'blkio.leaf_weight_device', deviceLine(device, device.leafWeight), `blockIO/weightDevice/${i}/leafWeight`);
       }

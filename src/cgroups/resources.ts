@@ -2,13 +2,15 @@
 // resources-v1.ts or resources-v2.ts chose, to the directory of the right
 // hierarchy. A resource this host cannot apply (no such controller, no such
 // file, a value the kernel refuses) is an error naming the config field.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { OcitsError, errnoText } from '../errors';
 import { tracer } from '../log';
 import type { LinuxResources } from '../spec/types';
 import { CgroupWriteError, readCgroupFile, writeCgroupFile } from './files';
 import type { CgroupDir, ContainerCgroup } from './paths';
 import type { CgroupWrite } from './resource-values';
-import { v1ResourceWrites } from './resources-v1';
+import { type V1Current, v1ResourceWrites } from './resources-v1';
 import { v2ResourceWrites } from './resources-v2';
 
 const trace = tracer('cgroups');
@@ -25,7 +27,7 @@ export function usesV2(cgroup: ContainerCgroup): boolean {
 export function applyResources(cgroup: ContainerCgroup, resources: LinuxResources): void {
   const { devices: _devices, ...rest } = resources;
   const v2 = usesV2(cgroup);
-  const writes = v2 ? v2ResourceWrites(rest) : v1ResourceWrites(rest, { memoryLimit: currentV1MemoryLimit(cgroup) });
+  const writes = v2 ? v2ResourceWrites(rest) : v1ResourceWrites(rest, currentV1(cgroup, rest));
   const targets = writes.map((write) => ({ write, dir: v2 ? v2Target(cgroup, write) : v1Target(cgroup, write) }));
   if (resources.memory?.checkBeforeUpdate === true) checkMemoryUsage(cgroup, resources.memory.limit);
   for (const { write, dir } of targets) apply(dir, write);
@@ -72,6 +74,16 @@ function apply(entry: CgroupDir, write: CgroupWrite): void {
       throw new OcitsError(`${write.pointer}: the kernel set ${write.file} to ${stored} instead of ${write.value} (out of its range)`);
     }
   }
+}
+
+function currentV1(cgroup: ContainerCgroup, resources: LinuxResources): V1Current {
+  const current: V1Current = { memoryLimit: currentV1MemoryLimit(cgroup) };
+  const blkio = cgroup.dirs.find((d) => d.fstype === 'cgroup' && d.controllers.includes('blkio'));
+  const weights = resources.blockIO?.weight !== undefined || resources.blockIO?.weightDevice !== undefined;
+  if (weights && blkio !== undefined) {
+    current.blkioBfqWeights = !fs.existsSync(path.join(blkio.dir, 'blkio.weight')) && fs.existsSync(path.join(blkio.dir, 'blkio.bfq.weight'));
+  }
+  return current;
 }
 
 function currentV1MemoryLimit(cgroup: ContainerCgroup): number | undefined {

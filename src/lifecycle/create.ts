@@ -30,6 +30,7 @@ import { readProcessStat } from './process-status';
 import { EXEC_FIFO } from './state';
 import type { ContainerRecord, StateStore } from './store';
 import { openConsole } from './terminal';
+import { assertSealedExecutable } from './sealed-exe';
 import { writeFileAtomically } from './write-file';
 
 const trace = tracer('create');
@@ -207,6 +208,7 @@ function ownerName(): string {
 // the user namespace of an idmapped mount it cannot make, for one. (A source
 // that cannot be idmapped fails later, in the init, as its mount step.)
 function spawnInit(plan: InitPlan): { pid: number; socket: number } {
+  assertSealedExecutable();
   try {
     return addon().spawnContainerInit(plan);
   } catch (error) {

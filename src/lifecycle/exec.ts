@@ -17,6 +17,7 @@ import { liveHost } from '../plan/host';
 import { awaitExec } from '../plan/protocol';
 import { planExecSeccomp } from '../plan/seccomp';
 import { isSameLiveProcess } from './process-status';
+import { assertSealedExecutable } from './sealed-exe';
 import { forwardSignals } from './signal-forwarding';
 import type { StateStore } from './store';
 import { openConsole, relayTerminal, type ConsoleChannel, type TerminalRelay } from './terminal';
@@ -91,6 +92,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
 
       // Before the intermediate child exits, or its child goes to init.
       if (!options.detach) addon().becomeChildSubreaper();
+      assertSealedExecutable();
       const child = addon().spawnExecProcess({
         cgroup,
         namespaces,

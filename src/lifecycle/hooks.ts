@@ -24,9 +24,25 @@ const QUOTED_BYTES = 4096;
  * Runs the hooks in order, each to completion. The first failure throws, e.g.
  * `createRuntime hook #0 (/usr/bin/h) failed: exit status 3: <its stderr>`.
  */
-export function runHooks(kind: RuntimeHookKind, hooks: Hook[] | undefined, state: object): void {
+export function runHooks(kind: RuntimeHookKind, hooks: Hook[] | undefined, state: HookState): void {
   const input = JSON.stringify(state);
-  (hooks ?? []).forEach((hook, index) => runHook(kind, index, hook, input));
+  (hooks ?? []).forEach((hook, index) => runHook(kind, index, hook, input, workingDirectory(state)));
+}
+
+/** The state document a hook reads on stdin; only its bundle matters here. */
+interface HookState {
+  bundle: string;
+  [field: string]: unknown;
+}
+
+/**
+ * runc runs create's and run's hooks from the bundle directory, where it has
+ * changed directory; hooks written for it may name files relative to that.
+ * A bundle removed by now (an engine's cleanup before delete) leaves the
+ * caller's directory.
+ */
+function workingDirectory(state: HookState): string | undefined {
+  return fs.existsSync(state.bundle) ? state.bundle : undefined;
 }
 
 /**
@@ -35,18 +51,18 @@ export function runHooks(kind: RuntimeHookKind, hooks: Hook[] | undefined, state
  * runtime MUST log a warning, but the remaining hooks and lifecycle continue
  * as if the hook had succeeded"); a failed poststart hook is an error there.
  */
-export function runHooksWarningOnFailure(kind: RuntimeHookKind, hooks: Hook[] | undefined, state: object): void {
+export function runHooksWarningOnFailure(kind: RuntimeHookKind, hooks: Hook[] | undefined, state: HookState): void {
   const input = JSON.stringify(state);
   (hooks ?? []).forEach((hook, index) => {
     try {
-      runHook(kind, index, hook, input);
+      runHook(kind, index, hook, input, workingDirectory(state));
     } catch (error) {
       logWarning(messageOf(error));
     }
   });
 }
 
-function runHook(kind: RuntimeHookKind, index: number, hook: Hook, input: string): void {
+function runHook(kind: RuntimeHookKind, index: number, hook: Hook, input: string, cwd: string | undefined): void {
   const label = `${kind} hook #${index} (${hook.path})`;
   const failure = (reason: string) => new OcitsError(`${label} failed: ${reason}`);
   // The schema requires this; without it spawn would search $PATH.
@@ -74,6 +90,7 @@ function runHook(kind: RuntimeHookKind, index: number, hook: Hook, input: string
       const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
       result = spawnSync(hook.path, argv.slice(1), {
         argv0: argv[0],
+        cwd,
         env,
         input,
         stdio: ['pipe', output.stdout, output.stderr],

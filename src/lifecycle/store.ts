@@ -9,7 +9,7 @@ import { ContainerExistsError, ContainerNotFoundError, OcitsError, errnoText, is
 import { tracer } from '../log';
 import type { ContainerStatus } from '../spec/types';
 import { checkContainerId } from './container-id';
-import { type ContainerRecord, type Operation, refusal, statusOf } from './state';
+import { type ContainerRecord, EXEC_FIFO, type Operation, refusal, statusOf } from './state';
 
 export type { ContainerRecord } from './state';
 
@@ -60,14 +60,16 @@ export class StateStore {
     for (;;) {
       let fd: number;
       try {
-        fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+        fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
       } catch (error) {
+        refuseLink(dir);
         if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) throw new ContainerNotFoundError(id);
         throw error;
       }
       addon().flock(fd, 'exclusive', true);
       const locked = fs.fstatSync(fd);
-      const current = statOrUndefined(dir);
+      // lstat: an entry swapped for a link meanwhile is not the one we locked.
+      const current = lstatOrUndefined(dir);
       if (current === undefined) {
         fs.closeSync(fd);
         throw new ContainerNotFoundError(id);
@@ -114,12 +116,20 @@ export class StateStore {
   }
 
   read(id: string): ContainerRecord {
-    const file = path.join(this.containerDir(id), STATE_FILE);
+    const dir = this.containerDir(id);
+    const file = path.join(dir, STATE_FILE);
     trace('reading %s', file);
+    refuseLink(dir);
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      try {
+        text = fs.readFileSync(fd, 'utf8');
+      } finally {
+        fs.closeSync(fd);
+      }
     } catch (error) {
+      refuseLink(file);
       if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) throw new ContainerNotFoundError(id);
       throw error;
     }
@@ -145,9 +155,14 @@ export class StateStore {
     fsyncDirectory(dir);
   }
 
-  /** Removes the container's directory; the caller holds its lock. */
+  /**
+   * Removes the container's directory; the caller holds its lock. Only the
+   * files ocits makes there are unlinked (unlink never follows a link): a
+   * directory that holds anything else is left, with an error naming it.
+   */
   remove(id: string): void {
     const dir = this.containerDir(id);
+    refuseLink(dir);
     let names: string[];
     try {
       names = fs.readdirSync(dir);
@@ -155,14 +170,16 @@ export class StateStore {
       if (isErrno(error, 'ENOENT')) return;
       throw error;
     }
-    // The directory holds only files of ours: unlink them, then the
-    // directory, without the tree walk of a recursive rmSync.
-    for (const name of names) {
+    const foreign = names.filter((name) => !isOursInContainerDir(name));
+    for (const name of names.filter(isOursInContainerDir)) {
       try {
         fs.unlinkSync(path.join(dir, name));
       } catch (error) {
         if (!isErrno(error, 'ENOENT')) throw error;
       }
+    }
+    if (foreign.length > 0) {
+      throw new OcitsError(`state directory ${JSON.stringify(dir)} holds files ocits did not make (${foreign.map((name) => JSON.stringify(name)).join(', ')}); left in place`);
     }
     try {
       fs.rmdirSync(dir);
@@ -193,11 +210,26 @@ function fsyncDirectory(dir: string): void {
   }
 }
 
-function statOrUndefined(file: string): fs.Stats | undefined {
+function lstatOrUndefined(file: string): fs.Stats | undefined {
   try {
-    return fs.statSync(file);
+    return fs.lstatSync(file);
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined;
     throw error;
   }
+}
+
+/**
+ * Nothing under --root is followed: a link there was not made by ocits, and
+ * following it would read, lock or delete another directory's files.
+ */
+function refuseLink(file: string): void {
+  if (lstatOrUndefined(file)?.isSymbolicLink() === true) {
+    throw new OcitsError(`${JSON.stringify(file)} is a symbolic link: ocits follows no link under its state directory`);
+  }
+}
+
+/** state.json, its temporaries (.state.json.PID) and exec.fifo: all ocits puts in a container's directory. */
+function isOursInContainerDir(name: string): boolean {
+  return name === STATE_FILE || name === EXEC_FIFO || /^\.state\.json\.\d+$/.test(name);
 }

@@ -1,4 +1,4 @@
-// Runs the built CLI (bin/ocits -> dist/ocits.js) as engines do: a separate
+// Runs the built CLI (bin/ocits: the launcher, then dist/ocits.js) as engines do: a separate
 // process per command, judged by exit status, stdout and stderr.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as path from 'node:path';

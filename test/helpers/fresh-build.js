@@ -1,6 +1,6 @@
-// Jest's global setup: the tests run the built CLI (dist/ocits.js) and the
-// compiled addon, so a build older than its sources would be tested in their
-// place, silently. Refuse to start instead, saying what to run.
+// Jest's global setup: the tests run the built CLI (dist/ocits.js), the
+// compiled addon and the launcher, so a build older than its sources would be
+// tested in their place, silently. Refuse to start instead, saying what to run.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -37,6 +37,8 @@ function staleness(built, sources, command) {
 module.exports = async function checkBuildIsFresh() {
   const problems = [
     staleness('build/Release/ocits.node', [['addon', (name) => /\.(cc|h)$/.test(name)], 'binding.gyp'],
+      'npx node-gyp rebuild && node scripts/build.js'),
+    staleness('build/Release/ocits-launcher', [['launcher', (name) => /\.[ch]$/.test(name)], 'binding.gyp'],
       'npx node-gyp rebuild && node scripts/build.js'),
     staleness('dist/ocits.js', [['src', (name) => name.endsWith('.ts')], ['schemas', (name) => name.endsWith('.json')]],
       'node scripts/build.js'),

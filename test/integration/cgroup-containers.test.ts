@@ -115,6 +115,17 @@ async function until(check: () => boolean): Promise<void> {
     runtime.ok(['delete', id]);
   });
 
+  it('writes the blkio weight where this host keeps it: blkio.weight, or blkio.bfq.weight with only BFQ, as runc does', () => {
+    const id = nextId();
+    runtime.ok(['create', '--bundle', sleeper({ blockIO: { weight: 300 } }), id]);
+    const { pid } = runtime.state(id);
+    const weightFile = fs.existsSync(path.join(cgroupDir(pid, 'blkio'), 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight';
+    expect(read(pid, 'blkio', weightFile)).toBe('300');
+    runtime.ok(['update', '--blkio-weight', '500', id]);
+    expect(read(pid, 'blkio', weightFile)).toBe('500');
+    runtime.ok(['delete', '--force', id]);
+  });
+
   it('refuses a resource this host cannot apply, naming it, and leaves nothing behind', () => {
     // No v1 controller on this host runs both net_cls and what a container needs; the
     // classID needs a net_cls hierarchy, which the CI hosts do not mount.

@@ -128,6 +128,21 @@ describe('--log', () => {
     expect(entries.every((e) => e.level === 'debug')).toBe(true);
   });
 
+  it('writes --debug entries to stderr as log entries: logrus text, or JSON with --log-format json', () => {
+    const dir = tempDir('ocits-log-');
+    const store = path.join(dir, 'root');
+    fs.mkdirSync(store);
+    const text = ocits(['--debug', '--root', store, 'state', 'nosuch']);
+    const textLines = text.stderr.trimEnd().split('\n');
+    expect(textLines.at(-1)).toBe('ocits: container nosuch does not exist');
+    expect(textLines.length).toBeGreaterThan(1);
+    for (const line of textLines.slice(0, -1)) expect(line).toMatch(/^time="[^"]+" level=debug msg="ocits:store .*"$/);
+    const json = ocits(['--debug', '--log-format', 'json', '--root', store, 'state', 'nosuch']);
+    const entries = json.stderr.trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(entries.slice(0, -1).every((entry) => entry.level === 'debug')).toBe(true);
+    expect(entries.at(-1)).toMatchObject({ level: 'error', msg: 'container nosuch does not exist' });
+  });
+
   it('fails clearly when the log file cannot be opened', () => {
     const result = ocits(['--log', '/nonexistent/dir/log', 'state', 'x']);
     expect(result.status).toBe(1);

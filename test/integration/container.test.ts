@@ -335,6 +335,45 @@ describe('hooks', () => {
   });
 });
 
+describe('the process\'s working directory', () => {
+  it('may be one the runtime can enter and the process\'s user cannot, as in runc', () => {
+    const bundle = busyboxBundle((config) => {
+      config.process.user = { uid: 1000, gid: 1000 };
+      config.process.cwd = '/private';
+      config.process.args = ['pwd'];
+    });
+    fs.mkdirSync(path.join(bundle, 'rootfs', 'private'), { mode: 0o700 });
+    const result = runtime.run(['run', '--bundle', bundle, nextId()]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('/private\n');
+    expect(result.status).toBe(0);
+  });
+});
+
+describe('hooks\' working directory', () => {
+  it('is the bundle for the runtime\'s hooks and the rootfs for createContainer hooks, as in runc', () => {
+    const work = tempDir('ocits-hooks-');
+    const log = path.join(work, 'log');
+    const pwd = (name: string) => [{ path: '/bin/sh', args: ['sh', '-c', `echo ${name} $(pwd) >> ${log}`] }];
+    const bundle = busyboxBundle((config) => {
+      config.root.readonly = false;
+      config.hooks = {
+        prestart: pwd('prestart'),
+        createRuntime: pwd('createRuntime'),
+        // Before pivot_root: /bin/sh and /bin/touch are the host's, ./ is the rootfs.
+        createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'touch ./made-by-hook'] }],
+        poststart: pwd('poststart'),
+        poststop: pwd('poststop'),
+      };
+      config.process.args = ['true'];
+    });
+    // From elsewhere: the hooks must not see the caller's directory.
+    expect(runtime.run(['run', '--bundle', bundle, nextId()], { cwd: '/' }).status).toBe(0);
+    expect(fs.readFileSync(log, 'utf8')).toBe(['prestart', 'createRuntime', 'poststart', 'poststop'].map((name) => `${name} ${bundle}\n`).join(''));
+    expect(fs.existsSync(path.join(bundle, 'rootfs', 'made-by-hook'))).toBe(true);
+  });
+});
+
 describe('terminals', () => {
   it('sends the pty master to --console-socket', async () => {
     const bundle = busyboxBundle((config) => {

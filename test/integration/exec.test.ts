@@ -156,6 +156,15 @@ describe('the exec process', () => {
     ]);
   });
 
+  it('enters a --cwd the runtime may search but the --user may not, as runc does (chdir before the user switch)', () => {
+    const dir = path.join(sleeper.bundle, 'rootfs', 'private');
+    fs.mkdirSync(dir, { mode: 0o700 });
+    const result = runtime.run(['exec', '-u', '1000', '--cwd', '/private', sleeper.id, 'sh', '-c', 'pwd; ls . || echo cannot list']);
+    expect(result.stderr).toBe('ls: .: Permission denied\n');
+    expect(result.stdout).toBe('/private\ncannot list\n');
+    expect(result.status).toBe(0);
+  });
+
   it("gets the container's oom_score_adj, or its --process file's", () => {
     expect(runtime.run(['exec', sleeper.id, 'cat', '/proc/self/oom_score_adj']).stdout).toBe('123\n');
     const processFile = writeJson({ args: ['cat', '/proc/self/oom_score_adj'], cwd: '/', env: ['PATH=/bin'], oomScoreAdj: 456 });

@@ -90,6 +90,52 @@ describe('StateStore', () => {
   });
 });
 
+describe('links under the state directory are never followed', () => {
+  /** A directory outside the root that looks like a container's: it must survive. */
+  function victim(): string {
+    const dir = tempDir('ocits-victim-');
+    fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify(record('c1')));
+    fs.writeFileSync(path.join(dir, 'precious'), 'keep me\n');
+    return dir;
+  }
+
+  it.each(['delete --force', 'delete', 'state', 'kill', 'start'])(
+    '`%s` refuses an entry that is a link to another directory, which keeps its files',
+    (command) => {
+      const root = tempDir();
+      const target = victim();
+      fs.symlinkSync(target, path.join(root, 'c1'));
+      const result = ocits(['--root', root, ...command.split(' '), 'c1']);
+      expect(result.stderr).toBe(`ocits: "${path.join(root, 'c1')}" is a symbolic link: ocits follows no link under its state directory\n`);
+      expect(result.status).toBe(1);
+      expect(fs.readdirSync(target).sort()).toEqual(['precious', 'state.json']);
+    },
+  );
+
+  it('refuses a state.json that is a link', () => {
+    const root = tempDir();
+    const target = victim();
+    fs.mkdirSync(path.join(root, 'c1'));
+    fs.symlinkSync(path.join(target, 'state.json'), path.join(root, 'c1', 'state.json'));
+    const result = ocits(['--root', root, 'delete', '--force', 'c1']);
+    expect(result.stderr).toBe(`ocits: "${path.join(root, 'c1', 'state.json')}" is a symbolic link: ocits follows no link under its state directory\n`);
+    expect(result.status).toBe(1);
+    expect(fs.readdirSync(target).sort()).toEqual(['precious', 'state.json']);
+  });
+
+  it('removes only the files ocits makes, and says what it left', () => {
+    const root = tempDir();
+    const store = new StateStore(root);
+    store.claim('c1').release();
+    store.write(record('c1'));
+    const dir = path.join(root, 'c1');
+    fs.writeFileSync(path.join(dir, 'exec.fifo'), '');
+    fs.writeFileSync(path.join(dir, 'foreign'), 'not ours\n');
+    expect(() => store.remove('c1')).toThrow(`state directory "${dir}" holds files ocits did not make ("foreign"); left in place`);
+    expect(fs.readdirSync(dir)).toEqual(['foreign']);
+  });
+});
+
 describe('StateStore under concurrency', () => {
   const exec = promisify(execFile);
   let workers: string;

@@ -55,6 +55,15 @@ describe('cgroup v1 resource writes', () => {
     expect(writes.find((w) => w.file === 'cpuset.cpus')?.controller).toBe('cpuset');
   });
 
+  it('puts the weights in the BFQ scheduler\'s files where the host has only those', () => {
+    const blockIO = { weight: 500, weightDevice: [{ major: 8, minor: 0, weight: 200, leafWeight: 100 }] };
+    expect(files(v1ResourceWrites({ blockIO }, { blkioBfqWeights: true }))).toEqual([
+      'blkio.bfq.weight=500',
+      'blkio.bfq.weight_device=8:0 200',
+      'blkio.leaf_weight_device=8:0 100',
+    ]);
+  });
+
   it('orders memory and memory+swap so the limit never exceeds memory+swap', () => {
     const both = { memory: { limit: 100, swap: 200 } };
     // Growing from 50: memsw first.
