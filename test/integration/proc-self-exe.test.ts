@@ -15,11 +15,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'fs-extra';
 import * as path from 'node:path';
-import { Runtime, busyboxBundle, busyboxRootfs } from './helpers/busybox';
-import { REPO, ocits } from './helpers/cli';
-import { chownTree, rootlessUser } from './helpers/userns';
-import { tempDir } from './helpers/tmp';
-import { sleepSync } from '../src/sleep';
+import { Runtime, busyboxBundle, busyboxRootfs } from '../helpers/busybox';
+import { REPO, ocits } from '../helpers/cli';
+import { chownTree, rootlessUser } from '../helpers/userns';
+import { tempDir } from '../helpers/tmp';
+import { sleepSync } from '../../src/sleep';
 
 const runtime = new Runtime();
 afterAll(() => runtime.cleanUp());
