@@ -8,4 +8,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
   },
   testTimeout: 30000,
+  // The tests run dist/ and the addon: a build older than its sources stops them.
+  globalSetup: '<rootDir>/test/helpers/fresh-build.js',
 };

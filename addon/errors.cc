@@ -14,6 +14,7 @@ const char* ErrnoName(int err) {
   switch (err) {
     case EPERM: return "EPERM";
     case ENOENT: return "ENOENT";
+    case ESRCH: return "ESRCH";
     case EINTR: return "EINTR";
     case EIO: return "EIO";
     case EBADF: return "EBADF";
@@ -29,6 +30,8 @@ const char* ErrnoName(int err) {
     case ENOSYS: return "ENOSYS";
     case ENOLCK: return "ENOLCK";
     case ENOTSUP: return "ENOTSUP";
+    case EPIPE: return "EPIPE";
+    case ECONNRESET: return "ECONNRESET";
     default: return nullptr;
   }
 }

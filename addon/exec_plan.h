@@ -1,6 +1,7 @@
 // The plan of `ocits exec` in C form: which namespaces and cgroups to join and
-// which process to run. src/lifecycle/exec.ts computes it (src/addon-plan.ts declares it); exec.cc copies it
-// before clone(), so the child only reads memory that was complete before it.
+// which process to run. src/lifecycle/exec.ts computes it (src/addon-plan.ts
+// declares it); exec.cc copies it before clone(), so the child only reads
+// memory that was complete before it.
 #pragma once
 #include <stddef.h>
 

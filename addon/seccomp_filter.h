@@ -1,6 +1,6 @@
 // Seccomp filters compiled with libseccomp in the parent, before clone():
 // libseccomp allocates, which the cloned child must not. TypeScript decides
-// what the filter says (src/lifecycle/seccomp.ts); these functions only
+// what the filter says (src/plan/seccomp.ts); these functions only
 // resolve names, build the filter and export it as a raw BPF program.
 #pragma once
 #include <napi.h>

@@ -330,10 +330,21 @@ Napi::Value InitReceive(const Napi::CallbackInfo& info) {
   int socket = info[0].As<Napi::Number>().Int32Value();
   init::Message message;
   long count;
-  do {
+  bool reset_seen = false;
+  for (;;) {
     count = recv(socket, &message, sizeof message, 0);
-  } while (count < 0 && errno == EINTR);
-  if (count < 0) return ThrowErrno(env, errno, "recv");
+    if (count >= 0) break;
+    if (errno == EINTR) continue;
+    // A child that exits with data of ours unread (a failure before it read
+    // the state documents) resets the connection. The kernel may report that
+    // once, ahead of the messages the child sent before it exited, which the
+    // next recv returns (or end of file).
+    if (errno == ECONNRESET && !reset_seen) {
+      reset_seen = true;
+      continue;
+    }
+    return ThrowErrno(env, errno, "recv");
+  }
   return Napi::Buffer<char>::Copy(env, reinterpret_cast<char*>(&message), (size_t)count);
 }
 

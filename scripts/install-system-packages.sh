@@ -6,7 +6,7 @@
 #   busybox-static  container root filesystems, built locally
 #   jq              reading jest's JSON results in .ci/run
 #   python3         the console-socket receiver in the terminal tests
-#   containerd, podman  real engines driving ocits (test/engines.test.ts)
+#   containerd, podman  real engines driving ocits (test/integration/engines.test.ts)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq

@@ -15,7 +15,56 @@ namespace ocits::init {
 
 namespace {
 
-char output[2048];
+// What the hook wrote (stdout and stderr), or its end once it wrote more
+// than fits: like the runtime's hook messages, the failure quotes the last
+// lines, where a program says why it failed.
+struct Output {
+  char text[2048];
+  size_t used;
+  bool truncated;  // the older bytes were dropped, so the first line is cut
+
+  void Append(const char* chunk, long count) {
+    for (long i = 0; i < count; ++i) {
+      if (used + 1 == sizeof text) {
+        size_t half = used / 2;
+        for (size_t j = half; j < used; ++j) text[j - half] = text[j];
+        used -= half;
+        truncated = true;
+      }
+      text[used++] = chunk[i];
+    }
+    text[used] = '\0';
+  }
+};
+
+Output output;
+
+bool HasText(const char* text, size_t length) {
+  for (size_t i = 0; i < length; ++i) {
+    if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n') return true;
+  }
+  return false;
+}
+
+// The last `lines` lines with more than blanks in them, as src/lifecycle/hooks.ts
+// quotes a runtime hook (protocol.ts then joins them into one line).
+const char* LastLines(int lines) {
+  const char* text = output.text;
+  size_t first = 0;
+  if (output.truncated) {
+    while (first < output.used && text[first] != '\n') ++first;
+  }
+  size_t end = output.used;  // one past the line looked at
+  for (;;) {
+    size_t begin = end;
+    while (begin > first && text[begin - 1] != '\n') --begin;
+    if (HasText(text + begin, end - begin) && --lines == 0) return text + begin;
+    if (begin == first) return text + first;
+    end = begin - 1;  // before the newline that ends the line above
+  }
+}
+
+const int kQuotedLines = 3;
 
 int64_t NowMilliseconds() {
   struct timespec now;
@@ -23,15 +72,24 @@ int64_t NowMilliseconds() {
   return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
+// The standard signals by number, as the runtime's hook messages name them.
+const char* const kSignalNames[] = {
+    nullptr,   "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP", "SIGABRT",  "SIGBUS",
+    "SIGFPE",  "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",   "SIGPIPE", "SIGALRM",  "SIGTERM",
+    "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",   "SIGTTIN", "SIGTTOU",  "SIGURG",
+    "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",  "SIGIO",   "SIGPWR",   "SIGSYS",
+};
+
 // fork() without glibc's atfork handlers, which are not safe here.
 pid_t ForkRaw() { return (pid_t)syscall(SYS_clone, SIGCHLD, 0, nullptr, nullptr, 0); }
 
 // Runs one hook; returns true on exit status 0. Otherwise describes the
-// failure in detail.
-bool RunHook(const HookCommand& hook, const char* state, Text& detail) {
+// failure in detail, with *error the errno of a failed execve.
+bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* error) {
   int input[2];
   int captured[2];
-  if (pipe2(input, O_CLOEXEC) != 0 || pipe2(captured, O_CLOEXEC) != 0) {
+  int exec_failure[2];  // the child's errno when its execve fails; close-on-exec, so empty when it succeeds
+  if (pipe2(input, O_CLOEXEC) != 0 || pipe2(captured, O_CLOEXEC) != 0 || pipe2(exec_failure, O_CLOEXEC) != 0) {
     detail.Add(hook.path).Add(": cannot make pipes");
     return false;
   }
@@ -45,20 +103,22 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail) {
     dup3(captured[1], 1, 0);
     dup3(captured[1], 2, 0);
     execve(hook.path, hook.argv, hook.envp);
-    char message[256];
-    Text(message, sizeof message).Add("cannot execute: errno ").AddNumber(errno);
-    OCITS_RETRY(write(2, message, Length(message)));
+    int exec_errno = errno;
+    OCITS_RETRY(write(exec_failure[1], &exec_errno, sizeof exec_errno));
     _exit(127);
   }
   close(input[0]);
   close(captured[1]);
+  close(exec_failure[1]);
   // The state is small; a hook that never reads it must not block us.
   fcntl(input[1], F_SETFL, O_NONBLOCK);
   OCITS_RETRY(write(input[1], state, Length(state)));
   close(input[1]);
 
   int64_t deadline = hook.timeout_seconds > 0 ? NowMilliseconds() + hook.timeout_seconds * 1000LL : -1;
-  size_t used = 0;
+  output.used = 0;
+  output.truncated = false;
+  output.text[0] = '\0';
   int status = 0;
   bool timed_out = false;
   bool exited = false;
@@ -68,7 +128,7 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail) {
     if (ready.revents & (POLLIN | POLLHUP)) {
       char chunk[512];
       long count = OCITS_RETRY(read(captured[0], chunk, sizeof chunk));
-      for (long i = 0; i < count && used + 1 < sizeof output; ++i) output[used++] = chunk[i];
+      output.Append(chunk, count);
     }
     if (OCITS_RETRY(waitpid(pid, &status, WNOHANG)) == pid) exited = true;
     else if (deadline >= 0 && NowMilliseconds() > deadline) {
@@ -82,27 +142,40 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail) {
   fcntl(captured[0], F_SETFL, O_NONBLOCK);
   char chunk[512];
   long count;
-  while ((count = OCITS_RETRY(read(captured[0], chunk, sizeof chunk))) > 0) {
-    for (long i = 0; i < count && used + 1 < sizeof output; ++i) output[used++] = chunk[i];
-  }
+  while ((count = OCITS_RETRY(read(captured[0], chunk, sizeof chunk))) > 0) output.Append(chunk, count);
   close(captured[0]);
-  output[used] = '\0';
+  int exec_errno = 0;
+  bool exec_failed = OCITS_RETRY(read(exec_failure[0], &exec_errno, sizeof exec_errno)) == (long)sizeof exec_errno;
+  close(exec_failure[0]);
 
   if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
   detail.Add(hook.path);
-  if (timed_out) detail.Add(": timed out after ").AddNumber(hook.timeout_seconds).Add(" s");
-  else if (WIFEXITED(status)) detail.Add(": exit status ").AddNumber(WEXITSTATUS(status));
-  else detail.Add(": killed by signal ").AddNumber(WTERMSIG(status));
-  if (used > 0) detail.Add(": ").Add(output);
+  int killer = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  if (timed_out) {
+    detail.Add(": timed out after ").AddNumber(hook.timeout_seconds).Add(" s");
+  } else if (exec_failed) {
+    detail.Add(": cannot execute it");
+    *error = exec_errno;
+  } else if (WIFEXITED(status)) {
+    detail.Add(": exit status ").AddNumber(WEXITSTATUS(status));
+  } else if (killer > 0 && killer < (int)(sizeof kSignalNames / sizeof kSignalNames[0])) {
+    detail.Add(": killed by ").Add(kSignalNames[killer]);
+  } else {
+    detail.Add(": killed by signal ").AddNumber(killer);
+  }
+  const char* quoted = LastLines(kQuotedLines);
+  if (HasText(quoted, Length(quoted))) detail.Add(": ").Add(quoted);
   return false;
 }
 
 }  // namespace
 
-int RunContainerHooks(const HookCommand* hooks, size_t count, const char* state, char* buffer, size_t capacity) {
+int RunContainerHooks(const HookCommand* hooks, size_t count, const char* state, char* buffer, size_t capacity,
+                      int* error) {
+  *error = 0;
   for (size_t i = 0; i < count; ++i) {
     Text detail(buffer, capacity);
-    if (!RunHook(hooks[i], state, detail)) return (int)i;
+    if (!RunHook(hooks[i], state, detail, error)) return (int)i;
   }
   return -1;
 }

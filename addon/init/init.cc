@@ -148,9 +148,10 @@ void RunContainerInit(const Plan& plan) {
   // From the rootfs, not yet the root, as runc runs them: hooks written for
   // runc name files in the rootfs relative to it (./lib/...).
   if (plan.create_container_count > 0 && fchdir(root) != 0) Fail(socket, kStepCreateContainerHook, -1, errno, "chdir to the rootfs");
+  int hook_error;
   int failed = RunContainerHooks(plan.create_container_hooks, plan.create_container_count, create_state,
-                                 hook_detail, sizeof hook_detail);
-  if (failed >= 0) Fail(socket, kStepCreateContainerHook, failed, 0, hook_detail);
+                                 hook_detail, sizeof hook_detail, &hook_error);
+  if (failed >= 0) Fail(socket, kStepCreateContainerHook, failed, hook_error, hook_detail);
 
   // Before the read-only paths, which usually include /proc/sys, as in runc.
   WriteSysctls(plan, root);
@@ -178,8 +179,8 @@ void RunContainerInit(const Plan& plan) {
   if (OCITS_RETRY(write(fifo, "0", 1)) != 1) _exit(127);
 
   failed = RunContainerHooks(plan.start_container_hooks, plan.start_container_count, start_state, hook_detail,
-                             sizeof hook_detail);
-  if (failed >= 0) FailThroughFifo(fifo, kStepStartContainerHook, failed, 0, hook_detail);
+                             sizeof hook_detail, &hook_error);
+  if (failed >= 0) FailThroughFifo(fifo, kStepStartContainerHook, failed, hook_error, hook_detail);
 
   MakeStdioPlain();
   PassFds(plan.passed_fds);

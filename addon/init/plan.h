@@ -1,4 +1,5 @@
-// The container-init plan in C form. TypeScript computes every path, flag and
+// The container-init plan in C form (src/addon-plan.ts declares it for
+// TypeScript, under the same names). src/plan/ computes every path, flag and
 // mask; spawn.cc copies that plan into these structures before clone(), so the
 // child only ever reads memory that was complete before it existed.
 #pragma once

@@ -18,7 +18,7 @@ import { liveHost } from '../plan/host';
 import { buildInitPlan, type InitPlan } from '../plan/init';
 import { openNamespaceJoins, writeIdMaps } from '../plan/namespaces';
 import { passedFds } from '../plan/passed-fds';
-import { expectListenerFd, expectMessage, sendContinue } from '../plan/protocol';
+import { expectListenerFd, expectMessage, sendContinue, sendStateDocuments } from '../plan/protocol';
 import { sendToSeccompListener } from '../plan/seccomp';
 import { loadConfig } from '../spec/bundle';
 import type { RuntimeConfig } from '../spec/types';
@@ -156,8 +156,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     const stateDocuments =
       JSON.stringify({ ...stateBase, pid: innerPid, status: 'creating' }) + '\0' +
       JSON.stringify({ ...stateBase, pid: innerPid, status: 'created' }) + '\0';
-    addon().initSend(socket, Buffer.from(stateDocuments));
-
+    sendStateDocuments(socket, stateDocuments, plan, config);
     expectMessage(socket, 'mounted', plan, config);
     runHooks('prestart', config.hooks?.prestart, runtimeState);
     runHooks('createRuntime', config.hooks?.createRuntime, runtimeState);

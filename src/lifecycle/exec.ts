@@ -1,75 +1,37 @@
 // `exec`: runs another process in a running container. The process spec is
-// --process's file or the container's own process with the flags applied;
-// the addon's child joins the container's cgroup and namespaces, forks into
+// --process's file or the container's own process with the flags applied
+// (plan/exec.ts builds it and the rest of the plan); the addon's child joins the container's cgroup and namespaces, forks into
 // its pid namespace and runs the process with the init's code for limits,
 // credentials and terminal. Without --detach we stay, as a child subreaper,
 // and exit with the process's status.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon } from '../addon';
-import type { CgroupJoin, NamespaceFd, ProcessPlan } from '../addon-plan';
+import type { CgroupJoin } from '../addon-plan';
 import { openCgroupJoinFds } from '../cgroups/membership';
 import { cgroupForExec } from '../cgroups/placement';
-import { OcitsError, isErrno, messageOf } from '../errors';
+import { OcitsError } from '../errors';
 import { tracer } from '../log';
+import { type ExecProcessOptions, openExecNamespaces, planExecProcess, resolveProcess } from '../plan/exec';
 import { liveHost } from '../plan/host';
-import { planLsmWrites } from '../plan/lsm';
-import { planProcess } from '../plan/process';
 import { awaitExec } from '../plan/protocol';
 import { planExecSeccomp } from '../plan/seccomp';
-import { unsupportedFeatures } from '../plan/unsupported';
-import { loadConfig } from '../spec/bundle';
-import { readJsonFile } from '../spec/json';
-import { schemaProblems } from '../spec/schema';
-import { semanticProblems } from '../spec/semantic';
-import type { Capabilities, Process, RuntimeConfig } from '../spec/types';
-import { forwardSignals } from './signal-forwarding';
 import { isSameLiveProcess } from './process-status';
-import { openConsole, relayTerminal, type ConsoleChannel, type TerminalRelay } from './terminal';
-import type { ContainerRecord, StateStore } from './store';
 import { assertSealedExecutable } from './sealed-exe';
+import { forwardSignals } from './signal-forwarding';
+import type { StateStore } from './store';
+import { openConsole, relayTerminal, type ConsoleChannel, type TerminalRelay } from './terminal';
 import { writeFileAtomically } from './write-file';
 
 const trace = tracer('exec');
 
-export interface ExecOptions {
-  /** A runtime-spec process JSON file (engines use this). */
-  processFile?: string;
-  /** COMMAND [ARGS...]; empty to keep the process's own. */
-  args: string[];
-  cwd?: string;
-  /** Appended to the process's environment. */
-  env: string[];
-  /** uid[:gid] */
-  user?: string;
-  additionalGids: number[];
-  /** Added to every capability set. */
-  caps: string[];
-  /** Only when given on the command line. */
-  noNewPrivs?: boolean;
-  apparmor?: string;
-  processLabel?: string;
-  /** Only when given on the command line. */
-  tty?: boolean;
+export interface ExecOptions extends ExecProcessOptions {
   consoleSocket?: string;
   detach: boolean;
   pidFile?: string;
   preserveFds: number;
   ignorePaused: boolean;
 }
-
-// runc's order: the user namespace first, since it decides what may be
-// joined after it; the mount namespace late, while /proc is still the host's.
-const NAMESPACES: ReadonlyArray<[name: string, type: number]> = [
-  ['user', 0x10000000],
-  ['ipc', 0x08000000],
-  ['uts', 0x04000000],
-  ['net', 0x40000000],
-  ['pid', 0x20000000],
-  ['mnt', 0x00020000],
-  ['cgroup', 0x02000000],
-  ['time', 0x00000080],
-];
 
 /** Returns the status for `exec` itself: the process's, 128+N for signal N; 0 when detached. */
 export async function execInContainer(store: StateStore, id: string, options: ExecOptions): Promise<number> {
@@ -112,7 +74,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
     const opened: number[] = [];
     let console: ConsoleChannel | undefined;
     try {
-      const resolved = resolveProcess(record, options);
+      const resolved = resolveProcess(record.bundle, options, liveHost);
       const processSpec = resolved.process;
       // The container's filter holds for every process in it, as in runc.
       const containerSeccomp = resolved.config.linux?.seccomp;
@@ -120,7 +82,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       const terminal = processSpec.terminal === true;
       checkConsole(options, terminal);
 
-      const namespaces = openNamespaces(record.pid!, opened);
+      const namespaces = openExecNamespaces(record.pid!, opened);
       // Opened first, checked second: the fds are the recorded process's if it
       // is still alive now.
       if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) throw new OcitsError('cannot exec in a stopped container');
@@ -136,7 +98,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
         namespaces,
         preservedFds: options.preserveFds,
         oomScoreAdj: processSpec.oomScoreAdj !== undefined ? String(processSpec.oomScoreAdj) : null,
-        process: { ...planExecProcess(processSpec, console.childEnd, record.pid!), seccomp },
+        process: { ...planExecProcess(processSpec, console.childEnd, record.pid!, liveHost), seccomp },
       });
       trace('exec child %d', child.pid);
       return { spawned: child, console };
@@ -159,92 +121,6 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   }
 }
 
-/**
- * The process to run, as runc builds it: --process's file, or the
- * container's process with COMMAND as args; then the flags on top. A file's
- * process without capabilities, rlimits, umask or oomScoreAdj gets the container's.
- */
-export function resolveProcess(record: ContainerRecord, options: ExecOptions): { process: Process; config: RuntimeConfig } {
-  const { bundleDir, config } = loadConfig(record.bundle);
-  const container = config.process!;
-  let process: Process;
-  if (options.processFile !== undefined) {
-    process = readProcessFile(options.processFile, config, bundleDir);
-    process.capabilities ??= container.capabilities;
-    if ((process.rlimits ?? []).length === 0 && container.rlimits !== undefined) process.rlimits = container.rlimits;
-    process.user.umask ??= container.user.umask;
-    process.oomScoreAdj ??= container.oomScoreAdj;
-  } else {
-    process = structuredClone(container);
-    // runc: a terminal only with --tty, whatever the container has.
-    process.terminal = false;
-    if (options.args.length === 0) throw new OcitsError('process args cannot be empty');
-  }
-  applyFlags(process, options);
-  if (process.args.length === 0) throw new OcitsError('process args cannot be empty');
-  if (!path.posix.isAbsolute(process.cwd)) throw new OcitsError(`cwd ${JSON.stringify(process.cwd)} must be an absolute path`);
-  const unsupported = unsupportedFeatures({ ...config, process });
-  const about = unsupported.find((problem) => problem.startsWith('/process/'));
-  if (about !== undefined) throw new OcitsError(about);
-  return { process, config };
-}
-
-function readProcessFile(file: string, config: RuntimeConfig, bundleDir: string): Process {
-  const label = `--process ${file}`;
-  const document = readJsonFile(file, label);
-  // runc runs a process without a user as root.
-  if (typeof document === 'object' && document !== null && !('user' in document)) {
-    (document as Partial<Process>).user = { uid: 0, gid: 0 };
-  }
-  // Checked as the process of the container's config, so the same checks apply.
-  const candidate = { ...config, process: document } as RuntimeConfig;
-  const structural = schemaProblems('config', candidate);
-  const problems = [...structural, ...semanticProblems(candidate, bundleDir, structural)].filter(
-    (problem) => problem.severity === 'error' && problem.pointer.startsWith('/process'),
-  );
-  if (problems.length > 0) {
-    const [first] = problems;
-    throw new OcitsError(`${label}: ${first.pointer.slice('/process'.length) || '/'}: ${first.message}`);
-  }
-  return document as Process;
-}
-
-function applyFlags(process: Process, options: ExecOptions): void {
-  // Refused here, naming the flag, on a host without the module.
-  planLsmWrites(liveHost, options.apparmor, options.processLabel, { apparmor: '--apparmor', selinux: '--process-label' });
-  if (options.apparmor !== undefined && options.apparmor !== '') process.apparmorProfile = options.apparmor;
-  if (options.processLabel !== undefined && options.processLabel !== '') process.selinuxLabel = options.processLabel;
-  if (options.args.length > 0) process.args = options.args;
-  if (options.cwd !== undefined && options.cwd !== '') process.cwd = options.cwd;
-  if (options.env.length > 0) process.env = [...(process.env ?? []), ...options.env];
-  if (options.tty !== undefined) process.terminal = options.tty;
-  if (options.noNewPrivs !== undefined) process.noNewPrivileges = options.noNewPrivs;
-  if (options.user !== undefined && options.user !== '') {
-    const [uid, gid, ...rest] = options.user.split(':');
-    if (rest.length > 0) throw new OcitsError(`--user ${options.user}: expected uid[:gid]`);
-    process.user = { ...process.user, uid: parseId(uid, '--user uid') };
-    if (gid !== undefined) process.user.gid = parseId(gid, '--user gid');
-  }
-  for (const gid of options.additionalGids) {
-    if (!Number.isInteger(gid) || gid < 0) throw new OcitsError(`--additional-gids: ${gid} is not a group id`);
-  }
-  if (options.additionalGids.length > 0) {
-    process.user.additionalGids = [...(process.user.additionalGids ?? []), ...options.additionalGids];
-  }
-  if (options.caps.length > 0) {
-    const sets: Required<Capabilities> = { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] };
-    for (const set of Object.keys(sets) as Array<keyof Capabilities>) {
-      sets[set] = [...(process.capabilities?.[set] ?? []), ...options.caps];
-    }
-    process.capabilities = sets;
-  }
-}
-
-function parseId(text: string, what: string): number {
-  if (!/^[0-9]+$/.test(text) || Number(text) > 0xfffffffe) throw new OcitsError(`${what}: ${JSON.stringify(text)} is not a number`);
-  return Number(text);
-}
-
 function checkConsole(options: ExecOptions, terminal: boolean): void {
   if (options.detach && terminal && options.consoleSocket === undefined) {
     throw new OcitsError('cannot allocate tty if ocits will detach without setting console socket');
@@ -254,44 +130,3 @@ function checkConsole(options: ExecOptions, terminal: boolean): void {
   }
 }
 
-/**
- * Opens the init's namespaces that differ from ours; the same one needs no
- * joining (and the kernel refuses to rejoin one's own user namespace).
- */
-function openNamespaces(initPid: number, opened: number[]): NamespaceFd[] {
-  const namespaces: NamespaceFd[] = [];
-  for (const [name, type] of NAMESPACES) {
-    let fd: number;
-    try {
-      fd = fs.openSync(`/proc/${initPid}/ns/${name}`, fs.constants.O_RDONLY);
-    } catch (error) {
-      // A kernel without this kind of namespace (time before 5.6).
-      if (isErrno(error, 'ENOENT') && !fs.existsSync(`/proc/self/ns/${name}`)) continue;
-      if (isErrno(error, 'ENOENT') || isErrno(error, 'ESRCH')) throw new OcitsError('cannot exec in a stopped container');
-      throw new OcitsError(`cannot open the container's ${name} namespace: ${messageOf(error)}`);
-    }
-    opened.push(fd);
-    const theirs = fs.fstatSync(fd);
-    const ours = fs.statSync(`/proc/self/ns/${name}`);
-    if (theirs.ino !== ours.ino || theirs.dev !== ours.dev) namespaces.push({ fd, type, name });
-  }
-  return namespaces;
-}
-
-/**
- * The process part of the plan. A rootless container's user namespace
- * denies setgroups(2): its processes keep their groups, and asking for
- * others is an error.
- */
-function planExecProcess(processSpec: Process, consoleSocket: number, initPid: number): ProcessPlan {
-  let setGroups = true;
-  try {
-    setGroups = fs.readFileSync(`/proc/${initPid}/setgroups`, 'utf8').trim() !== 'deny';
-  } catch {
-    // no user namespace support: setgroups is never denied
-  }
-  if (!setGroups && (processSpec.user.additionalGids ?? []).length > 0) {
-    throw new OcitsError('additional gids: the container\'s user namespace denies setgroups (rootless), so they cannot be set');
-  }
-  return { ...planProcess(processSpec, consoleSocket, liveHost), setGroups };
-}

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { addon } from '../addon';
 import type { InitMessageFormat } from '../addon-plan';
-import { OcitsError, systemErrorText } from '../errors';
+import { OcitsError, isErrno, systemErrorText } from '../errors';
 import type { RuntimeConfig } from '../spec/types';
 import type { InitPlan } from './init';
 
@@ -64,9 +64,10 @@ export function describeFailure(message: InitMessage, plan?: InitPlan, configMou
 
   if (step === 'find executable') return `exec: "${message.detail}": executable file not found in $PATH`;
   if (step.endsWith('hook')) {
-    // The detail quotes the hook's output: made one line, as for runtime hooks.
+    // The detail quotes the hook's output: made one line, as for runtime
+    // hooks; a hook that could not be executed gets the runtime's words too.
     const quoted = message.detail.split('\n').map((line) => line.trim()).filter((line) => line !== '').join('; ');
-    return `${step} #${message.index} failed: ${quoted}`;
+    return [`${step} #${message.index} failed: ${quoted}`, cause].filter((part) => part !== '').join(': ');
   }
   if (step === 'exec') return `exec ${message.detail}: ${cause}`;
   if (plan !== undefined && message.index >= 0) {
@@ -119,6 +120,21 @@ function itemOf(
 
 export function expectMessage(socket: number, kind: MessageKind, plan: InitPlan, config: RuntimeConfig): InitMessage {
   return checkMessage(addon().initReceive(socket), kind, plan, config);
+}
+
+/**
+ * Sends the state documents the container's hooks read. An init that failed
+ * before it read them (an idmapped mount's source, say) may have closed its
+ * end already: then its failure is what to report, not the broken pipe.
+ */
+export function sendStateDocuments(socket: number, documents: string, plan: InitPlan, config: RuntimeConfig): void {
+  try {
+    addon().initSend(socket, Buffer.from(documents));
+  } catch (error) {
+    if (!isErrno(error, 'EPIPE') && !isErrno(error, 'ECONNRESET')) throw error;
+    expectMessage(socket, 'mounted', plan, config); // throws the init's failure, or that it exited
+    throw error;
+  }
 }
 
 /** The seccomp notify fd, which the init process sends once it loaded its filter. */
