@@ -10,7 +10,7 @@ import { addon } from '../addon';
 import { openCgroupJoinFds, type CgroupJoinFds } from '../cgroups/membership';
 import { readCgroupFile } from '../cgroups/files';
 import type { ContainerCgroup } from '../cgroups/paths';
-import { OcitsError, isErrno, messageOf } from '../errors';
+import { OcitsError, isErrno, messageOf, quoted } from '../errors';
 import { tracer } from '../log';
 import { readJsonFile } from '../spec/json';
 import { schemaProblems } from '../spec/schema';
@@ -247,7 +247,7 @@ export function resolveProcess(record: ContainerRecord, options: ExecOptions): {
 }
 
 function readProcessFile(file: string, config: RuntimeConfig, bundleDir: string): Process {
-  const label = `--process ${file}`;
+  const label = `--process ${quoted(file)}`;
   const document = readJsonFile(file, label);
   // runc runs a process without a user as root.
   if (typeof document === 'object' && document !== null && !('user' in document)) {
@@ -283,7 +283,7 @@ function applyFlags(process: Process, options: ExecOptions): void {
     if (gid !== undefined) process.user.gid = parseId(gid, '--user gid');
   }
   for (const gid of options.additionalGids) {
-    if (!Number.isInteger(gid) || gid < 0) throw new OcitsError(`--additional-gids: ${gid} is not a group id`);
+    if (!Number.isInteger(gid) || gid < 0 || gid > 0xfffffffe) throw new OcitsError(`--additional-gids: ${gid} is not a group id`);
   }
   if (options.additionalGids.length > 0) {
     process.user.additionalGids = [...(process.user.additionalGids ?? []), ...options.additionalGids];
