@@ -2,11 +2,13 @@
 // kernel takes before anything is made (issue 18, items 2, 5 and 6): ids
 // that would be -1 to the kernel, documents that are not regular files or
 // too large, integers that would wrap on the way to C, strings with a NUL
-// byte.
+// byte, and the errors of a create that fails on the way (a memory limit too
+// low to start, a pid file that cannot be written, a full state directory).
 // Each case gives one line on stderr with exit status 1, and a refused
 // create leaves no state directory behind.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { MAX_DOCUMENT_BYTES } from '../src/spec/json';
 import { Runtime, busyboxBundle } from './helpers/busybox';
@@ -14,7 +16,15 @@ import { ocits, type CliResult } from './helpers/cli';
 import { tempDir } from './helpers/tmp';
 
 const runtime = new Runtime();
-afterAll(() => runtime.cleanUp());
+/** tmpfs mounts the tests made (not tempDirs, which go before they are unmounted), unmounted and removed even when a test fails. */
+const mounts: string[] = [];
+afterAll(() => {
+  runtime.cleanUp();
+  for (const mountPoint of mounts) {
+    spawnSync('umount', ['-l', mountPoint]);
+    fs.rmSync(mountPoint, { recursive: true, force: true });
+  }
+});
 
 let counter = 0;
 const nextId = (): string => `bounds-${process.pid}-${++counter}`;
@@ -184,6 +194,13 @@ describe('integers bounded by the type the kernel takes (item 6)', () => {
   ])('refuses %s out of range', (pointer, message, change) => {
     expect(validateProblems(change)).toEqual([`${pointer}: ${message}`]);
   });
+
+  it('says why a memory limit too low to start the container fails', () => {
+    expectCreateRefused(
+      busyboxBundle((c) => (c.linux.resources = { memory: { limit: 1 } })),
+      "/linux/resources/memory/limit: the container's init process was killed by the OOM killer while it was set up: 1 bytes is too little memory to start it",
+    );
+  });
 });
 
 describe('strings with a NUL byte (item 6)', () => {
@@ -210,5 +227,36 @@ describe('strings with a NUL byte (item 6)', () => {
 
   it('leaves annotations alone: they only travel as JSON', () => {
     expect(validateProblems((c) => (c.annotations = { 'org.example': 'a\u0000b' }))).toEqual([]);
+  });
+});
+
+describe('errors on the way say what failed, on one line (item 6)', () => {
+  it('quotes a cgroupsPath with a newline', () => {
+    expectCreateRefused(
+      busyboxBundle((c) => (c.linux.cgroupsPath = `/ocits-bounds-${process.pid}\nx`)),
+      `cannot create cgroup "/sys/fs/cgroup/`,
+    );
+  });
+
+  it('names the pid file it cannot write', () => {
+    const missing = path.join(tempDir(), 'missing', 'pid');
+    expectCreateRefused(busyboxBundle(), `cannot write the pid file ${missing}: no such file or directory (ENOENT)`, ['--pid-file', missing]);
+  });
+
+  it('names the state file it cannot write on a full state directory', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-full-root-'));
+    mounts.push(root);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', root]);
+    spawnSync('dd', ['if=/dev/zero', `of=${path.join(root, 'filler')}`, 'bs=4k'], { stdio: 'ignore' });
+    const id = nextId();
+    const result = ocits(['--root', root, 'create', '--bundle', busyboxBundle(), id]);
+    expectOneLineError(result, `cannot write the state of container ${id} to ${root}/${id}/state.json: no space left on device (ENOSPC)`);
+    expect(fs.readdirSync(root)).toEqual(['filler']);
+  });
+
+  it('quotes a path with a control character, on one line', () => {
+    const odd = path.join(tempDir(), 'a\nb');
+    fs.mkdirSync(odd);
+    expectOneLineError(ocits(['validate', '--bundle', odd]), `${JSON.stringify(path.join(odd, 'config.json'))}: no such file`);
   });
 });

@@ -12,6 +12,7 @@ import { closeCgroupJoinFds, createCgroup, openCgroupJoinFds, removeCgroup } fro
 import { cgroupMountSteps } from '../cgroups/mount';
 import { resolveContainerCgroup, type ContainerCgroup } from '../cgroups/paths';
 import { applyResources } from '../cgroups/resources';
+import { oomKillCount } from '../cgroups/stats';
 import { isWithin } from '../mountinfo';
 import { OcitsError, messageOf } from '../errors';
 import { tracer } from '../log';
@@ -185,10 +186,12 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     record.pidStartTime = readProcessStat(pid)?.startTime;
     delete record.status;
     store.write(record);
-    if (options.pidFile !== undefined) writeFileAtomically(path.resolve(options.pidFile), String(pid));
+    if (options.pidFile !== undefined) writeFileAtomically(path.resolve(options.pidFile), String(pid), 'pid file');
     lock.release();
     return { pid, ...(consoleMaster !== undefined ? { consoleMaster } : {}) };
-  } catch (error) {
+  } catch (caught) {
+    // Read before the cgroup goes with the rest.
+    const error = ownCgroups ? caught : explainOomKill(caught, cgroup, config);
     // The spec's "continue the lifecycle at step 12": destroy, then poststop.
     undo.run();
     runHooksWarningOnFailure('poststop', config.hooks?.poststop, {
@@ -197,6 +200,26 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     lock.release();
     throw error;
   }
+}
+
+/**
+ * The init joins a cgroup that is already limited, so a memory limit below
+ * what setting it up takes gets it OOM-killed half-way; what reaches us is
+ * only a closed socket. The cgroup's OOM kill count tells.
+ */
+function explainOomKill(error: unknown, cgroup: ContainerCgroup, config: RuntimeConfig): unknown {
+  const limit = config.linux?.resources?.memory?.limit;
+  if (limit === undefined || limit < 0) return error;
+  let kills: number | undefined;
+  try {
+    kills = oomKillCount(cgroup);
+  } catch {
+    return error; // the cgroup was never made
+  }
+  if ((kills ?? 0) === 0) return error;
+  return new OcitsError(
+    `/linux/resources/memory/limit: the container's init process was killed by the OOM killer while it was set up: ${limit} bytes is too little memory to start it`,
+  );
 }
 
 export function loadConfig(bundle: string): { bundleDir: string; config: RuntimeConfig } {

@@ -172,7 +172,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
     const pid = awaitExec(spawned, options.detach);
     const consoleMaster = console.receiveMaster();
     // runc writes the pid file with or without --detach.
-    if (options.pidFile !== undefined) writeFileAtomically(path.resolve(options.pidFile), String(pid));
+    if (options.pidFile !== undefined) writeFileAtomically(path.resolve(options.pidFile), String(pid), 'pid file');
     return { pid, ...(consoleMaster !== undefined ? { consoleMaster } : {}) };
   } finally {
     console.close();

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon } from '../addon';
-import { ContainerExistsError, ContainerNotFoundError, OcitsError, errnoText, isErrno } from '../errors';
+import { ContainerExistsError, ContainerNotFoundError, OcitsError, errnoText, isErrno, quoted } from '../errors';
 import { tracer } from '../log';
 import type { ContainerCgroup } from '../cgroups/paths';
 import type { ContainerStatus, Hook } from '../spec/types';
@@ -62,13 +62,13 @@ export class StateStore {
     try {
       fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
     } catch (error) {
-      throw new OcitsError(`cannot make the state directory ${this.root}: ${errnoText(error)}`);
+      throw new OcitsError(`cannot make the state directory ${quoted(this.root)}: ${errnoText(error)}`);
     }
     try {
       fs.mkdirSync(dir, { mode: 0o711 });
     } catch (error) {
       if (isErrno(error, 'EEXIST')) throw new ContainerExistsError(id);
-      throw new OcitsError(`cannot make the state directory ${dir}: ${errnoText(error)}`);
+      throw new OcitsError(`cannot make the state directory ${quoted(dir)}: ${errnoText(error)}`);
     }
     return this.lock(id);
   }
@@ -134,15 +134,20 @@ export class StateStore {
   write(record: ContainerRecord): void {
     const dir = this.containerDir(record.id);
     const temporary = path.join(dir, `.${STATE_FILE}.${process.pid}`);
-    const fd = fs.openSync(temporary, 'w', 0o600);
     try {
-      fs.writeFileSync(fd, JSON.stringify(record));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      const fd = fs.openSync(temporary, 'w', 0o600);
+      try {
+        fs.writeFileSync(fd, JSON.stringify(record));
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(temporary, path.join(dir, STATE_FILE));
+      fsyncDirectory(dir);
+    } catch (error) {
+      removeQuietly(temporary);
+      throw new OcitsError(`cannot write the state of container ${record.id} to ${quoted(path.join(dir, STATE_FILE))}: ${errnoText(error)}`);
     }
-    fs.renameSync(temporary, path.join(dir, STATE_FILE));
-    fsyncDirectory(dir);
   }
 
   /** Removes the container's directory; the caller holds its lock. */
@@ -199,5 +204,14 @@ function statOrUndefined(file: string): fs.Stats | undefined {
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined;
     throw error;
+  }
+}
+
+/** Removes a temporary file that may never have been made. */
+function removeQuietly(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // not made, or its directory is gone: nothing of ours is left
   }
 }
