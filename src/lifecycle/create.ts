@@ -14,7 +14,7 @@ import { resolveContainerCgroup, type ContainerCgroup } from '../cgroups/paths';
 import { applyResources } from '../cgroups/resources';
 import { oomKillCount } from '../cgroups/stats';
 import { isWithin } from '../mountinfo';
-import { OcitsError, messageOf } from '../errors';
+import { OcitsError, errnoText, messageOf } from '../errors';
 import { tracer } from '../log';
 import { checkBundle } from '../spec/bundle';
 import { formatProblem } from '../spec/problems';
@@ -153,9 +153,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     child.pid = enterNamespaces(spawned, plan, config);
     const pid = child.pid;
 
-    if (config.process?.oomScoreAdj !== undefined) {
-      fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
-    }
+    if (config.process?.oomScoreAdj !== undefined) setOomScoreAdj(pid, config.process.oomScoreAdj);
     const runtimeState = { ...stateBase, pid, status: 'creating' };
     // Hooks inside the container see its pid as the container sees it.
     const innerPid = ((plan.cloneFlags | plan.namespaces.unshareFlags) & CLONE_NEWPID) !== 0 ? 1 : pid;
@@ -199,6 +197,16 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     });
     lock.release();
     throw error;
+  }
+}
+
+// Lowering it below what the process started with needs CAP_SYS_RESOURCE.
+function setOomScoreAdj(pid: number, value: number): void {
+  const file = `/proc/${pid}/oom_score_adj`;
+  try {
+    fs.writeFileSync(file, String(value));
+  } catch (error) {
+    throw new OcitsError(`/process/oomScoreAdj: cannot set it to ${value}: writing ${file}: ${errnoText(error)}`);
   }
 }
 
