@@ -238,6 +238,12 @@ describe('errors on the way say what failed, on one line (item 6)', () => {
     );
   });
 
+  it('quotes a path from the config that holds a newline', () => {
+    let index = 0;
+    const bundle = busyboxBundle((c) => (index = c.mounts.push({ destination: '/mnt', type: 'bind', source: '/no/such\nsource', options: ['bind'] }) - 1));
+    expectCreateRefused(bundle, `/mounts/${index}/source: "/no/such\\nsource" does not exist`);
+  });
+
   it('names the pid file it cannot write', () => {
     const missing = path.join(tempDir(), 'missing', 'pid');
     expectCreateRefused(busyboxBundle(), `cannot write the pid file ${missing}: no such file or directory (ENOENT)`, ['--pid-file', missing]);

@@ -14,7 +14,7 @@ import { resolveContainerCgroup, type ContainerCgroup } from '../cgroups/paths';
 import { applyResources } from '../cgroups/resources';
 import { oomKillCount } from '../cgroups/stats';
 import { isWithin } from '../mountinfo';
-import { OcitsError, errnoText, messageOf } from '../errors';
+import { OcitsError, errnoText, isErrno, messageOf, quoted } from '../errors';
 import { tracer } from '../log';
 import { checkBundle } from '../spec/bundle';
 import { formatProblem } from '../spec/problems';
@@ -160,12 +160,12 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     const stateDocuments =
       JSON.stringify({ ...stateBase, pid: innerPid, status: 'creating' }) + '\0' +
       JSON.stringify({ ...stateBase, pid: innerPid, status: 'created' }) + '\0';
-    addon().initSend(socket, Buffer.from(stateDocuments));
+    sendToInit(socket, Buffer.from(stateDocuments), plan, config);
 
     expectMessage(socket, MESSAGE_MOUNTED, plan, config);
     runHooks('prestart', config.hooks?.prestart, runtimeState);
     runHooks('createRuntime', config.hooks?.createRuntime, runtimeState);
-    addon().initSend(socket, continueMessage());
+    sendToInit(socket, continueMessage(), plan, config);
     if (plan.process.seccomp?.listener === true) {
       const notifyFd = expectListenerFd(socket, plan, config);
       try {
@@ -173,7 +173,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       } finally {
         fs.closeSync(notifyFd);
       }
-      addon().initSend(socket, continueMessage());
+      sendToInit(socket, continueMessage(), plan, config);
     }
     expectMessage(socket, MESSAGE_READY, plan, config);
     closeSocket();
@@ -206,7 +206,7 @@ function setOomScoreAdj(pid: number, value: number): void {
   try {
     fs.writeFileSync(file, String(value));
   } catch (error) {
-    throw new OcitsError(`/process/oomScoreAdj: cannot set it to ${value}: writing ${file}: ${errnoText(error)}`);
+    throw new OcitsError(`/process/oomScoreAdj: cannot set it to ${value}: writing ${quoted(file)}: ${errnoText(error)}`);
   }
 }
 
@@ -245,7 +245,7 @@ function resolveRootfs(bundleDir: string, config: RuntimeConfig): string {
   try {
     return fs.realpathSync(given);
   } catch {
-    throw new OcitsError(`/root/path: ${given} does not exist`);
+    throw new OcitsError(`/root/path: ${quoted(given)} does not exist`);
   }
 }
 
@@ -307,7 +307,7 @@ function enterNamespaces(spawned: { pid: number; socket: number }, plan: InitPla
   if (plan.idMaps !== null) {
     expectMessage(spawned.socket, MESSAGE_MAP_IDS, plan, config);
     writeIdMaps(spawned.pid, plan.idMaps);
-    addon().initSend(spawned.socket, continueMessage());
+    sendToInit(spawned.socket, continueMessage(), plan, config);
   }
   if (!plan.namespaces.forkInit) return spawned.pid;
   const message = expectMessage(spawned.socket, MESSAGE_INIT_PID, plan, config);
@@ -315,6 +315,26 @@ function enterNamespaces(spawned: { pid: number; socket: number }, plan: InitPla
   addon().reap(spawned.pid);
   trace('forked init process %d', message.index);
   return message.index;
+}
+
+/**
+ * Sends to the init. One that failed has sent its error and exited, and the
+ * send then fails (EPIPE): the error it left queued is what to report.
+ */
+function sendToInit(socket: number, bytes: Buffer, plan: InitPlan, config: RuntimeConfig): void {
+  try {
+    addon().initSend(socket, bytes);
+  } catch (error) {
+    if (!isErrno(error, 'EPIPE') && !isErrno(error, 'ECONNRESET')) throw error;
+    let pending: Buffer;
+    try {
+      pending = addon().initReceive(socket);
+    } catch {
+      throw new OcitsError('container init exited before it was set up');
+    }
+    checkMessage(pending, MESSAGE_ERROR, plan, config);
+    throw new OcitsError('container init exited before it was set up');
+  }
 }
 
 function expectMessage(socket: number, kind: number, plan: InitPlan, config: RuntimeConfig): InitMessage {
@@ -415,6 +435,6 @@ function connectConsoleSocket(socketPath: string): number {
   try {
     return addon().connectUnix(path.resolve(socketPath));
   } catch (error) {
-    throw new OcitsError(`--console-socket: cannot connect to ${socketPath}: ${messageOf(error)}`);
+    throw new OcitsError(`--console-socket: cannot connect to ${quoted(socketPath)}: ${messageOf(error)}`);
   }
 }

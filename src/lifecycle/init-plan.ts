@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CgroupJoinFds } from '../cgroups/membership';
-import { OcitsError } from '../errors';
+import { OcitsError, quoted } from '../errors';
 import { logWarning } from '../log';
 import { isWithin, parseMountinfo } from '../mountinfo';
 import { CAPABILITIES, RLIMITS } from '../spec/names';
@@ -333,7 +333,7 @@ function planMounts(
       try {
         sourceIsDirectory = fs.statSync(source).isDirectory();
       } catch {
-        throw new OcitsError(`${where}/source: ${source} does not exist`);
+        throw new OcitsError(`${where}/source: ${quoted(source)} does not exist`);
       }
       const flags = options.flags | MS.BIND;
       // A bind ignores every flag but MS_REC; a remount applies the rest.

@@ -1,7 +1,7 @@
 // The messages the init process sends (addon/init/plan.h, struct Message) and
 // how a failure among them becomes one readable line.
 import { addon } from '../addon';
-import { systemErrorText } from '../errors';
+import { quoted, systemErrorText } from '../errors';
 import type { InitPlan } from './init-plan';
 
 export const MESSAGE_MOUNTED = 1;
@@ -56,8 +56,8 @@ export function describeFailure(message: InitMessage, plan?: InitPlan, configMou
   if (step === 'find executable') return `exec: "${message.detail}": executable file not found in $PATH`;
   if (step.endsWith('hook')) {
     // The detail quotes the hook's output: made one line, as for runtime hooks.
-    const quoted = message.detail.split('\n').map((line) => line.trim()).filter((line) => line !== '').join('; ');
-    return `${step} #${message.index} failed: ${quoted}`;
+    const output = message.detail.split('\n').map((line) => line.trim()).filter((line) => line !== '').join('; ');
+    return `${step} #${message.index} failed: ${output}`;
   }
   if (step === 'exec') return `exec ${message.detail}: ${cause}`;
   if (plan !== undefined && message.index >= 0) {
@@ -82,7 +82,7 @@ function itemOf(
       const mount = plan.mounts[index];
       if (mount === undefined) return undefined;
       const destination = configMountDestination?.(mount.configIndex) ?? `/${mount.target}`;
-      return `/mounts/${mount.configIndex} (${destination})`;
+      return `/mounts/${mount.configIndex} (${quoted(destination)})`;
     }
     case 'device':
       return plan.devices[index] !== undefined ? `/${plan.devices[index].path}` : undefined;

@@ -126,7 +126,7 @@ export class StateStore {
     try {
       return JSON.parse(text) as ContainerRecord;
     } catch {
-      throw new OcitsError(`state of container ${id} is corrupt: ${file} is not valid JSON`);
+      throw new OcitsError(`state of container ${id} is corrupt: ${quoted(file)} is not valid JSON`);
     }
   }
 
