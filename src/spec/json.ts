@@ -24,21 +24,27 @@ export function readJsonFile(file: string, label = file): unknown {
 export function readDocument(file: string, label = file): string {
   let fd: number;
   try {
-    // O_NONBLOCK: a FIFO swapped in after any check cannot block the open.
+    // Not even opened when it is no regular file: opening a device can act (a tape rewinds).
+    checkRegularFile(fs.statSync(file), label);
+    // O_NONBLOCK: a FIFO swapped in since cannot block the open; fstat then refuses it.
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
   } catch (error) {
+    if (error instanceof OcitsError) throw error;
     if (isErrno(error, 'ENOENT')) throw new OcitsError(`${label}: no such file`);
     throw new OcitsError(`${label}: cannot open: ${errnoText(error)}`);
   }
   try {
-    const stat = fs.fstatSync(fd);
-    if (stat.isDirectory()) throw new OcitsError(`${label}: is a directory, not a JSON file`);
-    if (!stat.isFile()) throw new OcitsError(`${label}: is a ${fileKind(stat)}, not a regular file`);
-    if (stat.size > MAX_DOCUMENT_BYTES) throw tooLarge(label);
+    checkRegularFile(fs.fstatSync(fd), label);
     return decodeUtf8(readAtMost(fd, label), label);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function checkRegularFile(stat: fs.Stats, label: string): void {
+  if (stat.isDirectory()) throw new OcitsError(`${label}: is a directory, not a JSON file`);
+  if (!stat.isFile()) throw new OcitsError(`${label}: is a ${fileKind(stat)}, not a regular file`);
+  if (stat.size > MAX_DOCUMENT_BYTES) throw tooLarge(label);
 }
 
 /** A document on a stream (update --resources -), with the same limit. */
