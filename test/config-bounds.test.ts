@@ -110,6 +110,10 @@ describe('ids that are -1 to the kernel (item 2)', () => {
       expectOneLineError(runtime.run(['exec', ...flags, id, 'id']), message);
     });
 
+    it('refuses a --preserve-fds count that would wrap as an int (4294967296 became 0)', () => {
+      expectOneLineError(runtime.run(['exec', '--preserve-fds', '4294967296', id, 'true']), /preserved fd \d+ \(--preserve-fds 4294967296\) is not open/);
+    });
+
     it('refuses a --process file whose user is 4294967295', () => {
       const file = path.join(tempDir(), 'process.json');
       fs.writeFileSync(file, JSON.stringify({ args: ['id', '-u'], cwd: '/', user: { uid: 4294967295, gid: 0 } }));

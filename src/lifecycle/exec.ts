@@ -25,6 +25,7 @@ import { forwardSignals, relayTerminal, type TerminalRelay } from './run';
 import { statusOf } from './state';
 import type { ContainerRecord, StateStore } from './store';
 import { planLsmWrites } from './lsm';
+import { isOpen } from './passed-fds';
 import { unsupportedFeatures } from './unsupported';
 import { writeFileAtomically } from './write-file';
 
@@ -123,6 +124,10 @@ interface StartedProcess {
 function startProcess(store: StateStore, id: string, options: ExecOptions): StartedProcess {
   if (!Number.isInteger(options.preserveFds) || options.preserveFds < 0) {
     throw new OcitsError(`--preserve-fds: ${options.preserveFds} is not a number of fds`);
+  }
+  // As create: each must be open, which also bounds the count the addon loops over as an int.
+  for (let fd = 3; fd < 3 + options.preserveFds; ++fd) {
+    if (!isOpen(fd)) throw new OcitsError(`preserved fd ${fd} (--preserve-fds ${options.preserveFds}) is not open`);
   }
   const opened: number[] = [];
   let console: ConsoleChannel | undefined;
