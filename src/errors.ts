@@ -45,7 +45,7 @@ export function errnoCode(error: unknown): string | undefined {
 export function errnoText(error: unknown): string {
   const code = errnoCode(error);
   const message = messageOf(error);
-  const match = /^[A-Z0-9]+: (.*?)(?:, \w+(?: '.*')?)?$/.exec(message);
+  const match = /^[A-Z0-9]+: (.*?)(?:, \w+(?: '.*')?)?$/s.exec(message);
   if (code === undefined || match === null) return message;
   return `${match[1]} (${code})`;
 }
@@ -59,4 +59,18 @@ export function systemErrorText(errno: number | string): string | undefined {
   if (typeof errno === 'number') return table.get(-errno)?.[1];
   for (const [name, text] of table.values()) if (name === errno) return text;
   return undefined;
+}
+
+/**
+ * A path (or any name from a user) for a message: as it is when it holds
+ * only plain characters, JSON-quoted otherwise, so a newline or a space in
+ * it can neither break the message's one line nor hide where it ends.
+ */
+export function quoted(name: string): string {
+  return /^[\w./+,:=@%-]+$/.test(name) ? name : JSON.stringify(name);
+}
+
+/** Control characters escaped as in JSON, so a message stays one line whatever it quotes. */
+export function oneLine(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (char) => JSON.stringify(char).slice(1, -1));
 }

@@ -4,7 +4,7 @@
 // program from the v1 kernel's view of the rules (device-rules.ts), so v1
 // and v2 hosts enforce the same list; the addon loads and attaches it.
 import { addon } from '../addon';
-import { OcitsError, messageOf } from '../errors';
+import { OcitsError, messageOf, quoted } from '../errors';
 import { tracer } from '../log';
 import type { DevicePolicy } from './device-rules';
 import { ACCESS_ALL } from './device-rules';
@@ -127,7 +127,7 @@ export function attachDeviceFilter(dir: string, policy: DevicePolicy): void {
   try {
     addon().attachDeviceProgram(dir, encodeProgram(program), DEVICE_FILTER_LICENSE);
   } catch (error) {
-    throw new OcitsError(`cannot attach the device filter to cgroup ${dir}: ${messageOf(error)}`);
+    throw new OcitsError(`cannot attach the device filter to cgroup ${quoted(dir)}: ${messageOf(error)}`);
   }
   trace('attached a %d-instruction device filter to %s', program.length, dir);
 }

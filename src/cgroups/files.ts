@@ -3,7 +3,7 @@
 // a mistyped directory must fail rather than create a plain file.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OcitsError, errnoCode, errnoText } from '../errors';
+import { OcitsError, errnoCode, errnoText, quoted } from '../errors';
 
 /** The whole file, or undefined when it does not exist. */
 export function readCgroupFile(dir: string, name: string): string | undefined {
@@ -12,7 +12,7 @@ export function readCgroupFile(dir: string, name: string): string | undefined {
     return fs.readFileSync(file, 'utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
-    throw new OcitsError(`cannot read ${file}: ${errnoText(error)}`);
+    throw new OcitsError(`cannot read ${quoted(file)}: ${errnoText(error)}`);
   }
 }
 
@@ -30,7 +30,7 @@ export function writeCgroupFile(dir: string, name: string, value: string, doing:
       fs.closeSync(fd);
     }
   } catch (error) {
-    throw new CgroupWriteError(`cannot ${doing}: writing ${JSON.stringify(value)} to ${file}: ${errnoText(error)}`, errnoCode(error));
+    throw new CgroupWriteError(`cannot ${doing}: writing ${JSON.stringify(value)} to ${quoted(file)}: ${errnoText(error)}`, errnoCode(error));
   }
 }
 

@@ -2,7 +2,7 @@
 // freezer controller (freezer.state) when the host mounts one, else cgroup
 // v2's cgroup.freeze, which every cgroup2 directory has (also the unified
 // hierarchy of a hybrid host, controllers or not).
-import { OcitsError } from '../errors';
+import { OcitsError, quoted } from '../errors';
 import { tracer } from '../log';
 import { sleepSync } from '../sleep';
 import { readCgroupFile, writeCgroupFile } from './files';
@@ -54,7 +54,7 @@ export function freeze(cgroup: ContainerCgroup): void {
     }
   }
   thaw(cgroup); // leave it as it was rather than half frozen
-  throw new OcitsError(`cannot freeze cgroup ${dir}: its processes did not all stop within ${(FREEZE_POLLS * POLL_MS) / 1000} s`);
+  throw new OcitsError(`cannot freeze cgroup ${quoted(dir)}: its processes did not all stop within ${(FREEZE_POLLS * POLL_MS) / 1000} s`);
 }
 
 export function thaw(cgroup: ContainerCgroup): void {

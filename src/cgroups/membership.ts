@@ -6,7 +6,7 @@ import type { CgroupJoin } from '../addon-plan';
 import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
 import { sleepSync } from '../sleep';
-import { errnoText } from '../errors';
+import { errnoText, quoted } from '../errors';
 import { readCgroupFile, writeCgroupFile } from './files';
 import type { CgroupDir, ContainerCgroup } from './paths';
 
@@ -41,7 +41,7 @@ function createIn(entry: CgroupDir, enableControllers: boolean, made: string[]):
       made.push(current);
       trace('created %s', current);
     } catch (error) {
-      if (!isErrno(error, 'EEXIST')) throw new OcitsError(`cannot create cgroup ${current}: ${errnoText(error)}`);
+      if (!isErrno(error, 'EEXIST')) throw new OcitsError(`cannot create cgroup ${quoted(current)}: ${errnoText(error)}`);
     }
     // A new v1 cpuset starts with no cpus and mems, and then refuses every
     // process (ENOSPC); like runc, give each level its parent's.
@@ -83,7 +83,7 @@ export function openCgroupJoinFds(cgroup: ContainerCgroup): CgroupJoin {
       else fds.tasks.push(fs.openSync(path.join(entry.dir, 'tasks'), fs.constants.O_WRONLY));
     } catch (error) {
       closeCgroupJoinFds(fds);
-      throw new OcitsError(`cannot open cgroup ${entry.dir}: ${messageOf(error)}`);
+      throw new OcitsError(`cannot open cgroup ${quoted(entry.dir)}: ${messageOf(error)}`);
     }
   }
   return fds;
@@ -161,7 +161,7 @@ export function removeCgroup(cgroup: ContainerCgroup): void {
   }
   const [dir] = pending;
   const more = pending.length > 1 ? ` (and ${pending.length - 1} more)` : '';
-  throw new OcitsError(`cannot remove cgroup ${dir}: ${whyBusy(dir, failures.get(dir))}${more}`);
+  throw new OcitsError(`cannot remove cgroup ${quoted(dir)}: ${whyBusy(dir, failures.get(dir))}${more}`);
 }
 
 /** rmdir(2) the cgroup, first removing cgroups below it if it has any. */
@@ -193,7 +193,7 @@ function subdirectories(dir: string): string[] {
     return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return [];
-    throw new OcitsError(`cannot list cgroup ${dir}: ${errnoText(error)}`);
+    throw new OcitsError(`cannot list cgroup ${quoted(dir)}: ${errnoText(error)}`);
   }
 }
 

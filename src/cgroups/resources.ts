@@ -4,7 +4,7 @@
 // file, a value the kernel refuses) is an error naming the config field.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OcitsError, errnoText } from '../errors';
+import { OcitsError, errnoText, quoted } from '../errors';
 import { tracer } from '../log';
 import type { LinuxResources } from '../spec/types';
 import { CgroupWriteError, readCgroupFile, writeCgroupFile } from './files';
@@ -46,7 +46,7 @@ function v2Target(cgroup: ContainerCgroup, write: CgroupWrite): CgroupDir {
   if (write.controller !== 'cgroup') {
     const available = (readCgroupFile(entry.dir, 'cgroup.controllers') ?? '').split(/\s+/);
     if (!available.includes(write.controller)) {
-      throw new OcitsError(`${write.pointer}: the ${write.controller} controller is not available in cgroup ${entry.relative}`);
+      throw new OcitsError(`${write.pointer}: the ${write.controller} controller is not available in cgroup ${quoted(entry.relative)}`);
     }
   }
   return entry;
@@ -63,7 +63,7 @@ function apply(entry: CgroupDir, write: CgroupWrite): void {
       throw new OcitsError(`${write.pointer}: unable to set memory limit to ${write.value} (current usage: ${usage}, peak usage: ${peak})`);
     }
     if (error instanceof CgroupWriteError && error.code === 'ENOENT') {
-      throw new OcitsError(`${write.pointer}: this host's ${write.controller} controller has no ${write.file} (in ${entry.dir})`);
+      throw new OcitsError(`${write.pointer}: this host's ${write.controller} controller has no ${write.file} (in ${quoted(entry.dir)})`);
     }
     const reason = error instanceof CgroupWriteError ? error.message.replace(/^cannot set \S+: /, '') : errnoText(error);
     throw new OcitsError(`${write.pointer}: ${reason}`);

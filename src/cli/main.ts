@@ -1,7 +1,7 @@
 // The ocits command line: runc's global flags and one module per command.
 // This file dispatches, configures logging, and turns every failure into one
 // line on stderr (and in --log) with exit status 1.
-import { OcitsError, messageOf } from '../errors';
+import { OcitsError, errnoText, messageOf, oneLine, quoted } from '../errors';
 import { configureLog, logError } from '../log';
 import { writeStdout } from '../output';
 import type { Command, FlagSpecs, FlagValues } from './command';
@@ -69,7 +69,18 @@ export async function main(argv: string[]): Promise<number> {
     const status = await line.command.run({ global, flags, args: line.args });
     return typeof status === 'number' ? status : 0;
   } catch (error) {
-    logError(error instanceof OcitsError ? error.message : `internal error: ${messageOf(error)}`);
+    // Whatever a message quotes (a path, a name from the config), it is one line.
+    logError(oneLine(error instanceof OcitsError ? error.message : internalErrorMessage(error)));
     return 1;
   }
+}
+
+/**
+ * A failure no module turned into an OcitsError. One the operating system
+ * reported still names its system call and path; anything else is a bug.
+ */
+function internalErrorMessage(error: unknown): string {
+  const { syscall, path } = (typeof error === 'object' && error !== null ? error : {}) as NodeJS.ErrnoException;
+  if (syscall !== undefined && path !== undefined) return `${syscall} ${quoted(path)}: ${errnoText(error)}`;
+  return `internal error: ${messageOf(error)}`;
 }

@@ -12,7 +12,9 @@ import { closeCgroupJoinFds, createCgroup, openCgroupJoinFds, removeCgroup } fro
 import { cgroupMountSteps } from '../cgroups/mount';
 import { placeContainer } from '../cgroups/placement';
 import { applyResources } from '../cgroups/resources';
-import { OcitsError, messageOf } from '../errors';
+import type { ContainerCgroup } from '../cgroups/paths';
+import { oomKillCount } from '../cgroups/stats';
+import { OcitsError, errnoText, messageOf, quoted } from '../errors';
 import { tracer } from '../log';
 import { liveHost } from '../plan/host';
 import { buildInitPlan, type InitPlan } from '../plan/init';
@@ -147,9 +149,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     record.pidStartTime = readProcessStat(pid)?.startTime;
     store.write(record);
 
-    if (config.process?.oomScoreAdj !== undefined) {
-      fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
-    }
+    if (config.process?.oomScoreAdj !== undefined) setOomScoreAdj(pid, config.process.oomScoreAdj);
     const runtimeState = { ...stateBase, pid, status: 'creating' };
     // Hooks inside the container see its pid as the container sees it.
     const innerPid = ((plan.cloneFlags | plan.namespaces.unshareFlags) & CLONE_NEWPID) !== 0 ? 1 : pid;
@@ -177,10 +177,12 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     const consoleMaster = console.receiveMaster();
     delete record.status;
     store.write(record);
-    if (options.pidFile !== undefined) writeFileAtomically(path.resolve(options.pidFile), String(pid));
+    if (options.pidFile !== undefined) writeFileAtomically(path.resolve(options.pidFile), String(pid), 'pid file');
     lock.release();
     return { pid, ...(consoleMaster !== undefined ? { consoleMaster } : {}) };
-  } catch (error) {
+  } catch (caught) {
+    // Read before the cgroup goes with the rest.
+    const error = ownCgroup ? caught : explainOomKill(caught, cgroup, config);
     // The spec's "continue the lifecycle at step 12": destroy, then poststop.
     undo.run();
     runHooksWarningOnFailure('poststop', config.hooks?.poststop, {
@@ -191,12 +193,42 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   }
 }
 
+// Lowering it below what the process started with needs CAP_SYS_RESOURCE.
+function setOomScoreAdj(pid: number, value: number): void {
+  const file = `/proc/${pid}/oom_score_adj`;
+  try {
+    fs.writeFileSync(file, String(value));
+  } catch (error) {
+    throw new OcitsError(`/process/oomScoreAdj: cannot set it to ${value}: writing ${quoted(file)}: ${errnoText(error)}`);
+  }
+}
+
+/**
+ * The init joins a cgroup that is already limited, so a memory limit below
+ * what setting it up takes gets it OOM-killed half-way; what reaches us is
+ * only a closed socket. The cgroup's OOM kill count tells.
+ */
+function explainOomKill(error: unknown, cgroup: ContainerCgroup, config: RuntimeConfig): unknown {
+  const limit = config.linux?.resources?.memory?.limit;
+  if (limit === undefined || limit < 0) return error;
+  let kills: number | undefined;
+  try {
+    kills = oomKillCount(cgroup);
+  } catch {
+    return error; // the cgroup was never made
+  }
+  if ((kills ?? 0) === 0) return error;
+  return new OcitsError(
+    `/linux/resources/memory/limit: the container's init process was killed by the OOM killer while it was set up: ${limit} bytes is too little memory to start it`,
+  );
+}
+
 function resolveRootfs(bundleDir: string, config: RuntimeConfig): string {
   const given = path.resolve(bundleDir, config.root.path);
   try {
     return fs.realpathSync(given);
   } catch {
-    throw new OcitsError(`/root/path: ${given} does not exist`);
+    throw new OcitsError(`/root/path: ${quoted(given)} does not exist`);
   }
 }
 

@@ -14,6 +14,7 @@ import { OcitsError } from '../errors';
 import { tracer } from '../log';
 import { type ExecProcessOptions, openExecNamespaces, planExecProcess, resolveProcess } from '../plan/exec';
 import { liveHost } from '../plan/host';
+import { isOpen } from '../plan/passed-fds';
 import { awaitExec } from '../plan/protocol';
 import { planExecSeccomp } from '../plan/seccomp';
 import { isSameLiveProcess } from './process-status';
@@ -66,6 +67,10 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   if (!Number.isInteger(options.preserveFds) || options.preserveFds < 0) {
     throw new OcitsError(`--preserve-fds: ${options.preserveFds} is not a number of fds`);
   }
+  // As create: each must be open, which also bounds the count the addon loops over as an int.
+  for (let fd = 3; fd < 3 + options.preserveFds; ++fd) {
+    if (!isOpen(fd)) throw new OcitsError(`preserved fd ${fd} (--preserve-fds ${options.preserveFds}) is not open`);
+  }
   // The lock goes once the child is spawned: the child has dropped our fds,
   // the lock's among them, and a paused container's `resume` must not wait
   // for a process it froze.
@@ -114,7 +119,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
     const pid = awaitExec(spawned, options.detach);
     const consoleMaster = console.receiveMaster();
     // runc writes the pid file with or without --detach.
-    if (options.pidFile !== undefined) writeFileAtomically(path.resolve(options.pidFile), String(pid));
+    if (options.pidFile !== undefined) writeFileAtomically(path.resolve(options.pidFile), String(pid), 'pid file');
     return { pid, ...(consoleMaster !== undefined ? { consoleMaster } : {}) };
   } finally {
     console.close();

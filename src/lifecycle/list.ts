@@ -3,7 +3,7 @@
 // and engines parse them. One container whose state cannot be read never
 // hides the others: one deleted while we read is left out, one with corrupt
 // state is left out with a warning, as runc does.
-import { ContainerNotFoundError, OcitsError, messageOf } from '../errors';
+import { ContainerNotFoundError, OcitsError, messageOf, quoted } from '../errors';
 import { logWarning } from '../log';
 import { containerState, type ContainerStateReport } from './state';
 import type { StateStore } from './store';
@@ -22,7 +22,7 @@ export function listContainers(store: StateStore): ContainerStateReport[] {
   try {
     ids = store.ids();
   } catch (error) {
-    throw new OcitsError(`cannot list containers in ${store.root}: ${messageOf(error)}`);
+    throw new OcitsError(`cannot list containers in ${quoted(store.root)}: ${messageOf(error)}`);
   }
   const states: ContainerStateReport[] = [];
   for (const id of ids) {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon } from '../addon';
-import { ContainerExistsError, ContainerNotFoundError, OcitsError, errnoText, isErrno } from '../errors';
+import { ContainerExistsError, ContainerNotFoundError, OcitsError, errnoText, isErrno, quoted } from '../errors';
 import { tracer } from '../log';
 import type { ContainerStatus } from '../spec/types';
 import { checkContainerId } from './container-id';
@@ -39,13 +39,13 @@ export class StateStore {
     try {
       fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
     } catch (error) {
-      throw new OcitsError(`cannot make the state directory ${this.root}: ${errnoText(error)}`);
+      throw new OcitsError(`cannot make the state directory ${quoted(this.root)}: ${errnoText(error)}`);
     }
     try {
       fs.mkdirSync(dir, { mode: 0o711 });
     } catch (error) {
       if (isErrno(error, 'EEXIST')) throw new ContainerExistsError(id);
-      throw new OcitsError(`cannot make the state directory ${dir}: ${errnoText(error)}`);
+      throw new OcitsError(`cannot make the state directory ${quoted(dir)}: ${errnoText(error)}`);
     }
     return this.lock(id);
   }
@@ -136,7 +136,7 @@ export class StateStore {
     try {
       return JSON.parse(text) as ContainerRecord;
     } catch {
-      throw new OcitsError(`state of container ${id} is corrupt: ${file} is not valid JSON`);
+      throw new OcitsError(`state of container ${id} is corrupt: ${quoted(file)} is not valid JSON`);
     }
   }
 
@@ -144,15 +144,20 @@ export class StateStore {
   write(record: ContainerRecord): void {
     const dir = this.containerDir(record.id);
     const temporary = path.join(dir, `.${STATE_FILE}.${process.pid}`);
-    const fd = fs.openSync(temporary, 'w', 0o600);
     try {
-      fs.writeFileSync(fd, JSON.stringify(record));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      const fd = fs.openSync(temporary, 'w', 0o600);
+      try {
+        fs.writeFileSync(fd, JSON.stringify(record));
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(temporary, path.join(dir, STATE_FILE));
+      fsyncDirectory(dir);
+    } catch (error) {
+      removeQuietly(temporary);
+      throw new OcitsError(`cannot write the state of container ${record.id} to ${quoted(path.join(dir, STATE_FILE))}: ${errnoText(error)}`);
     }
-    fs.renameSync(temporary, path.join(dir, STATE_FILE));
-    fsyncDirectory(dir);
   }
 
   /**
@@ -261,4 +266,13 @@ function refuseLink(file: string): void {
 /** state.json, its temporaries (.state.json.PID) and exec.fifo: all ocits puts in a container's directory. */
 function isOursInContainerDir(name: string): boolean {
   return name === STATE_FILE || name === EXEC_FIFO || /^\.state\.json\.\d+$/.test(name);
+}
+
+/** Removes a temporary file that may never have been made. */
+function removeQuietly(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // not made, or its directory is gone: nothing of ours is left
+  }
 }

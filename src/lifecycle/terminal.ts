@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as Tty from 'node:tty';
 import { addon } from '../addon';
-import { OcitsError, messageOf } from '../errors';
+import { OcitsError, messageOf, quoted } from '../errors';
 import { writeAll } from '../output';
 import { once } from './cleanup';
 
@@ -55,7 +55,7 @@ function connectConsoleSocket(socketPath: string): number {
   try {
     return addon().connectUnix(path.resolve(socketPath));
   } catch (error) {
-    throw new OcitsError(`--console-socket: cannot connect to ${socketPath}: ${messageOf(error)}`);
+    throw new OcitsError(`--console-socket: cannot connect to ${quoted(socketPath)}: ${messageOf(error)}`);
   }
 }
 

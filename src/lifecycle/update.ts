@@ -1,9 +1,11 @@
 // `update`: changes the resource limits of a created, running or paused
 // container, from runc's flags or from a LinuxResources JSON document
 // (--resources FILE, or - for stdin). Only what is given is written.
-import * as fs from 'node:fs';
 import { applyResources, completeFromCurrent } from '../cgroups/resources';
-import { OcitsError, messageOf } from '../errors';
+import { OcitsError, quoted } from '../errors';
+import { parseJson, readDocument, readDocumentFrom } from '../spec/json';
+import { formatProblem } from '../spec/problems';
+import { resourcesProblems } from '../spec/bundle';
 import type { LinuxResources } from '../spec/types';
 import { cgroupOf } from './state';
 import type { StateStore } from './store';
@@ -67,21 +69,14 @@ export function resourcesFromFlags(flags: UpdateFlags): LinuxResources {
 
 /** --resources FILE or - (stdin): a LinuxResources JSON object. */
 export function readResourcesFile(file: string): LinuxResources {
-  let text: string;
-  try {
-    text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (error) {
-    throw new OcitsError(`--resources: cannot read ${file === '-' ? 'stdin' : file}: ${messageOf(error)}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new OcitsError(`--resources: ${file === '-' ? 'stdin' : file} is not valid JSON: ${messageOf(error)}`);
-  }
+  const label = `--resources ${file === '-' ? 'stdin' : quoted(file)}`;
+  const text = file === '-' ? readDocumentFrom(0, label) : readDocument(file, label);
+  const parsed = parseJson(text, label);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new OcitsError('--resources: expected a JSON object (LinuxResources)');
   }
+  const problem = resourcesProblems(parsed)[0];
+  if (problem !== undefined) throw new OcitsError(`${label}: ${formatProblem(problem)}`);
   return parsed as LinuxResources;
 }
 

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NamespaceFd, ProcessPlan } from '../addon-plan';
-import { OcitsError, isErrno, messageOf } from '../errors';
+import { OcitsError, isErrno, messageOf, quoted } from '../errors';
 import { loadConfig } from '../spec/bundle';
 import { readJsonFile } from '../spec/json';
 import { schemaProblems } from '../spec/schema';
@@ -82,7 +82,7 @@ export function resolveProcess(bundle: string, options: ExecProcessOptions, host
 }
 
 function readProcessFile(file: string, config: RuntimeConfig, bundleDir: string): Process {
-  const label = `--process ${file}`;
+  const label = `--process ${quoted(file)}`;
   const document = readJsonFile(file, label);
   // runc runs a process without a user as root.
   if (typeof document === 'object' && document !== null && !('user' in document)) {
@@ -118,7 +118,7 @@ function applyFlags(process: Process, options: ExecProcessOptions, host: PlanHos
     if (gid !== undefined) process.user.gid = parseId(gid, '--user gid');
   }
   for (const gid of options.additionalGids) {
-    if (!Number.isInteger(gid) || gid < 0) throw new OcitsError(`--additional-gids: ${gid} is not a group id`);
+    if (!Number.isInteger(gid) || gid < 0 || gid > 0xfffffffe) throw new OcitsError(`--additional-gids: ${gid} is not a group id`);
   }
   if (options.additionalGids.length > 0) {
     process.user.additionalGids = [...(process.user.additionalGids ?? []), ...options.additionalGids];

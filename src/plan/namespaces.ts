@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import { addon } from '../addon';
 import type { NamespaceEntry, NamespaceJoin } from '../addon-plan';
-import { OcitsError, messageOf } from '../errors';
+import { OcitsError, messageOf, quoted } from '../errors';
 import type { IdMapping, LinuxNamespace, RuntimeConfig, TimeOffset } from '../spec/types';
 
 export const CLONE_NEW: Readonly<Record<string, number>> = {
@@ -159,21 +159,21 @@ export function openNamespaceJoins(joins: NamespaceJoin[], namespaces: readonly 
       try {
         join.fd = fs.openSync(join.path, fs.constants.O_RDONLY | fs.constants.O_NOCTTY);
       } catch (error) {
-        throw new OcitsError(`${where}: cannot open ${join.path}: ${messageOf(error)}`);
+        throw new OcitsError(`${where}: cannot open ${quoted(join.path)}: ${messageOf(error)}`);
       }
       opened.push(join.fd);
       let actual: number;
       try {
         actual = addon().namespaceType(join.fd);
       } catch {
-        throw new OcitsError(`${where}: ${join.path} is not a namespace file`);
+        throw new OcitsError(`${where}: ${quoted(join.path)} is not a namespace file`);
       }
       if (actual !== join.type) {
         const name = TYPE_NAMES.get(actual) ?? `type ${actual}`;
-        throw new OcitsError(`${where}: ${join.path} is a ${name} namespace, but the entry's type is ${expected}`);
+        throw new OcitsError(`${where}: ${quoted(join.path)} is a ${name} namespace, but the entry's type is ${expected}`);
       }
       if (join.type === CLONE_NEW.mount && isOwnMountNamespace(join.fd)) {
-        throw new OcitsError(`${where}: ${join.path} is the runtime's own mount namespace; building the rootfs there would move every process in it into the container's root (pivot_root)`);
+        throw new OcitsError(`${where}: ${quoted(join.path)} is the runtime's own mount namespace; building the rootfs there would move every process in it into the container's root (pivot_root)`);
       }
     }
   } catch (error) {

@@ -33,7 +33,7 @@ export function passedFds(preserveFds: number, environment: NodeJS.ProcessEnv = 
 // one of our own fds (Node's epoll, say), and --preserve-fds passes it too:
 // Node marks the caller's fds close-on-exec as it does its own, so nothing
 // tells them apart. Passing more than the caller opened is the caller's error.
-function isOpen(fd: number): boolean {
+export function isOpen(fd: number): boolean {
   try {
     fs.fstatSync(fd);
     return true;

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { addon } from '../addon';
 import type { InitMessageFormat } from '../addon-plan';
-import { OcitsError, isErrno, systemErrorText } from '../errors';
+import { OcitsError, isErrno, quoted, systemErrorText } from '../errors';
 import type { RuntimeConfig } from '../spec/types';
 import type { InitPlan } from './init';
 
@@ -66,8 +66,8 @@ export function describeFailure(message: InitMessage, plan?: InitPlan, configMou
   if (step.endsWith('hook')) {
     // The detail quotes the hook's output: made one line, as for runtime
     // hooks; a hook that could not be executed gets the runtime's words too.
-    const quoted = message.detail.split('\n').map((line) => line.trim()).filter((line) => line !== '').join('; ');
-    return [`${step} #${message.index} failed: ${quoted}`, cause].filter((part) => part !== '').join(': ');
+    const output = message.detail.split('\n').map((line) => line.trim()).filter((line) => line !== '').join('; ');
+    return [`${step} #${message.index} failed: ${output}`, cause].filter((part) => part !== '').join(': ');
   }
   if (step === 'exec') return `exec ${message.detail}: ${cause}`;
   if (plan !== undefined && message.index >= 0) {
@@ -92,7 +92,7 @@ function itemOf(
       const mount = plan.mounts[index];
       if (mount === undefined) return undefined;
       const destination = configMountDestination?.(mount.configIndex) ?? `/${mount.target}`;
-      return `/mounts/${mount.configIndex} (${destination})`;
+      return `/mounts/${mount.configIndex} (${quoted(destination)})`;
     }
     case 'device':
       return plan.devices[index] !== undefined ? `/${plan.devices[index].path}` : undefined;

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { type DeviceNode, ENSURE_DIRECTORY, ENSURE_FILE, type MountIdmap, type MountStep, type Symlink } from '../addon-plan';
 import type { CgroupMountStep } from '../cgroups/mount';
-import { OcitsError } from '../errors';
+import { OcitsError, quoted } from '../errors';
 import { isWithin } from '../mountinfo';
 import type { Mount, RuntimeConfig } from '../spec/types';
 import { type Idmap, MS, PROPAGATIONS, parseMountOptions } from './mount-options';
@@ -114,7 +114,7 @@ function planMounts(
       if (mount.source === undefined) throw new OcitsError(`${where}/source: a bind mount needs a source`);
       const source = path.resolve(context.bundleDir, mount.source);
       const kind = host.pathKind(source);
-      if (kind === undefined) throw new OcitsError(`${where}/source: ${source} does not exist`);
+      if (kind === undefined) throw new OcitsError(`${where}/source: ${quoted(source)} does not exist`);
       const flags = options.flags | MS.BIND;
       // A bind ignores every flag but MS_REC; a remount applies the rest.
       const extra = flags & ~(MS.BIND | MS.REC | MS.REMOUNT);

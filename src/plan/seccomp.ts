@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { addon } from '../addon';
 import type { SeccompFilter, SeccompFilterRules } from '../addon-plan';
-import { OcitsError, messageOf } from '../errors';
+import { OcitsError, messageOf, quoted } from '../errors';
 import { tracer } from '../log';
 import type { Seccomp, SeccompArg } from '../spec/types';
 import {
@@ -176,12 +176,12 @@ export function sendToSeccompListener(seccomp: Seccomp, notifyFd: number, state:
   try {
     socket = addon().connectUnix(listenerPath);
   } catch (error) {
-    throw new OcitsError(`${at('listenerPath')}: cannot connect to ${listenerPath}: ${messageOf(error)}`);
+    throw new OcitsError(`${at('listenerPath')}: cannot connect to ${quoted(listenerPath)}: ${messageOf(error)}`);
   }
   try {
     addon().sendWithFd(socket, Buffer.from(JSON.stringify(processState)), notifyFd);
   } catch (error) {
-    throw new OcitsError(`${at('listenerPath')}: cannot send the seccomp fd to ${listenerPath}: ${messageOf(error)}`);
+    throw new OcitsError(`${at('listenerPath')}: cannot send the seccomp fd to ${quoted(listenerPath)}: ${messageOf(error)}`);
   } finally {
     fs.closeSync(socket);
   }

@@ -2,12 +2,13 @@
 // filesystem. This module reads and checks its config; `validate` reports the
 // problems and `create` refuses a bundle that has any errors (loadConfig).
 import * as path from 'node:path';
-import { OcitsError } from '../errors';
+import { OcitsError, quoted } from '../errors';
 import { readJsonFile } from './json';
 import { formatProblem, type Problem } from './problems';
 import { schemaProblems } from './schema';
 import { semanticProblems } from './semantic';
 import type { RuntimeConfig } from './types';
+import { OCI_VERSION } from './version';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -25,7 +26,7 @@ export interface BundleCheck {
  */
 export function checkBundle(bundle: string): BundleCheck {
   const bundleDir = path.resolve(bundle);
-  const config = readJsonFile(path.join(bundleDir, CONFIG_FILE), path.join(bundle, CONFIG_FILE));
+  const config = readJsonFile(path.join(bundleDir, CONFIG_FILE), quoted(path.join(bundle, CONFIG_FILE)));
   const structural = schemaProblems('config', config);
   const semantic = semanticProblems(config as RuntimeConfig, bundleDir, structural);
   return { bundleDir, config: config as RuntimeConfig, problems: [...structural, ...semantic] };
@@ -40,4 +41,18 @@ export function loadConfig(bundle: string): { bundleDir: string; config: Runtime
     throw new OcitsError(`invalid config.json: ${formatProblem(errors[0])}${more}`);
   }
   return { bundleDir, config };
+}
+
+/**
+ * The errors of a LinuxResources document given on its own (update
+ * --resources), checked as /linux/resources of a config so the same bounds
+ * apply; pointers are relative to the document.
+ */
+export function resourcesProblems(resources: unknown): Problem[] {
+  const at = '/linux/resources';
+  const config = { ociVersion: OCI_VERSION, root: { path: '/' }, linux: { resources } };
+  const structural = schemaProblems('config', config);
+  return [...structural, ...semanticProblems(config as RuntimeConfig, '/', structural)]
+    .filter((problem) => problem.severity === 'error' && problem.pointer.startsWith(at))
+    .map((problem) => ({ ...problem, pointer: problem.pointer.slice(at.length) }));
 }

@@ -1,18 +1,113 @@
 // Reading JSON documents (config.json, process.json, resources) with errors a
 // person can act on: the file, the line and the column of the first mistake.
 import * as fs from 'node:fs';
-import { OcitsError, isErrno } from '../errors';
+import { OcitsError, errnoText, isErrno } from '../errors';
+
+/**
+ * The most a JSON document ocits reads from a user may hold (config.json,
+ * exec --process, update --resources). Real configs are kilobytes; with
+ * Kubernetes' 256 KiB of annotations and a large seccomp profile they stay
+ * far below this.
+ */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
 export function readJsonFile(file: string, label = file): unknown {
-  let text: string;
+  return parseJson(readDocument(file, label), label);
+}
+
+/**
+ * The text of a document a user names: a regular file (a symlink to one is
+ * followed, as runc does) of at most MAX_DOCUMENT_BYTES, in UTF-8. Anything
+ * else is refused before a byte is read: a device such as /dev/zero would be
+ * read without end, and a FIFO would block the open.
+ */
+export function readDocument(file: string, label = file): string {
+  let fd: number;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // Not even opened when it is no regular file: opening a device can act (a tape rewinds).
+    checkRegularFile(fs.statSync(file), label);
+    // O_NONBLOCK: a FIFO swapped in since cannot block the open; fstat then refuses it.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
   } catch (error) {
+    if (error instanceof OcitsError) throw error;
     if (isErrno(error, 'ENOENT')) throw new OcitsError(`${label}: no such file`);
-    if (isErrno(error, 'EISDIR')) throw new OcitsError(`${label}: is a directory, not a JSON file`);
-    throw new OcitsError(`${label}: cannot read: ${(error as Error).message}`);
+    throw new OcitsError(`${label}: cannot open: ${errnoText(error)}`);
   }
-  return parseJson(text, label);
+  try {
+    checkRegularFile(fs.fstatSync(fd), label);
+    return decodeUtf8(readAtMost(fd, label), label);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function checkRegularFile(stat: fs.Stats, label: string): void {
+  if (stat.isDirectory()) throw new OcitsError(`${label}: is a directory, not a JSON file`);
+  if (!stat.isFile()) throw new OcitsError(`${label}: is a ${fileKind(stat)}, not a regular file`);
+  if (stat.size > MAX_DOCUMENT_BYTES) throw tooLarge(label);
+}
+
+/** A document on a stream (update --resources -), with the same limit. */
+export function readDocumentFrom(fd: number, label: string): string {
+  return decodeUtf8(readAtMost(fd, label), label);
+}
+
+// Reads to the end, but never more than the limit: a file may grow after fstat.
+function readAtMost(fd: number, label: string): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    let count: number;
+    try {
+      count = fs.readSync(fd, chunk, 0, chunk.length, null);
+    } catch (error) {
+      throw new OcitsError(`${label}: cannot read: ${errnoText(error)}`);
+    }
+    if (count === 0) break;
+    total += count;
+    if (total > MAX_DOCUMENT_BYTES) throw tooLarge(label);
+    chunks.push(chunk.subarray(0, count));
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function tooLarge(label: string): OcitsError {
+  return new OcitsError(`${label}: larger than ${MAX_DOCUMENT_BYTES / (1024 * 1024)} MiB, the most ocits reads`);
+}
+
+function decodeUtf8(bytes: Buffer, label: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Decoding with replacement characters would change the paths it holds.
+    throw new OcitsError(`${label}: is not valid UTF-8 (at byte ${firstInvalidUtf8(bytes)})`);
+  }
+}
+
+function firstInvalidUtf8(bytes: Buffer): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let at = 0;
+  while (at < bytes.length) {
+    const lead = bytes[at];
+    const length = lead < 0x80 ? 1 : lead >> 5 === 0b110 ? 2 : lead >> 4 === 0b1110 ? 3 : lead >> 3 === 0b11110 ? 4 : 0;
+    try {
+      if (length === 0) return at;
+      decoder.decode(bytes.subarray(at, at + length));
+    } catch {
+      return at;
+    }
+    at += length;
+  }
+  return at;
+}
+
+function fileKind(stat: fs.Stats): string {
+  if (stat.isFIFO()) return 'FIFO';
+  if (stat.isCharacterDevice()) return 'character device';
+  if (stat.isBlockDevice()) return 'block device';
+  if (stat.isSocket()) return 'socket';
+  return 'special file';
 }
 
 export function parseJson(text: string, label: string): unknown {
@@ -21,13 +116,24 @@ export function parseJson(text: string, label: string): unknown {
   } catch (error) {
     // V8's message names a position for some mistakes but not all, so we
     // find the offset ourselves and keep only V8's description.
-    const offset = syntaxErrorOffset(text);
+    const offset = syntaxErrorOffsetOrEnd(text);
     const { line, column } = lineAndColumn(text, offset);
     const reason = (error as Error).message
       .replace(/ in JSON at position \d+.*$/, '')
       .replace(/, ".*" is not valid JSON$/s, '')
       .replace(/[\x00-\x1f]/g, (c) => JSON.stringify(c).slice(1, -1)); // one line, always
     throw new OcitsError(`${label}: invalid JSON at line ${line}, column ${column}: ${reason}`);
+  }
+}
+
+// The offset finder recurses once per nesting level; a document nested
+// deeper than the stack allows is reported at its end.
+function syntaxErrorOffsetOrEnd(text: string): number {
+  try {
+    return syntaxErrorOffset(text);
+  } catch (error) {
+    if (error instanceof RangeError) return text.length;
+    throw error;
   }
 }
 

@@ -1,5 +1,6 @@
 // A problem found in a document, located by a JSON pointer (RFC 6901) so the
 // user can find the exact field, e.g. /linux/namespaces/2/type.
+import { oneLine } from '../errors';
 
 export interface Problem {
   pointer: string;
@@ -15,7 +16,8 @@ export function pointer(...segments: (string | number)[]): string {
 }
 
 export function formatProblem(problem: Problem): string {
-  const where = problem.pointer === '' ? '/' : problem.pointer;
+  // A key may hold any character; the line must stay one line.
+  const where = problem.pointer === '' ? '/' : oneLine(problem.pointer);
   const prefix = problem.severity === 'warning' ? 'warning: ' : '';
   return `${where}: ${prefix}${problem.message}`;
 }

@@ -33,6 +33,7 @@ const PATTERN_MEANINGS: Record<string, string> = {
   '^[rwm]*$': 'must be made of the letters r, w and m',
   '^([0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*)?$': 'must be a list such as 0-3,5',
 };
+const NO_ID = 0xffffffff;
 const SEMVER_PATTERN_START = '^(0|[1-9][0-9]*)\\.';
 
 export function schemaProblems(schema: SchemaName, document: unknown): Problem[] {
@@ -67,6 +68,8 @@ function describe(error: AjvError, document: unknown): Problem {
   if (keyword === 'type' && params.type === 'array') message = 'must be an array';
   if (keyword === 'minItems') message = `must have at least ${plural(Number(params.limit), 'entry', 'entries')}`;
   if (keyword === 'minLength') message = params.limit === 1 ? 'must not be empty' : `must be at least ${params.limit} characters long`;
+  // (uid_t)-1: setresuid(2), setgroups(2) and chown(2) read it as "leave unchanged".
+  if (keyword === 'maximum' && params.limit === NO_ID - 1) message = `must be at most ${NO_ID - 1} (${NO_ID} is -1 to the kernel: "leave unchanged")`;
   const value = valueAt(document, instancePath);
   if (value !== undefined && typeof value !== 'object') message += `, not ${truncate(JSON.stringify(value))}`;
   return { pointer: instancePath, message, severity: 'error', breaksShape: keyword === 'type' };

@@ -10,8 +10,9 @@ import {
   CAPABILITIES, RLIMITS, SECCOMP_ACTIONS, SECCOMP_ACTIONS_WITH_ERRNO, SECCOMP_ARCHITECTURES,
   SECCOMP_FLAGS, SECCOMP_OPERATORS,
 } from './names';
+import { quoted } from '../errors';
 import { pointer, type Problem } from './problems';
-import type { RuntimeConfig, Seccomp } from './types';
+import type { IdMapping, RuntimeConfig, Seccomp } from './types';
 import { OCI_VERSION } from './version';
 
 type Report = (where: string, message: string, severity?: Problem['severity']) => void;
@@ -48,6 +49,8 @@ export function semanticProblems(
 }
 
 const CHECKS: Check[] = [
+  // Reads every field, whatever its shape, so it declares none.
+  { reads: [], run: (config, _, report) => checkStrings(config, report) },
   { reads: ['/ociVersion'], run: (config, _, report) => checkVersion(config.ociVersion, report) },
   { reads: ['/root'], run: checkRoot },
   {
@@ -62,6 +65,16 @@ const CHECKS: Check[] = [
   { reads: ['/mounts', '/linux/namespaces'], run: checkMounts },
   { reads: ['/linux/namespaces'], run: checkNamespaces },
   { reads: ['/linux/namespaces', '/linux/uidMappings', '/linux/gidMappings'], run: checkIdMappings },
+  { reads: ['/linux/uidMappings'], run: (config, _, report) => checkIdRanges(config.linux?.uidMappings, report, 'linux', 'uidMappings') },
+  { reads: ['/linux/gidMappings'], run: (config, _, report) => checkIdRanges(config.linux?.gidMappings, report, 'linux', 'gidMappings') },
+  {
+    reads: ['/mounts'],
+    run: (config, _, report) =>
+      (config.mounts ?? []).forEach((mount, i) => {
+        checkIdRanges(mount.uidMappings, report, 'mounts', i, 'uidMappings');
+        checkIdRanges(mount.gidMappings, report, 'mounts', i, 'gidMappings');
+      }),
+  },
   { reads: ['/linux/namespaces', '/linux/timeOffsets'], run: checkTimeOffsets },
   {
     reads: ['/linux/seccomp'],
@@ -92,10 +105,10 @@ function checkRoot(config: RuntimeConfig, bundleDir: string, report: Report): vo
   try {
     stat = fs.statSync(rootfs);
   } catch {
-    report(pointer('root', 'path'), `${rootfs} does not exist`);
+    report(pointer('root', 'path'), `${quoted(rootfs)} does not exist`);
     return;
   }
-  if (!stat.isDirectory()) report(pointer('root', 'path'), `${rootfs} is not a directory`);
+  if (!stat.isDirectory()) report(pointer('root', 'path'), `${quoted(rootfs)} is not a directory`);
 }
 
 function checkCapabilities(config: RuntimeConfig, _: string, report: Report): void {
@@ -192,4 +205,50 @@ function checkSeccomp(seccomp: Seccomp, report: Report): void {
   if (notifies && seccomp.listenerPath === undefined) {
     report(at('listenerPath'), 'SCMP_ACT_NOTIFY needs a listenerPath to send the notify fd to');
   }
+}
+
+// Where a string goes to the kernel (paths, mount data, argv, environ,
+// hostname, sysctl, cgroup names), C reads it up to its first NUL byte: a
+// masked path "/pr\0oc/kcore" would mask "/pr". Annotations, ociVersion and
+// extension fields only ever travel as JSON.
+const SYSCALL_FIELDS = ['root', 'mounts', 'process', 'hostname', 'domainname', 'hooks', 'linux'];
+
+function checkStrings(config: RuntimeConfig, report: Report): void {
+  if (typeof config !== 'object' || config === null) return;
+  // A stack rather than recursion: the nesting of a hostile document is unbounded.
+  const pending: Array<[string, unknown]> = SYSCALL_FIELDS.map((field) => [pointer(field), (config as unknown as Record<string, unknown>)[field]]);
+  while (pending.length > 0) {
+    const [where, value] = pending.pop()!;
+    if (typeof value === 'string') {
+      checkString(value, where, report);
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) pending.push([`${where}/${i}`, value[i]]);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, entry] of Object.entries(value).reverse()) {
+        const at = `${where}${pointer(key)}`;
+        checkString(key, at, report, 'its key ');
+        pending.push([at, entry]);
+      }
+    }
+  }
+}
+
+// A lone UTF-16 surrogate (from a \ud800 escape) has no UTF-8 form; the addon would pass U+FFFD instead.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function checkString(value: string, where: string, report: Report, what = ''): void {
+  if (value.includes('\0')) report(where, `${what}contains a NUL byte, at which a system call would cut it`);
+  else if (LONE_SURROGATE.test(value)) report(where, `${what}contains a lone UTF-16 surrogate, which has no UTF-8 form`);
+}
+
+// The kernel takes ids as u32 and -1 means "no id": a range must end below it.
+const LAST_ID = 0xfffffffe;
+
+function checkIdRanges(mappings: IdMapping[] | undefined, report: Report, ...at: (string | number)[]): void {
+  (mappings ?? []).forEach((mapping, i) => {
+    for (const side of ['containerID', 'hostID'] as const) {
+      const last = mapping[side] + mapping.size - 1;
+      if (last > LAST_ID) report(pointer(...at, i), `${side} ${mapping[side]} + size ${mapping.size} reaches ${last}, past the last id ${LAST_ID}`);
+    }
+  });
 }

@@ -2,7 +2,7 @@
 // is there: the new file is linked into place, which fails if the name exists.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OcitsError, isErrno } from '../errors';
+import { OcitsError, isErrno, quoted } from '../errors';
 import { CONFIG_FILE } from './bundle';
 import { defaultConfig } from './default-config';
 
@@ -18,14 +18,14 @@ export function writeDefaultConfig(bundle: string, rootless: boolean): void {
     fs.writeFileSync(temporary, text, { mode: 0o666, flag: 'wx' });
   } catch (error) {
     if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) {
-      throw new OcitsError(`bundle ${bundle}: no such directory`);
+      throw new OcitsError(`bundle ${quoted(bundle)}: no such directory`);
     }
     throw error;
   }
   try {
     fs.linkSync(temporary, target);
   } catch (error) {
-    if (isErrno(error, 'EEXIST')) throw new OcitsError(`${target} exists; remove it first`);
+    if (isErrno(error, 'EEXIST')) throw new OcitsError(`${quoted(target)} exists; remove it first`);
     throw error;
   } finally {
     fs.unlinkSync(temporary);

@@ -106,7 +106,7 @@ async function until(check: () => boolean): Promise<void> {
     expect(runtime.run(['update', '--cpu-share', '1', id]).stderr).toBe(
       'ocits: /linux/resources/cpu/shares: the kernel set cpu.shares to 2 instead of 1 (out of its range)\n',
     );
-    expect(runtime.run(['update', '--resources', path.join(bundle, 'missing.json'), id]).stderr).toMatch(/^ocits: --resources: cannot read /);
+    expect(runtime.run(['update', '--resources', path.join(bundle, 'missing.json'), id]).stderr).toBe(`ocits: --resources ${path.join(bundle, 'missing.json')}: no such file\n`);
 
     runtime.ok(['kill', id, 'KILL']);
     await until(() => !isAlive(pid));

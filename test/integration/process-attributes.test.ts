@@ -95,7 +95,7 @@ describe('refused settings', () => {
     }, '/process/scheduler: runtime, deadline and period are only for SCHED_DEADLINE'],
     ['a nice value out of range', (config) => {
       config.process.scheduler = { policy: 'SCHED_OTHER', nice: 25 };
-    }, '/process/scheduler/nice: 25 is not between -20 and 19'],
+    }, 'invalid config.json: /process/scheduler/nice: must be <= 19, not 25'],
     ['SCHED_DEADLINE parameters the kernel rejects', (config) => {
       config.process.scheduler = { policy: 'SCHED_DEADLINE', runtime: 2000000, deadline: 1000000, period: 1000000 };
     }, 'container init failed: scheduler: invalid argument'],

@@ -248,7 +248,7 @@ describe('a seccomp config the runtime refuses', () => {
     [
       'an argument index past the sixth',
       { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['chmod'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }] },
-      '/linux/seccomp/syscalls/0/args/0/index: 6 is not a syscall argument (0 to 5)',
+      'invalid config.json: /linux/seccomp/syscalls/0/args/0/index: must be <= 5, not 6',
     ],
     [
       'an unknown flag',

@@ -53,9 +53,15 @@ export const execCommand = defineCommand({
   },
 });
 
+// gid_t is 32 bits, and 4294967295 is -1, which setgroups(2) would take as is;
+// anything larger would wrap on the way to C (4294967296 is root's group).
+const LAST_GID = 0xfffffffe;
+
 function groupId(text: string): number {
   const gid = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(gid)) throw new OcitsError(`invalid value "${text}" for flag --additional-gids: not a group id`);
+  if (!/^\d+$/.test(text) || gid > LAST_GID) {
+    throw new OcitsError(`invalid value ${JSON.stringify(text)} for flag --additional-gids: not a group id (0 to ${LAST_GID})`);
+  }
   return gid;
 }
 

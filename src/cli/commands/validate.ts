@@ -1,5 +1,6 @@
 // ocits validate [--bundle DIR]: every problem of a bundle's config at once.
-import { OcitsError } from '../../errors';
+import * as path from 'node:path';
+import { OcitsError, quoted } from '../../errors';
 import { writeStdout } from '../../output';
 import { BUNDLE_FLAG, defineCommand } from '../command';
 
@@ -16,7 +17,7 @@ export const validateCommand = defineCommand({
     for (const problem of problems) writeStdout(formatProblem(problem) + '\n');
     const errors = problems.filter((p) => p.severity === 'error').length;
     if (hasErrors(problems)) {
-      throw new OcitsError(`${flags.bundle}/config.json: ${errors} problem${errors === 1 ? '' : 's'} found`);
+      throw new OcitsError(`${quoted(path.join(flags.bundle, 'config.json'))}: ${errors} problem${errors === 1 ? '' : 's'} found`);
     }
   },
 });
