@@ -12,12 +12,14 @@ import { deleteCommand } from './commands/delete';
 import { eventsCommand } from './commands/events';
 import { execCommand } from './commands/exec';
 import { featuresCommand } from './commands/features';
+import { imagesCommand } from './commands/images';
 import { killCommand } from './commands/kill';
 import { runCommand } from './commands/run';
 import { startCommand } from './commands/start';
 import { listCommand } from './commands/list';
 import { pauseCommand } from './commands/pause';
 import { psCommand } from './commands/ps';
+import { pullCommand } from './commands/pull';
 import { resumeCommand } from './commands/resume';
 import { specCommand } from './commands/spec';
 import { stateCommand } from './commands/state';
@@ -43,6 +45,8 @@ const COMMANDS = [
   psCommand,
   updateCommand,
   eventsCommand,
+  pullCommand,
+  imagesCommand,
 ] as unknown as readonly Command[];
 
 export async function main(argv: string[]): Promise<number> {

@@ -39,9 +39,13 @@ export function digestOf(data: Buffer | string, algorithm: DigestAlgorithm = 'sh
 
 /** A running digest for bytes that arrive in pieces. */
 export class Digester {
-  private readonly hash: crypto.Hash;
+  private hash: crypto.Hash;
   constructor(readonly algorithm: DigestAlgorithm = 'sha256') {
     this.hash = crypto.createHash(algorithm);
+  }
+  /** Starts again from no bytes. */
+  reset(): void {
+    this.hash = crypto.createHash(this.algorithm);
   }
   update(data: Buffer): void {
     this.hash.update(data);
