@@ -7,6 +7,7 @@ import { writeStdout } from '../output';
 import type { Command, FlagSpecs, FlagValues } from './command';
 import { GLOBAL_FLAGS, globalArgsOf } from './global-args';
 import { parseCommandLine, withDefaults } from './parse-args';
+import { bundleCommand } from './commands/bundle';
 import { createCommand } from './commands/create';
 import { deleteCommand } from './commands/delete';
 import { eventsCommand } from './commands/events';
@@ -47,6 +48,7 @@ const COMMANDS = [
   eventsCommand,
   pullCommand,
   imagesCommand,
+  bundleCommand,
 ] as unknown as readonly Command[];
 
 export async function main(argv: string[]): Promise<number> {
