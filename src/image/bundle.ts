@@ -10,7 +10,7 @@ import { layerCompression } from './media-types';
 import { RootfsWriter } from './rootfs-writer';
 import { runtimeConfigFor } from './runtime-config';
 import type { ImageStore } from './store';
-import { loadStoredImage } from './stored-image';
+import { loadStoredImage, type StoredImage } from './stored-image';
 
 export interface BundleOptions {
   store: ImageStore;
@@ -23,6 +23,16 @@ const ROOTFS = 'rootfs';
 export async function makeBundle(referenceText: string, dir: string, options: BundleOptions): Promise<void> {
   const { store } = options;
   const image = loadStoredImage(store, referenceText, options.platform);
+  const release = await store.holdBlobs();
+  try {
+    await unpackImage(image, dir, options);
+  } finally {
+    release();
+  }
+}
+
+async function unpackImage(image: StoredImage, dir: string, options: BundleOptions): Promise<void> {
+  const { store } = options;
   for (const layer of image.manifest.layers) {
     if (!store.hasBlob(layer.digest)) throw new OcitsError(`${image.name}: layer ${layer.digest} is missing from the store; pull the image again`);
   }

@@ -51,12 +51,17 @@ export async function pullImage(referenceText: string, options: PullOptions): Pr
   }
   const manifest: ImageManifest = document.manifest;
 
-  if (!store.hasBlob(manifest.config.digest)) store.putBlob(await client.getBlob(manifest.config), manifest.config.digest);
-  await downloadLayers(client, store, manifest.layers, options.jobs, progress);
-
-  const digest = store.putBlob(fetched.data, fetched.digest);
-  store.setReference(name, { mediaType: descriptorMediaType(document, fetched.mediaType), digest, size: fetched.data.length });
-  return { name, digest };
+  // Blobs no name reaches yet: garbage collection waits until the name is written.
+  const release = await store.holdBlobs();
+  try {
+    if (!store.hasBlob(manifest.config.digest)) store.putBlob(await client.getBlob(manifest.config), manifest.config.digest);
+    await downloadLayers(client, store, manifest.layers, options.jobs, progress);
+    const digest = store.putBlob(fetched.data, fetched.digest);
+    store.setReference(name, { mediaType: descriptorMediaType(document, fetched.mediaType), digest, size: fetched.data.length });
+    return { name, digest };
+  } finally {
+    release();
+  }
 }
 
 /** At most `jobs` downloads at once; the first failure ends the pull once the running ones settle. */

@@ -4,6 +4,7 @@
 //
 //   oci-layout, index.json, blobs/<alg>/<hex>    the layout
 //   .ocits/lock                                  flock held while index.json is rewritten
+//   .ocits/gc.lock                               shared by pulls and bundles, exclusive for prune
 //   .ocits/ingest/<alg>-<hex>                     a blob being downloaded, locked by its writer
 //
 // A blob appears under blobs/ only once its digest is verified (rename from
@@ -28,6 +29,8 @@ const INDEX_FILE = 'index.json';
 const PRIVATE_DIR = '.ocits';
 const INGEST_DIR = 'ingest';
 const LOCK_FILE = 'lock';
+/** Held shared by every command that adds or reads blobs, exclusive by garbage collection. */
+const GC_LOCK_FILE = 'gc.lock';
 /** How often a writer waiting for another writer of the same blob looks again. */
 const INGEST_POLL_MS = 100;
 
@@ -160,6 +163,10 @@ export class ImageStore {
     return digests;
   }
 
+  blobSize(digest: string): number {
+    return fs.statSync(this.blobPath(digest)).size;
+  }
+
   removeBlob(digest: string): void {
     fs.rmSync(this.blobPath(digest), { force: true });
   }
@@ -234,9 +241,34 @@ export class ImageStore {
     });
   }
 
+  /** Runs fn holding the index lock: one writer of index.json at a time. */
   withLock<T>(fn: () => T): T {
+    return this.withExclusiveLock(LOCK_FILE, fn);
+  }
+
+  /**
+   * Keeps garbage collection away while a command writes blobs that no name
+   * reaches yet (a pull names its image last) or reads an image's blobs.
+   * Returns the release function.
+   */
+  async holdBlobs(): Promise<() => void> {
+    const fd = this.openLockFile(GC_LOCK_FILE);
+    while (!addon().flock(fd, 'shared', false)) await sleep(INGEST_POLL_MS);
+    return () => fs.closeSync(fd);
+  }
+
+  /** Runs fn while no other command holds blobs (see holdBlobs). */
+  withBlobsExclusive<T>(fn: () => T): T {
+    return this.withExclusiveLock(GC_LOCK_FILE, fn);
+  }
+
+  private openLockFile(name: string): number {
     this.ensureLayout();
-    const fd = fs.openSync(path.join(this.root, PRIVATE_DIR, LOCK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    return fs.openSync(path.join(this.root, PRIVATE_DIR, name), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+  }
+
+  private withExclusiveLock<T>(name: string, fn: () => T): T {
+    const fd = this.openLockFile(name);
     try {
       addon().flock(fd, 'exclusive', true);
       return fn();
@@ -267,6 +299,11 @@ export class ImageStore {
   }
 
   // ---------------------------------------------------------------- layout
+
+  /** Whether the store has been made (a layout with index.json). */
+  exists(): boolean {
+    return fs.existsSync(path.join(this.root, INDEX_FILE));
+  }
 
   /** Makes the layout's directories and files if they are missing. */
   ensureLayout(): void {
