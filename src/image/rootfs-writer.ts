@@ -20,6 +20,7 @@ import type { TarHandler, TarHeader } from './tar-parser';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
+const S_ISGID = 0o2000;
 
 export interface RootfsWriterOptions {
   /** Unprivileged extraction: files keep the caller's ownership, device nodes and security.* xattrs are skipped. */
@@ -40,13 +41,24 @@ export class RootfsWriter implements TarHandler {
   /** Directory metadata, applied at the end of the layer, once their children are in place. */
   private directories = new Map<string, TarHeader>();
   private xattrs: PendingXattr[] = [];
-  private file: { fd: number; header: TarHeader; target: string } | undefined;
+  /** Directories with the setgid bit: files made in them take the directory's group, not ours. */
+  private readonly setgidDirs = new Set<string>();
+  private file: { fd: number; header: TarHeader; target: string; parent: string } | undefined;
   private entryName = '';
+  // Most entries belong to root with plain modes: a file created by us
+  // already has them, and skipping fchown and fchmod saves two system calls
+  // per file on the hot path.
+  private readonly uid = process.geteuid?.() ?? 0;
+  private readonly gid = process.getegid?.() ?? 0;
+  private readonly umask: number;
 
   constructor(
     readonly root: string,
     private readonly options: RootfsWriterOptions,
-  ) {}
+  ) {
+    this.umask = process.umask(0);
+    process.umask(this.umask);
+  }
 
   beginLayer(): void {
     this.createdInLayer = new Set();
@@ -80,11 +92,17 @@ export class RootfsWriter implements TarHandler {
     switch (header.type) {
       case 'directory':
         if (existing === undefined || !existing.isDirectory()) fs.mkdirSync(target, 0o700);
+        else if (existing.mode & S_ISGID) this.setgidDirs.add(rel);
         this.knownDirs.add(rel);
         this.directories.set(rel, header);
         break;
       case 'file':
-        this.file = { fd: fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600), header, target };
+        this.file = {
+          fd: fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, header.mode & 0o777),
+          header,
+          target,
+          parent: rel.slice(0, Math.max(rel.lastIndexOf('/'), 0)),
+        };
         break;
       case 'hardlink':
         this.hardLink(rel, header.linkname);
@@ -119,8 +137,9 @@ export class RootfsWriter implements TarHandler {
     this.file = undefined;
     try {
       // chown clears setuid bits and security.capability: owner, then mode, then xattrs.
-      if (!this.options.rootless) fs.fchownSync(file.fd, file.header.uid, file.header.gid);
-      fs.fchmodSync(file.fd, file.header.mode);
+      const { uid, gid, mode } = file.header;
+      if (!this.options.rootless && (uid !== this.uid || gid !== this.gid || this.setgidDirs.has(file.parent))) fs.fchownSync(file.fd, uid, gid);
+      if ((mode & ~0o777) !== 0 || (mode & this.umask) !== 0) fs.fchmodSync(file.fd, mode);
       this.queueXattrs(file.target, file.header);
       fs.futimesSync(file.fd, file.header.mtime, file.header.mtime);
     } finally {
@@ -142,6 +161,8 @@ export class RootfsWriter implements TarHandler {
       this.entryName = header.name;
       this.setOwner(target, header, false);
       fs.chmodSync(target, header.mode);
+      if (header.mode & S_ISGID) this.setgidDirs.add(rel);
+      else this.setgidDirs.delete(rel);
       this.queueXattrs(target, header);
     }
     this.applyXattrs();
@@ -174,6 +195,8 @@ export class RootfsWriter implements TarHandler {
         throw new OcitsError(`path goes through the symlink /${at}`);
       } else if (!status.isDirectory()) {
         throw new OcitsError(`/${at} is not a directory`);
+      } else if (status.mode & S_ISGID) {
+        this.setgidDirs.add(at);
       }
       this.knownDirs.add(at);
     }
