@@ -148,6 +148,19 @@ describe.each(['basic', 'token'] as const)('ocits pull with %s auth', (mode) => 
     expect(pull(tempDir(), ['-q', tiny()], env).stdout).toBe(`${expectations.images.tiny.digest}\n`);
   });
 
+  test('a docker credential helper named by credHelpers', () => {
+    const home = tempDir();
+    const bin = tempDir();
+    const [user, pass] = registries[mode]!.creds!.split(':');
+    fs.writeFileSync(path.join(bin, 'docker-credential-ocitstest'), `#!/bin/sh\n[ "$1" = get ] || exit 1\nserver=$(cat)\necho '{"ServerURL":"'$server'","Username":"${user}","Secret":"${pass}"}'\n`, { mode: 0o755 });
+    fs.mkdirSync(path.join(home, '.docker'));
+    fs.writeFileSync(path.join(home, '.docker', 'config.json'), JSON.stringify({ credHelpers: { [registries[mode]!.address]: 'ocitstest' } }));
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_RUNTIME_DIR: tempDir(), PATH: `${bin}:${process.env.PATH}` };
+    delete env.REGISTRY_AUTH_FILE;
+    delete env.DOCKER_CONFIG;
+    expect(pull(tempDir(), ['-q', tiny()], env).stdout).toBe(`${expectations.images.tiny.digest}\n`);
+  });
+
   test('no credentials and wrong credentials fail cleanly and leave nothing', () => {
     const store = path.join(tempDir(), 'store');
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: tempDir(), XDG_RUNTIME_DIR: tempDir() };
@@ -162,8 +175,11 @@ describe.each(['basic', 'token'] as const)('ocits pull with %s auth', (mode) => 
   });
 });
 
-/** A one-layer image whose layer is `size` random bytes. */
-function syntheticImage(size: number) {
+const OCI_TYPES = { manifest: 'application/vnd.oci.image.manifest.v1+json', config: 'application/vnd.oci.image.config.v1+json', layer: 'application/vnd.oci.image.layer.v1.tar' };
+const DOCKER_TYPES = { manifest: 'application/vnd.docker.distribution.manifest.v2+json', config: 'application/vnd.docker.container.image.v1+json', layer: 'application/vnd.docker.image.rootfs.diff.tar.gzip' };
+
+/** A one-layer image whose layer is `size` random bytes (never unpacked: pull does not look inside). */
+function syntheticImage(size: number, types = OCI_TYPES) {
   const layer = crypto.randomBytes(size);
   const layerDigest = `sha256:${crypto.createHash('sha256').update(layer).digest('hex')}`;
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
@@ -171,24 +187,72 @@ function syntheticImage(size: number) {
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+      mediaType: types.manifest,
+      config: { mediaType: types.config, digest: configDigest, size: config.length },
+      layers: [{ mediaType: types.layer, digest: layerDigest, size: layer.length }],
     }),
   );
   const blobs = new Map<string, FakeBlob>([
     [configDigest, { data: config }],
     [layerDigest, { data: layer }],
   ]);
-  return { manifest: { data: manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json' }, blobs, layerDigest, layer };
+  const manifestDigest = `sha256:${crypto.createHash('sha256').update(manifest).digest('hex')}`;
+  return { manifest: { data: manifest, mediaType: types.manifest }, manifestDigest, blobs, layerDigest, layer };
 }
+
+async function fakeRegistry(...args: Parameters<typeof startFakeRegistry>): Promise<FakeRegistry> {
+  const fake = await startFakeRegistry(...args);
+  fakes.push(fake);
+  return fake;
+}
+
+describe('manifest formats', () => {
+  test('a Docker schema 2 manifest list and manifest, by tag and by digest', async () => {
+    const amd64 = syntheticImage(1000, DOCKER_TYPES);
+    const arm64 = syntheticImage(1000, DOCKER_TYPES);
+    const list = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json',
+        manifests: [
+          { mediaType: DOCKER_TYPES.manifest, digest: amd64.manifestDigest, size: amd64.manifest.data.length, platform: { architecture: 'amd64', os: 'linux' } },
+          { mediaType: DOCKER_TYPES.manifest, digest: arm64.manifestDigest, size: arm64.manifest.data.length, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
+        ],
+      }),
+    );
+    const manifests = new Map([
+      ['v1', { data: list, mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json' }],
+      [amd64.manifestDigest, amd64.manifest],
+      [arm64.manifestDigest, arm64.manifest],
+    ]);
+    const fake = await fakeRegistry('test/docker', manifests, new Map([...amd64.blobs, ...arm64.blobs]));
+    const store = tempDir();
+    // The fake registry answers from this process: the CLI runs without blocking it.
+    const pullAsync = (args: string[]) => ocitsAsync(['pull', '--store', store, '--tls-verify=false', '-q', ...args]);
+    expect((await pullAsync(['--platform', 'linux/arm64/v8', `${fake.address}/test/docker:v1`])).stdout).toBe(`${arm64.manifestDigest}\n`);
+    expect((await pullAsync([`${fake.address}/test/docker@${amd64.manifestDigest}`])).stdout).toBe(`${amd64.manifestDigest}\n`);
+    const stored = new ImageStore(store).references();
+    expect(stored.map((r) => [r.name, r.descriptor.mediaType])).toEqual([
+      [`${fake.address}/test/docker:v1`, DOCKER_TYPES.manifest],
+      [`${fake.address}/test/docker@${amd64.manifestDigest}`, DOCKER_TYPES.manifest],
+    ]);
+  });
+
+  test('a manifest whose content does not match the digest asked for is refused', async () => {
+    const image = syntheticImage(100);
+    const wrong = `sha256:${'0'.repeat(64)}`;
+    const fake = await fakeRegistry('test/lying', new Map([[wrong, image.manifest]]), image.blobs);
+    const store = path.join(tempDir(), 'store');
+    expectOneLineError(await ocitsAsync(['pull', '--store', store, '--tls-verify=false', `${fake.address}/test/lying@${wrong}`]), new RegExp(`manifest .*@${wrong}: content has digest ${image.manifestDigest}`));
+    expect(fs.existsSync(store)).toBe(false);
+  });
+});
 
 describe('ocits pull from a registry that misbehaves', () => {
   test('a corrupted blob: the error names the digest, and neither blob nor partial is kept', async () => {
     const image = syntheticImage(200_000);
     image.blobs.get(image.layerDigest)!.corruptWith = crypto.randomBytes(200_000);
-    const fake = await startFakeRegistry('test/corrupt', image.manifest, image.blobs);
-    fakes.push(fake);
+    const fake = await fakeRegistry('test/corrupt', image.manifest, image.blobs);
     const store = tempDir();
     const result = await ocitsAsync(['pull', '--store', store, '--tls-verify=false', '-q', `${fake.address}/test/corrupt`]);
     expectOneLineError(result, new RegExp(`blob ${image.layerDigest}: downloaded content has digest sha256:[0-9a-f]{64}; the partial blob was removed`));
@@ -201,8 +265,7 @@ describe('ocits pull from a registry that misbehaves', () => {
     const image = syntheticImage(3_000_000);
     const blob = image.blobs.get(image.layerDigest)!;
     blob.stallAfter = 1_000_000;
-    const fake = await startFakeRegistry('test/resume', image.manifest, image.blobs);
-    fakes.push(fake);
+    const fake = await fakeRegistry('test/resume', image.manifest, image.blobs);
     const store = tempDir();
     const partial = path.join(store, '.ocits', 'ingest', `sha256-${image.layerDigest.slice(7)}`);
     const args = ['pull', '--store', store, '--tls-verify=false', '-q', `${fake.address}/test/resume`];
@@ -228,5 +291,30 @@ describe('ocits pull from a registry that misbehaves', () => {
     expect(fake.requests.filter((r) => r.url.includes(image.layerDigest)).map((r) => r.range)).toEqual([undefined, 'bytes=1000000-']);
     expect(new ImageStore(store).readBlob(image.layerDigest).equals(image.layer)).toBe(true);
     expect(fs.existsSync(partial)).toBe(false);
+  });
+
+  test('503 and 429 answers are retried until the blob comes', async () => {
+    const image = syntheticImage(10_000);
+    image.blobs.get(image.layerDigest)!.failWith = [503, 429];
+    const fake = await fakeRegistry('test/flaky', image.manifest, image.blobs);
+    const result = await ocitsAsync(['pull', '--store', tempDir(), '--tls-verify=false', '-q', `${fake.address}/test/flaky`]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(`${image.manifestDigest}\n`);
+    expect(fake.requests.filter((r) => r.url.includes(image.layerDigest))).toHaveLength(3);
+  });
+
+  test('a registry that ignores Range: the resumed download starts over and is still verified', async () => {
+    const image = syntheticImage(2_000_000);
+    const blob = image.blobs.get(image.layerDigest)!;
+    blob.noRange = true;
+    const fake = await fakeRegistry('test/norange', image.manifest, image.blobs);
+    const store = new ImageStore(tempDir());
+    const partial = (await store.beginIngest(image.layerDigest))!;
+    fs.writeSync(partial.fd, image.layer.subarray(0, 500_000));
+    store.abortIngest(partial, false);
+    const result = await ocitsAsync(['pull', '--store', store.root, '--tls-verify=false', '-q', `${fake.address}/test/norange`]);
+    expect(result.stderr).toBe('');
+    expect(fake.requests.filter((r) => r.url.includes(image.layerDigest)).map((r) => r.range)).toEqual(['bytes=500000-']);
+    expect(store.readBlob(image.layerDigest).equals(image.layer)).toBe(true);
   });
 });

@@ -107,7 +107,8 @@ function fromHelpers(file: AuthFile, registry: string): Credentials | undefined 
   if (result.status !== 0) {
     // The protocol's answer for "no entry": no credentials from this helper.
     if (/credentials not found/i.test(result.stdout + result.stderr)) return undefined;
-    throw new OcitsError(`credential helper ${program} failed: ${(result.stderr || result.stdout).trim().split('\n')[0]}`);
+    const said = (result.stderr || result.stdout).trim().split('\n')[0];
+    throw new OcitsError(`credential helper ${program} failed (exit status ${result.status})${said !== '' ? `: ${said}` : ''}`);
   }
   try {
     const { Username, Secret } = JSON.parse(result.stdout) as { Username?: string; Secret?: string };

@@ -11,6 +11,15 @@ export interface FakeBlob {
   corruptWith?: Buffer;
   /** Send only this many bytes of a full (non-Range) answer, then keep the connection open. */
   stallAfter?: number;
+  /** Answer the first requests with these statuses (503, 429 ...) before serving. */
+  failWith?: number[];
+  /** Ignore Range requests: always send the whole blob with 200. */
+  noRange?: boolean;
+}
+
+export interface FakeManifest {
+  data: Buffer;
+  mediaType: string;
 }
 
 export interface FakeRegistry {
@@ -19,13 +28,20 @@ export interface FakeRegistry {
   close(): Promise<void>;
 }
 
-export async function startFakeRegistry(repository: string, manifest: { data: Buffer; mediaType: string }, blobs: Map<string, FakeBlob>): Promise<FakeRegistry> {
+/** manifests: one for every tag or digest (a single one serves any reference). */
+export async function startFakeRegistry(repository: string, manifests: FakeManifest | Map<string, FakeManifest>, blobs: Map<string, FakeBlob>): Promise<FakeRegistry> {
   const requests: FakeRegistry['requests'] = [];
   const server = http.createServer((request, response) => {
     const url = request.url ?? '';
     requests.push({ method: request.method ?? '', url, ...(request.headers.range !== undefined ? { range: request.headers.range } : {}) });
     if (url === '/v2/') return void response.end('{}');
     if (url.startsWith(`/v2/${repository}/manifests/`)) {
+      const reference = url.slice(`/v2/${repository}/manifests/`.length);
+      const manifest = manifests instanceof Map ? manifests.get(reference) : manifests;
+      if (manifest === undefined) {
+        response.statusCode = 404;
+        return void response.end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
+      }
       response.setHeader('Content-Type', manifest.mediaType);
       return void response.end(manifest.data);
     }
@@ -34,8 +50,13 @@ export async function startFakeRegistry(repository: string, manifest: { data: Bu
       response.statusCode = 404;
       return void response.end('{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}');
     }
+    const failure = blob.failWith?.shift();
+    if (failure !== undefined) {
+      response.statusCode = failure;
+      return void response.end();
+    }
     const body = blob.corruptWith ?? blob.data;
-    const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
+    const range = blob.noRange ? null : /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
     if (range !== null) {
       const start = Number(range[1]);
       response.writeHead(206, { 'Content-Range': `bytes ${start}-${body.length - 1}/${body.length}`, 'Content-Length': body.length - start });
