@@ -145,6 +145,22 @@ describe('ocits bundle of the other images', () => {
   });
 });
 
+describe('ocits bundle --rootless', () => {
+  test('unpacks what an unprivileged user can and writes a user-namespace config', () => {
+    const dir = bundleOk('deb', ['--rootless']);
+    const result = spawnSync(path.join(IMAGE_TOOLS, 'verify-rootfs.sh'), ['--rootless', '-q', path.join(dir, 'rootfs'), 'deb', path.join(IMAGES_DIR, 'expectations.json')], { encoding: 'utf8' });
+    expect(result.stdout).not.toContain('FAIL');
+    expect(result.status).toBe(0);
+    // Device nodes need privilege: an empty file keeps the name.
+    const device = fs.lstatSync(path.join(dir, 'rootfs', 'opt', 'ocits', 'dev', 'null-copy'));
+    expect([device.isFile(), device.size]).toEqual([true, 0]);
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect(config.linux.namespaces.map((n: { type: string }) => n.type)).toContain('user');
+    expect(config.linux.uidMappings).toEqual([{ containerID: 0, hostID: process.geteuid!(), size: 1 }]);
+    expect(ocits(['validate', '--bundle', dir]).status).toBe(0);
+  }, 120_000);
+});
+
 describe('bad input leaves nothing behind', () => {
   test('a DIR that is not empty is refused and kept as it was', () => {
     const dir = tempDir();
@@ -191,6 +207,8 @@ describe('hostile layers are refused, naming the layer and the entry', () => {
     ['a hard link through a symlink', () => [makeTar([{ name: 'out', type: 'symlink', linkname: outside }, { name: 'stolen', type: 'hardlink', linkname: 'out/victim' }])], /entry "stolen": path goes through the symlink \/out/],
     ['a whiteout that names an outside path', () => [makeTar([{ name: 'out', type: 'symlink', linkname: outside }]), makeTar([{ name: 'out/.wh.victim' }])], /layer 2 .*, entry "out\/.wh.victim": path goes through the symlink \/out/],
     ['a whiteout with ..', () => [makeTar([{ name: '../.wh.victim' }])], /with ".." is refused/],
+    ['a layer that is not a tar', () => [Buffer.alloc(1024, 'x')], /layer 1 \(sha256:[0-9a-f]{64}\): invalid tar header checksum/],
+    ['a truncated layer', () => [makeTar([{ name: 'big', content: 'y'.repeat(5000) }]).subarray(0, 2048)], /layer 1 .*, entry "big": tar stream ends inside entry "big"/],
   ];
 
   test.each(cases)('%s', (_what, layers, message) => {

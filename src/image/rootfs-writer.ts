@@ -23,7 +23,7 @@ const OPAQUE_MARKER = '.wh..wh..opq';
 const S_ISGID = 0o2000;
 
 export interface RootfsWriterOptions {
-  /** Unprivileged extraction: files keep the caller's ownership, device nodes and security.* xattrs are skipped. */
+  /** Unprivileged extraction: files keep the caller's ownership, device nodes become empty files, security.* xattrs are skipped. */
   rootless: boolean;
 }
 
@@ -118,9 +118,10 @@ export class RootfsWriter implements TarHandler {
         break;
       case 'char':
       case 'block':
-        // An unprivileged user cannot make device nodes (umoci --rootless skips them too).
-        if (this.options.rootless) break;
-        this.mknod(target, header);
+        // An unprivileged user cannot make device nodes: an empty file keeps
+        // the name, as umoci --rootless does (a container's /dev is its own anyway).
+        if (this.options.rootless) fs.closeSync(fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600));
+        else this.mknod(target, header);
         this.finishNode(target, header);
         break;
     }

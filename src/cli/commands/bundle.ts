@@ -10,7 +10,7 @@ export const bundleCommand = defineCommand({
   flags: {
     store: STORE_FLAG,
     platform: PLATFORM_FLAG,
-    rootless: { type: 'boolean', default: false, describe: 'unpack as an unprivileged user: no owners, device nodes or security.* xattrs; a config with a user namespace' },
+    rootless: { type: 'boolean', default: false, describe: 'unpack as an unprivileged user: no owners, device nodes as empty files, no security.* xattrs; a config with a user namespace' },
   },
   run: async ({ flags, args }) => {
     const [{ makeBundle }, { ImageStore, defaultStoreDir }] = await Promise.all([import('../../image/bundle'), import('../../image/store')]);
