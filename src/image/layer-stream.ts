@@ -17,23 +17,32 @@ const CHUNK = 256 * 1024;
 export async function applyLayerBlob(blobFile: string, compression: Compression, diffId: string, handler: TarHandler): Promise<void> {
   const digester = new Digester(parseDigest(diffId).algorithm);
   const parser = new TarParser(handler);
-  const { stream, finished } = decompressed(blobFile, compression);
+  const { stream, finished, cancel } = decompressed(blobFile, compression);
   try {
     for await (const chunk of stream) {
       digester.update(chunk);
       parser.write(chunk);
     }
+    await finished;
   } catch (error) {
-    if (stream instanceof zlib.Gunzip) stream.destroy();
+    // A zstd left writing to a pipe no one reads would keep the process alive.
+    cancel();
     throw error instanceof OcitsError ? error : new OcitsError(`cannot decompress (${compression}): ${errnoText(error)}`);
   }
-  await finished;
   parser.finish();
   const actual = digester.digest();
   if (actual !== diffId) throw new OcitsError(`uncompressed content has digest ${actual}, not the diff_id ${diffId} of the image config`);
 }
 
-function decompressed(blobFile: string, compression: Compression): { stream: AsyncIterable<Buffer>; finished: Promise<void> } {
+interface Decompressed {
+  stream: AsyncIterable<Buffer>;
+  /** Settles when the decompressor has exited (zstd), rejecting on its failure. */
+  finished: Promise<void>;
+  /** Stops reading and decompressing. */
+  cancel(): void;
+}
+
+function decompressed(blobFile: string, compression: Compression): Decompressed {
   if (compression === 'zstd') {
     const child = spawn('zstd', ['-d', '-c', '-q', '--no-progress', blobFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -44,11 +53,18 @@ function decompressed(blobFile: string, compression: Compression): { stream: Asy
     });
     // A failed spawn surfaces through finished; the stream then just ends.
     finished.catch(() => undefined);
-    return { stream: child.stdout, finished };
+    return { stream: child.stdout, finished, cancel: () => child.kill('SIGKILL') };
   }
   const source = fs.createReadStream(blobFile, { highWaterMark: CHUNK });
-  if (compression === 'none') return { stream: source, finished: Promise.resolve() };
+  if (compression === 'none') return { stream: source, finished: Promise.resolve(), cancel: () => source.destroy() };
   const gunzip = zlib.createGunzip({ chunkSize: CHUNK, highWaterMark: READ_AHEAD } as zlib.ZlibOptions);
   source.on('error', (error) => gunzip.destroy(error));
-  return { stream: source.pipe(gunzip), finished: Promise.resolve() };
+  return {
+    stream: source.pipe(gunzip),
+    finished: Promise.resolve(),
+    cancel: () => {
+      source.destroy();
+      gunzip.destroy();
+    },
+  };
 }

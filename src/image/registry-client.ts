@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OcitsError, messageOf } from '../errors';
+import { OcitsError, errnoText, messageOf } from '../errors';
 import type { Credentials } from './credentials';
 import { Digester, digestOf, parseDigest } from './digest';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, type Descriptor } from './media-types';
@@ -116,10 +116,11 @@ export class RegistryClient {
         store.commitIngest(ingest);
         return;
       } catch (error) {
-        const corrupt = error instanceof OcitsError;
-        store.abortIngest(ingest, corrupt);
-        // A dropped connection keeps its bytes for the next attempt's Range request.
-        if (corrupt || attempt >= this.attempts) throw wrapNetworkError(error, `blob ${digest}`);
+        const network = isNetworkError(error);
+        // A dropped connection keeps its bytes for the next attempt's Range request; bad content goes.
+        store.abortIngest(ingest, error instanceof OcitsError);
+        if (!network) throw error instanceof OcitsError ? error : new OcitsError(`blob ${digest}: ${errnoText(error)}`);
+        if (attempt >= this.attempts) throw wrapNetworkError(error, `blob ${digest}`);
         await sleep(this.backoffMs * 2 ** (attempt - 1));
       }
     }
@@ -183,7 +184,9 @@ export class RegistryClient {
     if (response.statusCode === 401) {
       const challenge = parseChallenge(response.headers['www-authenticate']);
       response.resume();
-      await this.answerChallenge(challenge, what);
+      // Refused although we sent a token: it expired, so ask for a new one.
+      const stale = this.authorization?.startsWith('Bearer ') === true;
+      await this.answerChallenge(challenge, what, stale);
       response = await this.send(method, pathAndQuery, this.withAuth(headers));
       if (response.statusCode === 401) {
         response.resume();
@@ -210,7 +213,7 @@ export class RegistryClient {
     return this.authorization !== undefined ? { ...headers, Authorization: this.authorization } : headers;
   }
 
-  private async answerChallenge(challenge: Challenge | undefined, what: string): Promise<void> {
+  private async answerChallenge(challenge: Challenge | undefined, what: string, stale: boolean): Promise<void> {
     const credentials = this.options.credentials;
     if (challenge?.scheme === 'basic') {
       if (credentials === undefined) throw new OcitsError(`${what}: authentication required (registry ${this.host}); give --creds or an auth file`);
@@ -219,6 +222,7 @@ export class RegistryClient {
     }
     if (challenge?.scheme === 'bearer') {
       const scope = challenge.params.scope ?? `repository:${this.repository}:pull`;
+      if (stale) this.tokens.delete(scope);
       let token = this.tokens.get(scope);
       if (token === undefined) {
         token = await this.fetchToken(challenge.params, scope, what);

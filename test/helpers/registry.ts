@@ -48,9 +48,23 @@ export interface Expectations {
   source: { debian_version: string };
 }
 
-/** Starts a registry loaded with the given corpus refs (e.g. ["deb", "tiny"]). */
+/** How often a registry start is tried: registry.sh gives up after 15 s, which a loaded CI machine can take. */
+const START_ATTEMPTS = 3;
+
+/** Starts a registry loaded with the given corpus refs (e.g. ["deb", "tiny"]); on failure nothing is left running. */
 export function startRegistry(auth: AuthMode, refs: readonly string[]): RunningRegistry {
-  const workdir = fs.mkdtempSync(path.join(os.tmpdir(), `ocits-registry-${auth}-`));
+  for (let attempt = 1; ; attempt++) {
+    const workdir = fs.mkdtempSync(path.join(os.tmpdir(), `ocits-registry-${auth}-`));
+    try {
+      return startIn(workdir, auth, refs);
+    } catch (error) {
+      stopRegistry({ address: '', auth, workdir });
+      if (attempt >= START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+function startIn(workdir: string, auth: AuthMode, refs: readonly string[]): RunningRegistry {
   const output = run(path.join(IMAGE_TOOLS, 'registry.sh'), ['start', '--auth', auth, '--workdir', workdir]);
   const lines = Object.fromEntries(
     output
