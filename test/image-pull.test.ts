@@ -317,4 +317,21 @@ describe('ocits pull from a registry that misbehaves', () => {
     expect(fake.requests.filter((r) => r.url.includes(image.layerDigest)).map((r) => r.range)).toEqual(['bytes=500000-']);
     expect(store.readBlob(image.layerDigest).equals(image.layer)).toBe(true);
   });
+
+  test('HTTPS by default: an untrusted certificate is refused by name; --tls-verify=false accepts it over TLS', async () => {
+    const dir = tempDir();
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { encoding: 'utf8' });
+    expect(made.status).toBe(0);
+    const image = syntheticImage(1000);
+    const tls = { key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
+    const fake = await fakeRegistry('test/tls', image.manifest, image.blobs, tls);
+    const store = path.join(tempDir(), 'store');
+    const refused = await ocitsAsync(['pull', '--store', store, `${fake.address}/test/tls`]);
+    expectOneLineError(refused, new RegExp(`TLS connection to ${fake.address} failed: self-signed certificate; for a registry without a trusted certificate give --tls-verify=false`));
+    expect(fs.existsSync(store)).toBe(false);
+    const served = fake.requests.length;
+    const accepted = await ocitsAsync(['pull', '--store', store, '--tls-verify=false', '-q', `${fake.address}/test/tls`]);
+    expect(accepted.stdout).toBe(`${image.manifestDigest}\n`);
+    expect(fake.requests.length).toBeGreaterThan(served);
+  });
 });

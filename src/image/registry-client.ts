@@ -281,7 +281,7 @@ export class RegistryClient {
         this.scheme = 'https';
         return await this.followRedirects(response, method, headers);
       } catch (error) {
-        if (!isNetworkError(error)) throw error;
+        if (!isNetworkError(error) && !isTlsError(error)) throw error;
         // Not TLS there (or nothing there): plain HTTP, as podman does for insecure registries.
         this.scheme = 'http';
       }
@@ -314,7 +314,13 @@ function sendRequest(url: URL, method: string, headers: Record<string, string>, 
     const agent = secure ? (tlsVerify ? httpsAgent : insecureHttpsAgent) : httpAgent;
     const request = module.request(url, { method, headers: { 'User-Agent': 'ocits', ...headers }, agent }, resolve);
     request.setTimeout(IDLE_TIMEOUT_MS, () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    request.on('error', reject);
+    request.on('error', (error) => {
+      if (secure && tlsVerify && isTlsError(error)) {
+        reject(new OcitsError(`TLS connection to ${url.host} failed: ${messageOf(error)}; for a registry without a trusted certificate give --tls-verify=false`));
+      } else {
+        reject(error);
+      }
+    });
     request.end();
   });
 }
@@ -328,18 +334,21 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
   return rest;
 }
 
-/** Errors of the connection rather than of the answer. */
+/** Errors of the connection rather than of the answer: worth another attempt. */
 function isNetworkError(error: unknown): boolean {
   if (error instanceof TransientError) return true;
+  const code = errorCode(error);
+  return /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND|ECONNABORTED|HPE_)/.test(code);
+}
+
+/** TLS failures: a server that speaks no TLS, or a certificate we do not trust. Never transient. */
+function isTlsError(error: unknown): boolean {
+  return /^(EPROTO|ERR_SSL_|ERR_TLS_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|CERT_|ERR_CERT)/.test(errorCode(error));
+}
+
+function errorCode(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return (
-    typeof code === 'string' &&
-    (/^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND|EPROTO|ECONNABORTED|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|CERT_|ERR_TLS_)/.test(
-      code,
-    ) ||
-      code === 'HPE_INVALID_CONSTANT' ||
-      code.startsWith('HPE_'))
-  );
+  return typeof code === 'string' ? code : '';
 }
 
 function wrapNetworkError(error: unknown, what: string): Error {

@@ -3,6 +3,7 @@
 // It serves one repository's manifest and blobs, honours Range requests, and
 // records every request; it binds 127.0.0.1 on a free port.
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeBlob {
@@ -29,9 +30,15 @@ export interface FakeRegistry {
 }
 
 /** manifests: one for every tag or digest (a single one serves any reference). */
-export async function startFakeRegistry(repository: string, manifests: FakeManifest | Map<string, FakeManifest>, blobs: Map<string, FakeBlob>): Promise<FakeRegistry> {
+export async function startFakeRegistry(
+  repository: string,
+  manifests: FakeManifest | Map<string, FakeManifest>,
+  blobs: Map<string, FakeBlob>,
+  /** Serve HTTPS with this key and certificate (PEM) instead of HTTP. */
+  tls?: { key: string; cert: string },
+): Promise<FakeRegistry> {
   const requests: FakeRegistry['requests'] = [];
-  const server = http.createServer((request, response) => {
+  const handler: http.RequestListener = (request, response) => {
     const url = request.url ?? '';
     requests.push({ method: request.method ?? '', url, ...(request.headers.range !== undefined ? { range: request.headers.range } : {}) });
     if (url === '/v2/') return void response.end('{}');
@@ -65,7 +72,8 @@ export async function startFakeRegistry(repository: string, manifests: FakeManif
     response.writeHead(200, { 'Content-Length': body.length });
     if (blob.stallAfter !== undefined) return void response.write(body.subarray(0, blob.stallAfter));
     response.end(body);
-  });
+  };
+  const server = tls !== undefined ? https.createServer(tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
