@@ -205,8 +205,11 @@ export class RootfsWriter implements TarHandler {
   }
 
   private remove(rel: string, status: fs.Stats): void {
-    fs.rmSync(this.full(rel), { recursive: true, force: true });
-    if (!status.isDirectory()) return;
+    if (!status.isDirectory()) {
+      fs.unlinkSync(this.full(rel));
+      return;
+    }
+    removeTree(this.full(rel));
     for (const dir of this.knownDirs) if (dir === rel || dir.startsWith(`${rel}/`)) this.knownDirs.delete(dir);
   }
 
@@ -288,6 +291,27 @@ export function relativePath(name: string, what = 'name'): string {
   const parts = name.split('/').filter((part) => part !== '' && part !== '.');
   if (parts.includes('..')) throw new OcitsError(`${what} "${name}" with ".." is refused`);
   return parts.join('/');
+}
+
+/**
+ * Removes a directory and everything in it without following symlinks.
+ * fs.rmSync's recursive walk tries rmdir on every file first: on a layer
+ * that whites out /usr/share/doc that was half the time of the bundle.
+ */
+function removeTree(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const child = `${dir}/${entry.name}`;
+    // d_type is lstat's type: a symlink to a directory is a symlink here.
+    const isDirectory = entry.isDirectory() || (isUnknownType(entry) && fs.lstatSync(child).isDirectory());
+    if (isDirectory) removeTree(child);
+    else fs.unlinkSync(child);
+  }
+  fs.rmdirSync(dir);
+}
+
+/** A file system without d_type leaves every Dirent type false. */
+function isUnknownType(entry: fs.Dirent): boolean {
+  return !(entry.isFile() || entry.isDirectory() || entry.isSymbolicLink() || entry.isFIFO() || entry.isCharacterDevice() || entry.isBlockDevice() || entry.isSocket());
 }
 
 function lstatOrUndefined(file: string): fs.Stats | undefined {
