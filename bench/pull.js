@@ -10,8 +10,10 @@
 // Every cold run starts from fresh, empty directories (store, layout,
 // bundle), so nothing is cached between runs; runs are interleaved so drift
 // in machine load hits all alike, after one warm-up round. Prints median,
-// min and p90 in seconds and the ratios of the medians next to the targets
-// (cold pull+bundle at most 0.6x skopeo+umoci for gzip, 0.5x for zstd).
+// min and p90 in seconds, the median CPU time (user + system of every
+// process involved, which other load on the machine disturbs least), and the
+// ratios of the medians next to the targets (cold pull+bundle at most 0.6x
+// skopeo+umoci for gzip, 0.5x for zstd).
 // Timing is informational: the script fails only when a command fails.
 //
 // The registry is ../shared/tools/images' docker-registry (no auth) with the
@@ -47,11 +49,19 @@ function run(argv, options = {}) {
   return result.stdout;
 }
 
-/** Wall time in seconds of the commands run one after the other. */
+/** CPU seconds (user + system) of the children this process has waited for: fields cutime and cstime of /proc/self/stat. */
+function childCpuSeconds() {
+  const fields = fs.readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  // After the command name, field 16 (cutime) and 17 (cstime) are at indexes 13 and 14; clock ticks are 100 a second on Linux.
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** Wall time and CPU time in seconds of the commands run one after the other. */
 function timed(commands) {
+  const cpu = childCpuSeconds();
   const start = process.hrtime.bigint();
   for (const argv of commands) run(argv, { stdio: ['ignore', 'ignore', 'pipe'] });
-  return Number(process.hrtime.bigint() - start) / 1e9;
+  return { wall: Number(process.hrtime.bigint() - start) / 1e9, cpu: childCpuSeconds() - cpu };
 }
 
 function fresh(name) {
@@ -119,22 +129,29 @@ function main() {
     const names = Object.keys(cases);
     for (const name of names) cases[name](); // warm-up round, not counted
     const times = Object.fromEntries(names.map((name) => [name, []]));
+    const cpus = Object.fromEntries(names.map((name) => [name, []]));
     for (let i = 0; i < runs; i++) {
       const order = i % 2 === 0 ? names : [...names].reverse();
-      for (const name of order) times[name].push(cases[name]());
+      for (const name of order) {
+        const { wall, cpu } = cases[name]();
+        times[name].push(wall);
+        cpus[name].push(cpu);
+      }
     }
     const medians = {};
-    console.log(`${runs} runs each, seconds (registry ${registry}, ${os.cpus().length} CPUs)`);
-    console.log(`${'case'.padEnd(20)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'p90'.padStart(8)}`);
+    const cpuMedians = {};
+    console.log(`${runs} runs each, seconds (registry ${registry}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
+    console.log(`${'case'.padEnd(20)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'p90'.padStart(8)} ${'cpu'.padStart(8)}`);
     for (const name of names) {
       const s = stats(times[name]);
       medians[name] = s.median;
-      console.log(`${name.padEnd(20)} ${s.median.toFixed(2).padStart(8)} ${s.min.toFixed(2).padStart(8)} ${s.p90.toFixed(2).padStart(8)}`);
+      cpuMedians[name] = stats(cpus[name]).median;
+      console.log(`${name.padEnd(20)} ${s.median.toFixed(2).padStart(8)} ${s.min.toFixed(2).padStart(8)} ${s.p90.toFixed(2).padStart(8)} ${cpuMedians[name].toFixed(2).padStart(8)}`);
     }
-    for (const [name, target] of Object.entries(TARGETS)) {
-      console.log(`${name} / skopeo+umoci: ${(medians[name] / medians['skopeo+umoci']).toFixed(2)}x (target at most ${target}x)`);
-    }
-    console.log(`warm bundle / skopeo+umoci: ${(medians['warm bundle (deb)'] / medians['skopeo+umoci']).toFixed(2)}x`);
+    // CPU time is the figure that other load on the machine disturbs least.
+    const ratio = (name) => `${(medians[name] / medians['skopeo+umoci']).toFixed(2)}x (cpu ${(cpuMedians[name] / cpuMedians['skopeo+umoci']).toFixed(2)}x)`;
+    for (const [name, target] of Object.entries(TARGETS)) console.log(`${name} / skopeo+umoci: ${ratio(name)}, target at most ${target}x`);
+    console.log(`warm bundle / skopeo+umoci: ${ratio('warm bundle (deb)')}`);
   } finally {
     spawnSync(path.join(tools, 'registry.sh'), ['stop', '--workdir', registryDir], { stdio: 'ignore' });
     cleanUp(work);
