@@ -5,7 +5,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageStore } from '../src/image/store';
-import { ocits } from './helpers/cli';
+import { OCITS, ocits } from './helpers/cli';
 import { startFakeRegistry, type FakeBlob, type FakeRegistry } from './helpers/fake-registry';
 import { imageCorpus, ocitsAsync, startRegistry, stopRegistry, type Expectations, type RunningRegistry } from './helpers/registry';
 import { tempDir } from './helpers/tmp';
@@ -59,6 +59,20 @@ describe('ocits pull from docker-registry', () => {
     expect(inspected.status).toBe(0);
     expect(JSON.parse(inspected.stdout).Digest).toBe(expectations.images.deb.digest);
     expect(fs.readdirSync(path.join(store, '.ocits', 'ingest'))).toEqual([]);
+  });
+
+  test('progress: a bar per layer on a terminal, plain lines otherwise; the last line is the digest', () => {
+    const reference = `${registries.none!.address}/test/tiny`;
+    const command = `${OCITS} pull --store ${tempDir()} --tls-verify=false ${reference}`;
+    // script(1) gives the command a terminal.
+    const onTerminal = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8' });
+    expect(onTerminal.status).toBe(0);
+    const layer = expectations.images.tiny.layers[0];
+    expect(onTerminal.stdout).toMatch(new RegExp(`blob ${layer.digest.slice(0, 19)} \\[=+\\] [0-9.]+ [KM]iB / [0-9.]+ [KM]iB done`));
+    expect(onTerminal.stdout.trimEnd().split(/\r?\n/).pop()).toBe(expectations.images.tiny.digest);
+    const plain = pull(tempDir(), [reference]);
+    expect(plain.stderr).toMatch(new RegExp(`^pulling ${reference}:latest\nblob ${layer.digest.slice(0, 19)}: done \\([0-9.]+ [KM]iB\\)\n$`));
+    expect(plain.stdout).toBe(`${expectations.images.tiny.digest}\n`);
   });
 
   test('pulls zstd layers', () => {

@@ -63,9 +63,10 @@ export class Progress {
 
   /** Stops redrawing; the bars stay as they were last drawn. */
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    if (this.timer === undefined) return;
     if (this.mode === 'bars') this.redraw();
+    clearInterval(this.timer);
+    this.timer = undefined;
     this.drawnLines = 0;
   }
 
