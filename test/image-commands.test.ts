@@ -34,6 +34,14 @@ describe('ocits images', () => {
     expect(run(store, ['images', '-q']).stdout).toBe('example.com/base:1\nexample.com/app:2\n');
   });
 
+  test('names other tools wrote (skopeo copy oci:DIR:deb) are shown as they are', () => {
+    const { store } = twoImages();
+    storeImage(store, 'deb', [SHARED]);
+    const json = JSON.parse(run(store, ['images', '--format', 'json']).stdout);
+    expect(json[2]).toMatchObject({ name: 'deb', repository: 'deb', tag: '<none>' });
+    expect(run(store, ['inspect', 'deb']).status).toBe(0);
+  });
+
   test('a store that does not exist lists nothing and is not made', () => {
     const root = path.join(tempDir(), 'none');
     expect(ocits(['images', '-q', '--store', root])).toMatchObject({ status: 0, stdout: '' });

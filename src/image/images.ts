@@ -3,7 +3,7 @@
 import { OcitsError } from '../errors';
 import { parseManifestDocument } from './manifest';
 import type { ImageConfig } from './media-types';
-import { parseReference, repositoryOf } from './reference';
+import { formatReference, parseReference, repositoryOf } from './reference';
 import type { ImageStore } from './store';
 
 export interface ImageSummary {
@@ -32,10 +32,13 @@ export function listImages(store: ImageStore): ImageSummary[] {
     let tag = '<none>';
     try {
       const reference = parseReference(name);
-      repository = repositoryOf(reference);
-      tag = reference.tag ?? '<none>';
+      // A name another tool wrote into the layout ("deb") is shown as it is, not as docker.io/library/deb.
+      if (formatReference(reference) === name) {
+        repository = repositoryOf(reference);
+        tag = reference.tag ?? '<none>';
+      }
     } catch {
-      // A name another tool wrote into the layout ("deb"): shown as it is.
+      // Not a reference at all: shown as it is too.
     }
     const summary: ImageSummary = { name, repository, tag, digest: descriptor.digest, mediaType: descriptor.mediaType, size: descriptor.size };
     try {
