@@ -90,6 +90,13 @@ describe('ocits pull from docker-registry', () => {
     if (process.arch === 'x64') expect(pull(store, ['-q', reference]).stdout).toBe(`${expectations.images.multi.platforms!['linux/amd64'].digest}\n`);
   });
 
+  test('a single-platform image for another platform is pulled with a warning, as podman does', () => {
+    const result = pull(tempDir(), ['--platform', 'linux/arm64', `${registries.none!.address}/test/tiny`]);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(`warning: ${registries.none!.address}/test/tiny:latest is for linux/amd64, not linux/arm64`);
+    expect(result.stdout).toBe(`${expectations.images.tiny.digest}\n`);
+  });
+
   test('an unknown platform lists the platforms the index has, and leaves nothing', () => {
     const store = path.join(tempDir(), 'store');
     const result = pull(store, ['--platform', 'linux/s390x', `${registries.none!.address}/test/multi`]);

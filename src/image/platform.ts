@@ -2,7 +2,7 @@
 // as containerd's platform matcher makes it: os and architecture must match,
 // a variant only when one is asked for, with arm64's v8 as its default.
 import { OcitsError } from '../errors';
-import type { Descriptor, Platform } from './media-types';
+import type { Descriptor, ImageConfig, Platform } from './media-types';
 
 // Node's process.arch names -> the GOARCH names images use.
 const ARCHITECTURES: Record<string, string> = {
@@ -22,6 +22,11 @@ export function hostPlatform(): Platform {
   const armVersion = (process.config.variables as { arm_version?: string }).arm_version;
   const variant = architecture === 'arm64' ? 'v8' : architecture === 'arm' && armVersion !== undefined ? `v${armVersion}` : undefined;
   return { os: 'linux', architecture, ...(variant !== undefined ? { variant } : {}) };
+}
+
+/** The platform an image config says its image is for. */
+export function platformOfConfig(config: ImageConfig): Platform {
+  return { os: config.os, architecture: config.architecture, ...(config.variant !== undefined ? { variant: config.variant } : {}) };
 }
 
 /** Parses --platform os/arch[/variant]. */

@@ -5,8 +5,8 @@
 import { OcitsError } from '../errors';
 import { findCredentials, type CredentialOptions } from './credentials';
 import { descriptorMediaType, parseManifestDocument } from './manifest';
-import type { Descriptor, ImageManifest } from './media-types';
-import { hostPlatform, parsePlatform, selectManifest } from './platform';
+import type { Descriptor, ImageConfig, ImageManifest, Platform } from './media-types';
+import { formatPlatform, hostPlatform, parsePlatform, platformMatches, platformOfConfig, selectManifest } from './platform';
 import type { Progress } from './progress';
 import { formatReference, parseReference, registryHost } from './reference';
 import { RegistryClient } from './registry-client';
@@ -43,6 +43,7 @@ export async function pullImage(referenceText: string, options: PullOptions): Pr
 
   let fetched = await client.getManifest(reference.digest ?? reference.tag!);
   let document = parseManifestDocument(fetched.data, fetched.mediaType, name);
+  const top = document;
   if (document.kind === 'index') {
     const chosen = selectManifest(document.index.manifests, platform, name);
     fetched = await client.getManifest(chosen.digest);
@@ -55,12 +56,24 @@ export async function pullImage(referenceText: string, options: PullOptions): Pr
   const release = await store.holdBlobs();
   try {
     if (!store.hasBlob(manifest.config.digest)) store.putBlob(await client.getBlob(manifest.config), manifest.config.digest);
+    if (document === top) warnOnOtherPlatform(store.readJsonBlob<ImageConfig>(manifest.config.digest), platform, name, progress);
     await downloadLayers(client, store, manifest.layers, options.jobs, progress);
     const digest = store.putBlob(fetched.data, fetched.digest);
     store.setReference(name, { mediaType: descriptorMediaType(document, fetched.mediaType), digest, size: fetched.data.length });
     return { name, digest };
   } finally {
     release();
+  }
+}
+
+/**
+ * A single-platform image for another platform is pulled all the same, as
+ * podman does, with a warning: it may still be wanted (bundle checks again).
+ */
+function warnOnOtherPlatform(config: ImageConfig, wanted: Platform, name: string, progress: Progress): void {
+  const platform = platformOfConfig(config);
+  if (!platformMatches(wanted, platform)) {
+    progress.message(`warning: ${name} is for ${formatPlatform(platform)}, not ${formatPlatform(wanted)}`);
   }
 }
 

@@ -4,7 +4,7 @@
 import { OcitsError } from '../errors';
 import { parseManifestDocument } from './manifest';
 import type { Descriptor, ImageConfig, ImageManifest } from './media-types';
-import { formatPlatform, hostPlatform, parsePlatform, platformMatches, selectManifest } from './platform';
+import { formatPlatform, hostPlatform, parsePlatform, platformMatches, platformOfConfig, selectManifest } from './platform';
 import { normalizeReference } from './reference';
 import type { ImageStore, StoreReference } from './store';
 
@@ -43,7 +43,7 @@ export function loadStoredImage(store: ImageStore, text: string, platformText?: 
   if (config.rootfs.diff_ids.length !== document.manifest.layers.length) {
     throw new OcitsError(`${name}: the manifest has ${document.manifest.layers.length} layers but the config ${config.rootfs.diff_ids.length} diff_ids`);
   }
-  const platform = { os: config.os, architecture: config.architecture, ...(config.variant !== undefined ? { variant: config.variant } : {}) };
+  const platform = platformOfConfig(config);
   if (platformText !== undefined && !platformMatches(wanted, platform)) {
     throw new OcitsError(`${name} is for ${formatPlatform(platform)}, not ${formatPlatform(wanted)}; pull it with --platform ${platformText}`);
   }
