@@ -7,7 +7,13 @@
 #   jq              reading jest's JSON results in .ci/run
 #   python3         the console-socket receiver in the terminal tests
 #   containerd, podman  real engines driving ocits (test/integration/engines.test.ts)
+#   docker-registry     the real registry the image tests pull from (../shared/tools/images)
+#   apache2-utils, openssl, curl  its htpasswd and token auth modes, and its readiness check
+#   skopeo, umoci       build the test image corpus and check the store and bundles against
+#   debootstrap, attr   the corpus's Debian image and its xattrs
+#   zstd                decompresses zstd image layers (ocits bundle)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq libseccomp-dev runc busybox-static jq python3 containerd podman >/dev/null
+apt-get install -y -qq libseccomp-dev runc busybox-static jq python3 containerd podman \
+  docker-registry apache2-utils openssl curl skopeo umoci debootstrap attr zstd >/dev/null

@@ -7,20 +7,27 @@ import { writeStdout } from '../output';
 import type { Command, FlagSpecs, FlagValues } from './command';
 import { GLOBAL_FLAGS, globalArgsOf } from './global-args';
 import { parseCommandLine, withDefaults } from './parse-args';
+import { bundleCommand } from './commands/bundle';
 import { createCommand } from './commands/create';
 import { deleteCommand } from './commands/delete';
 import { eventsCommand } from './commands/events';
 import { execCommand } from './commands/exec';
 import { featuresCommand } from './commands/features';
+import { imageCommand } from './commands/image';
+import { imagesCommand } from './commands/images';
+import { inspectCommand } from './commands/inspect';
 import { killCommand } from './commands/kill';
 import { runCommand } from './commands/run';
 import { startCommand } from './commands/start';
 import { listCommand } from './commands/list';
 import { pauseCommand } from './commands/pause';
 import { psCommand } from './commands/ps';
+import { pullCommand } from './commands/pull';
 import { resumeCommand } from './commands/resume';
+import { rmiCommand } from './commands/rmi';
 import { specCommand } from './commands/spec';
 import { stateCommand } from './commands/state';
+import { tagCommand } from './commands/tag';
 import { updateCommand } from './commands/update';
 import { validateCommand } from './commands/validate';
 import { printVersion } from './version';
@@ -43,6 +50,13 @@ const COMMANDS = [
   psCommand,
   updateCommand,
   eventsCommand,
+  pullCommand,
+  imagesCommand,
+  bundleCommand,
+  inspectCommand,
+  tagCommand,
+  rmiCommand,
+  imageCommand,
 ] as unknown as readonly Command[];
 
 export async function main(argv: string[]): Promise<number> {

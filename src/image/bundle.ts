@@ -1,0 +1,91 @@
+// `ocits bundle REF DIR`: an image of the store unpacked into DIR/rootfs,
+// layer by layer, and its config turned into DIR/config.json. DIR must not
+// exist or be empty; whatever fails, nothing of the bundle is left.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OcitsError, errnoText, isErrno, messageOf } from '../errors';
+import { CONFIG_FILE } from '../spec/bundle';
+import { applyLayerBlob } from './layer-stream';
+import { layerCompression } from './media-types';
+import { RootfsWriter } from './rootfs-writer';
+import { runtimeConfigFor } from './runtime-config';
+import type { ImageStore } from './store';
+import { loadStoredImage, type StoredImage } from './stored-image';
+
+export interface BundleOptions {
+  store: ImageStore;
+  platform?: string;
+  rootless: boolean;
+}
+
+const ROOTFS = 'rootfs';
+
+export async function makeBundle(referenceText: string, dir: string, options: BundleOptions): Promise<void> {
+  const { store } = options;
+  const image = loadStoredImage(store, referenceText, options.platform);
+  const release = await store.holdBlobs();
+  try {
+    await unpackImage(image, dir, options);
+  } finally {
+    release();
+  }
+}
+
+async function unpackImage(image: StoredImage, dir: string, options: BundleOptions): Promise<void> {
+  const { store } = options;
+  for (const layer of image.manifest.layers) {
+    if (!store.hasBlob(layer.digest)) throw new OcitsError(`${image.name}: layer ${layer.digest} is missing from the store; pull the image again`);
+  }
+  const madeDir = claimBundleDir(dir);
+  const rootfs = path.join(dir, ROOTFS);
+  try {
+    fs.mkdirSync(rootfs, 0o755);
+    const writer = new RootfsWriter(rootfs, { rootless: options.rootless });
+    for (const [index, layer] of image.manifest.layers.entries()) {
+      const label = `layer ${index + 1} (${layer.digest})`;
+      writer.beginLayer();
+      try {
+        await applyLayerBlob(store.blobPath(layer.digest), layerCompression(layer.mediaType)!, image.config.rootfs.diff_ids[index], writer);
+        writer.endLayer();
+      } catch (error) {
+        writer.abort();
+        const entry = writer.currentEntry;
+        throw new OcitsError(`${image.name}: ${label}${entry !== '' ? `, entry "${entry}"` : ''}: ${error instanceof OcitsError ? error.message : errnoText(error)}`);
+      }
+    }
+    const rootlessIds = options.rootless ? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } : undefined;
+    const config = runtimeConfigFor(image.config, rootfs, rootlessIds);
+    fs.writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify(config, null, '\t'), { mode: 0o644, flag: 'wx' });
+  } catch (error) {
+    removeBundle(dir, madeDir);
+    throw error instanceof OcitsError ? error : new OcitsError(`${image.name}: ${messageOf(error)}`);
+  }
+}
+
+/** Makes DIR, or checks that it is an empty directory; true when we made it. */
+function claimBundleDir(dir: string): boolean {
+  try {
+    fs.mkdirSync(dir, 0o755);
+    return true;
+  } catch (error) {
+    if (!isErrno(error, 'EEXIST')) throw new OcitsError(`cannot make the bundle directory ${dir}: ${errnoText(error)}`);
+  }
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch (error) {
+    throw new OcitsError(`bundle directory ${dir}: ${errnoText(error)}`);
+  }
+  if (entries.length > 0) throw new OcitsError(`bundle directory ${dir} is not empty`);
+  return false;
+}
+
+function removeBundle(dir: string, madeDir: boolean): void {
+  // rmSync never follows symlinks, so a hostile layer's links cannot steer it.
+  if (madeDir) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  fs.rmSync(path.join(dir, ROOTFS), { recursive: true, force: true });
+  fs.rmSync(path.join(dir, CONFIG_FILE), { force: true });
+}

@@ -1,0 +1,241 @@
+// `ocits bundle`: images pulled from docker-registry unpacked as umoci
+// unpacks them and as the corpus's expectations say, run with `ocits run`;
+// hostile layers refused; bad input leaves nothing behind.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ImageStore } from '../../src/image/store';
+import { Runtime } from '../helpers/busybox';
+import { ocits } from '../helpers/cli';
+import { makeTar, snapshotTree, storeImage } from '../helpers/image-fixtures';
+import { IMAGE_TOOLS, IMAGES_DIR, imageCorpus, startRegistry, stopRegistry, type Expectations, type RunningRegistry } from '../helpers/registry';
+import { tempDir } from '../helpers/tmp';
+
+let expectations: Expectations;
+let layout: string;
+let registry: RunningRegistry | undefined;
+let store: string;
+const runtime = new Runtime();
+
+beforeAll(() => {
+  ({ expectations, layout } = imageCorpus());
+  registry = startRegistry('none', ['deb', 'deb-zstd', 'tiny', 'multi']);
+  store = tempDir();
+  for (const [ref, extra] of [['deb', []], ['deb-zstd', []], ['tiny', []], ['multi', ['--platform', 'linux/arm64']]] as const) {
+    const result = ocits(['pull', '--store', store, '--tls-verify=false', '-q', ...extra, `${registry.address}/test/${ref}`]);
+    if (result.status !== 0) throw new Error(result.stderr);
+  }
+}, 300_000);
+
+afterAll(() => {
+  runtime.cleanUp();
+  stopRegistry(registry);
+});
+
+/** Bundles a corpus image ("deb") as pulled from the test registry. */
+function bundle(ref: string, dir: string, extra: string[] = []) {
+  return ocits(['bundle', '--store', store, ...extra, `${registry!.address}/test/${ref}`, dir]);
+}
+
+function bundleOk(ref: string, extra: string[] = []): string {
+  const dir = path.join(tempDir(), 'bundle');
+  const result = bundle(ref, dir, extra);
+  if (result.status !== 0) throw new Error(result.stderr);
+  expect(result.stderr).toBe('');
+  return dir;
+}
+
+function verifyRootfs(rootfs: string, image: string): string {
+  const result = spawnSync(path.join(IMAGE_TOOLS, 'verify-rootfs.sh'), ['-q', rootfs, image, path.join(IMAGES_DIR, 'expectations.json')], { encoding: 'utf8' });
+  expect(result.stdout).not.toContain('FAIL');
+  expect(result.status).toBe(0);
+  return result.stdout;
+}
+
+function expectSameTrees(ours: string, theirs: string): void {
+  const a = snapshotTree(ours);
+  const b = snapshotTree(theirs);
+  const differences: string[] = [];
+  for (const [file, entry] of b) if (JSON.stringify(a.get(file)) !== JSON.stringify(entry)) differences.push(`${file}: ours ${JSON.stringify(a.get(file))}, theirs ${JSON.stringify(entry)}`);
+  for (const file of a.keys()) if (!b.has(file)) differences.push(`${file}: only ours`);
+  expect(differences.slice(0, 20)).toEqual([]);
+  expect(a.size).toBeGreaterThan(1000);
+}
+
+describe('ocits bundle of the Debian image', () => {
+  let deb: string;
+  beforeAll(() => {
+    deb = bundleOk('deb');
+  }, 120_000);
+
+  test('holds every item of the expectations file', () => {
+    expect(verifyRootfs(path.join(deb, 'rootfs'), 'deb')).toMatch(/\d+ passed, 0 failed/);
+  });
+
+  test('equals umoci unpack of the same image, entry by entry', () => {
+    const umoci = path.join(tempDir(), 'umoci');
+    const result = spawnSync('umoci', ['unpack', '--image', `${layout}:deb`, umoci], { encoding: 'utf8' });
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.status).toBe(0);
+    expectSameTrees(path.join(deb, 'rootfs'), path.join(umoci, 'rootfs'));
+  }, 120_000);
+
+  test('the zstd twin unpacks to the same tree', () => {
+    expectSameTrees(path.join(bundleOk('deb-zstd'), 'rootfs'), path.join(deb, 'rootfs'));
+  }, 120_000);
+
+  test('config.json follows conversion.md and passes ocits validate', () => {
+    expect(ocits(['validate', '--bundle', deb]).status).toBe(0);
+    const config = JSON.parse(fs.readFileSync(path.join(deb, 'config.json'), 'utf8'));
+    const image = expectations.images.deb.config as { Entrypoint: string[]; Cmd: string[]; Env: string[]; WorkingDir: string; Labels: Record<string, string> };
+    expect(config.process.args).toEqual([...image.Entrypoint, ...image.Cmd]);
+    expect(config.process.env.slice(0, image.Env.length)).toEqual(image.Env);
+    expect(config.process.cwd).toBe(image.WorkingDir);
+    expect(config.process.user).toEqual({ uid: 1000, gid: 1000 });
+    expect(config.root).toEqual({ path: 'rootfs', readonly: true });
+    expect(config.annotations).toMatchObject({
+      ...image.Labels,
+      'org.opencontainers.image.os': 'linux',
+      'org.opencontainers.image.architecture': 'amd64',
+      'org.opencontainers.image.stopSignal': 'SIGQUIT',
+      'org.opencontainers.image.exposedPorts': '5353/udp,8080/tcp,8443/tcp',
+    });
+  });
+
+  test('ocits run runs its Entrypoint and Cmd as the image user, and cat /etc/debian_version; id as root', () => {
+    const run = expectations.images.deb.run!;
+    const id = `img-deb-${process.pid}`;
+    const result = runtime.run(['run', '--bundle', deb, id]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(run.find((r) => r.image_default)!.stdout);
+
+    const asRoot = run.find((r) => r.args !== undefined)!;
+    const configFile = path.join(deb, 'config.json');
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    fs.writeFileSync(configFile, JSON.stringify({ ...config, process: { ...config.process, args: asRoot.args, cwd: '/', user: { uid: asRoot.uid, gid: asRoot.gid } } }));
+    const second = runtime.run(['run', '--bundle', deb, `${id}-root`]);
+    expect(second.stdout).toBe(asRoot.stdout);
+    expect(second.stdout).toContain(expectations.source.debian_version);
+  });
+});
+
+describe('ocits bundle of the other images', () => {
+  test('tiny: busybox with hard-linked applets, run', () => {
+    const tiny = bundleOk('tiny');
+    verifyRootfs(path.join(tiny, 'rootfs'), 'tiny');
+    const run = expectations.images.tiny.run![0];
+    const configFile = path.join(tiny, 'config.json');
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    fs.writeFileSync(configFile, JSON.stringify({ ...config, process: { ...config.process, args: run.args } }));
+    const id = `img-tiny-${process.pid}`;
+    expect(runtime.run(['run', '--bundle', tiny, id]).stdout).toBe(run.stdout);
+  });
+
+  test('--platform linux/arm64 unpacks the arm64 image of the index', () => {
+    const multi = bundleOk('multi', ['--platform', 'linux/arm64']);
+    verifyRootfs(path.join(multi, 'rootfs'), 'multi@linux/arm64/v8');
+  });
+
+  test('a platform the stored image is not for is refused', () => {
+    const dir = path.join(tempDir(), 'bundle');
+    const result = bundle('multi', dir, ['--platform', 'linux/amd64']);
+    expect(result.stderr).toMatch(/^ocits: .*test\/multi:latest is for linux\/arm64, not linux\/amd64; pull it with --platform linux\/amd64\n$/);
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+});
+
+describe('ocits bundle --rootless', () => {
+  test('unpacks what an unprivileged user can and writes a user-namespace config', () => {
+    const dir = bundleOk('deb', ['--rootless']);
+    const result = spawnSync(path.join(IMAGE_TOOLS, 'verify-rootfs.sh'), ['--rootless', '-q', path.join(dir, 'rootfs'), 'deb', path.join(IMAGES_DIR, 'expectations.json')], { encoding: 'utf8' });
+    expect(result.stdout).not.toContain('FAIL');
+    expect(result.status).toBe(0);
+    // Device nodes need privilege: an empty file keeps the name.
+    const device = fs.lstatSync(path.join(dir, 'rootfs', 'opt', 'ocits', 'dev', 'null-copy'));
+    expect([device.isFile(), device.size]).toEqual([true, 0]);
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect(config.linux.namespaces.map((n: { type: string }) => n.type)).toContain('user');
+    expect(config.linux.uidMappings).toEqual([{ containerID: 0, hostID: process.geteuid!(), size: 1 }]);
+    expect(ocits(['validate', '--bundle', dir]).status).toBe(0);
+  }, 120_000);
+});
+
+describe('bad input leaves nothing behind', () => {
+  test('a DIR that is not empty is refused and kept as it was', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'keep'), 'mine');
+    const result = bundle('tiny', dir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`ocits: bundle directory ${dir} is not empty\n`);
+    expect(fs.readdirSync(dir)).toEqual(['keep']);
+  });
+
+  test('an image that is not in the store', () => {
+    const dir = path.join(tempDir(), 'bundle');
+    const result = ocits(['bundle', '--store', store, 'busybox', dir]);
+    expect(result.stderr).toBe(`ocits: image docker.io/library/busybox:latest is not in the store ${store}; pull it first\n`);
+    expect(result.status).toBe(1);
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  test('a malformed reference', () => {
+    const result = ocits(['bundle', '--store', store, 'Bad::ref', path.join(tempDir(), 'bundle')]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^ocits: invalid image reference "Bad::ref"/);
+  });
+});
+
+describe('hostile layers are refused, naming the layer and the entry', () => {
+  let hostileStore: ImageStore;
+  let outside: string;
+  beforeAll(() => {
+    hostileStore = new ImageStore(tempDir());
+    outside = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-outside-'));
+    fs.writeFileSync(path.join(outside, 'victim'), 'untouched');
+  });
+  afterAll(() => fs.rmSync(outside, { recursive: true, force: true }));
+
+  const base = () => makeTar([{ name: 'etc/', type: 'dir' }, { name: 'etc/hostname', content: 'ok\n' }]);
+  const cases: Array<[string, () => Buffer[], RegExp]> = [
+    ['a ../ name', () => [makeTar([{ name: '../../../escaped', content: 'x' }])], /layer 1 \(sha256:[0-9a-f]{64}\), entry "..\/..\/..\/escaped": name "..\/..\/..\/escaped" with ".." is refused/],
+    ['an absolute name', () => [makeTar([{ name: '/tmp/escaped', content: 'x' }])], /layer 1 .*, entry "\/tmp\/escaped": absolute name "\/tmp\/escaped" is refused/],
+    ['a symlink followed by a path through it', () => [makeTar([{ name: 'out', type: 'symlink', linkname: outside }, { name: 'out/victim', content: 'owned' }])], /layer 1 .*, entry "out\/victim": path goes through the symlink \/out/],
+    ['a path through a lower layer\'s symlink', () => [base(), makeTar([{ name: 'up', type: 'symlink', linkname: '..' }]), makeTar([{ name: 'up/escaped', content: 'x' }])], /layer 3 .*, entry "up\/escaped": path goes through the symlink \/up/],
+    ['a hard link to an outside path', () => [makeTar([{ name: 'passwd', type: 'hardlink', linkname: '../../../etc/passwd' }])], /layer 1 .*, entry "passwd": hard link target "..\/..\/..\/etc\/passwd" with ".." is refused/],
+    ['a hard link to an absolute path', () => [makeTar([{ name: 'passwd', type: 'hardlink', linkname: '/etc/passwd' }])], /layer 1 .*, entry "passwd": absolute hard link target "\/etc\/passwd" is refused/],
+    ['a hard link through a symlink', () => [makeTar([{ name: 'out', type: 'symlink', linkname: outside }, { name: 'stolen', type: 'hardlink', linkname: 'out/victim' }])], /entry "stolen": path goes through the symlink \/out/],
+    ['a whiteout that names an outside path', () => [makeTar([{ name: 'out', type: 'symlink', linkname: outside }]), makeTar([{ name: 'out/.wh.victim' }])], /layer 2 .*, entry "out\/.wh.victim": path goes through the symlink \/out/],
+    ['a whiteout with ..', () => [makeTar([{ name: '../.wh.victim' }])], /with ".." is refused/],
+    ['a layer that is not a tar', () => [Buffer.alloc(1024, 'x')], /layer 1 \(sha256:[0-9a-f]{64}\): invalid tar header checksum/],
+    ['a truncated layer', () => [makeTar([{ name: 'big', content: 'y'.repeat(5000) }]).subarray(0, 2048)], /layer 1 .*, entry "big": tar stream ends inside entry "big"/],
+  ];
+
+  test.each(cases)('%s', (_what, layers, message) => {
+    const name = `hostile/${_what.replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '')}:latest`;
+    storeImage(hostileStore, name, layers());
+    const dir = path.join(tempDir(), 'bundle');
+    const result = ocits(['bundle', '--store', hostileStore.root, name, dir]);
+    expect(result.status).toBe(1);
+    expect(result.stderr.split('\n')).toHaveLength(2);
+    expect(result.stderr).toMatch(message);
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(fs.readdirSync(outside)).toEqual(['victim']);
+    expect(fs.readFileSync(path.join(outside, 'victim'), 'utf8')).toBe('untouched');
+    for (const escaped of ['/escaped', '/tmp/escaped', path.join(os.tmpdir(), '..', 'escaped')]) expect(fs.existsSync(escaped)).toBe(false);
+  });
+
+  test('a directory entry replaces a lower layer\'s symlink instead of writing through it', () => {
+    const name = 'hostile/merged-usr:latest';
+    storeImage(hostileStore, name, [
+      makeTar([{ name: 'usr/', type: 'dir' }, { name: 'usr/bin/', type: 'dir' }, { name: 'usr/bin/sh', content: 'lower sh' }, { name: 'bin', type: 'symlink', linkname: 'usr/bin' }]),
+      makeTar([{ name: 'bin/', type: 'dir' }, { name: 'bin/tool', content: 'upper tool' }]),
+    ]);
+    const dir = path.join(tempDir(), 'bundle');
+    expect(ocits(['bundle', '--store', hostileStore.root, name, dir]).stderr).toBe('');
+    const rootfs = path.join(dir, 'rootfs');
+    expect(fs.lstatSync(path.join(rootfs, 'bin')).isDirectory()).toBe(true);
+    expect(fs.readFileSync(path.join(rootfs, 'bin', 'tool'), 'utf8')).toBe('upper tool');
+    expect(fs.readdirSync(path.join(rootfs, 'usr', 'bin'))).toEqual(['sh']);
+  });
+});
