@@ -4,13 +4,12 @@
 import { thaw } from '../cgroups/freezer';
 import { removeCgroup } from '../cgroups/membership';
 import { OcitsError } from '../errors';
-import { sleepSync } from '../sleep';
 import { OCI_VERSION } from '../spec/version';
 import { runHooksWarningOnFailure } from './hooks';
 import { isSameLiveProcess } from './process-status';
-import { SIGKILL, signalInit } from './kill';
+import { SIGKILL, awaitExit, signalInit } from './kill';
 import { statusOf } from './state';
-import type { ContainerRecord, StateStore } from './store';
+import type { StateStore } from './store';
 
 export function deleteContainer(store: StateStore, id: string, force: boolean): void {
   store.withLock(id, () => {
@@ -36,12 +35,4 @@ export function deleteContainer(store: StateStore, id: string, force: boolean): 
       ociVersion: OCI_VERSION, id, status: 'stopped', bundle: record.bundle, annotations: record.annotations ?? {},
     });
   });
-}
-
-// SIGKILL takes effect at once, but the exit itself may take a moment.
-function awaitExit(record: ContainerRecord): void {
-  for (let waited = 0; isSameLiveProcess(record.pid!, record.pidStartTime!); waited++) {
-    if (waited > 10000) throw new OcitsError(`container ${record.id}: process ${record.pid} did not exit after SIGKILL`);
-    sleepSync(1);
-  }
 }

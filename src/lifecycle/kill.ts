@@ -7,7 +7,8 @@ import { addon } from '../addon';
 import { thaw } from '../cgroups/freezer';
 import { cgroupPids, killThroughCgroup } from '../cgroups/membership';
 import { OcitsError, isErrno } from '../errors';
-import { readProcessStat } from './process-status';
+import { sleepSync } from '../sleep';
+import { isSameLiveProcess, readProcessStat } from './process-status';
 import { statusOf } from './state';
 import type { ContainerRecord, StateStore } from './store';
 
@@ -55,5 +56,14 @@ export function signalQuietly(pid: number, signal: number): void {
     process.kill(pid, signal);
   } catch (error) {
     if (!isErrno(error, 'ESRCH')) throw error; // exited meanwhile
+  }
+}
+
+// SIGKILL takes effect at once, but the exit itself may take a moment, and a
+// command that returns before it lets the next one see the container running.
+export function awaitExit(record: ContainerRecord): void {
+  for (let waited = 0; isSameLiveProcess(record.pid!, record.pidStartTime!); waited++) {
+    if (waited > 10000) throw new OcitsError(`container ${record.id}: process ${record.pid} did not exit after SIGKILL`);
+    sleepSync(1);
   }
 }

@@ -10,7 +10,7 @@ import { OcitsError, isErrno } from '../errors';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks } from './hooks';
 import { decodeMessage, describeFailure } from './init-protocol';
-import { SIGKILL, signalQuietly } from './kill';
+import { SIGKILL, awaitExit, signalQuietly } from './kill';
 import { isSameLiveProcess } from './process-status';
 import { statusOf } from './state';
 import { EXEC_FIFO, type ContainerRecord, type StateStore } from './store';
@@ -36,6 +36,7 @@ export function startContainer(store: StateStore, id: string): void {
       runHooks('poststart', record.hooks?.poststart, state);
     } catch (error) {
       signalQuietly(record.pid!, SIGKILL);
+      awaitExit(record);
       throw error;
     }
   });
