@@ -7,7 +7,8 @@
 #   jq              reading jest's JSON results in .ci/run
 #   python3         the console-socket receiver in the terminal tests
 #   containerd, podman  real engines driving ocits (test/engines.test.ts)
+#   time            GNU time: peak RSS of each command in bench/
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq libseccomp-dev runc busybox-static jq python3 containerd podman >/dev/null
+apt-get install -y -qq libseccomp-dev runc busybox-static jq python3 containerd podman time >/dev/null
