@@ -80,6 +80,12 @@ function compileProgram() {
       // Bytecode compiled now, not at every start: parsing and compiling the
       // bundle took 50 ms of CPU of `state`'s 57 here, bytecode leaves 7.
       '--bytecode',
+      // A command lives for milliseconds: compiling hot functions to machine
+      // code on JIT threads costs it more than it saves (create woke threads
+      // about 90 times and took 30 ms of CPU, with thresholds 100 times
+      // higher 17 times and 24 ms), so tier-up comes much later. A long-lived
+      // `run` or `events` still gets there.
+      '--compile-jit-policy=100',
       // A runtime reads neither .env nor bunfig.toml from whatever directory
       // an engine runs it in.
       '--no-compile-autoload-dotenv',
