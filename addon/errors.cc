@@ -29,6 +29,8 @@ const char* ErrnoName(int err) {
     case ENOSYS: return "ENOSYS";
     case ENOLCK: return "ENOLCK";
     case ENOTSUP: return "ENOTSUP";
+    case EPIPE: return "EPIPE";
+    case ECONNRESET: return "ECONNRESET";
     default: return nullptr;
   }
 }

@@ -13,7 +13,7 @@ import { cgroupMountSteps } from '../cgroups/mount';
 import { resolveContainerCgroup, type ContainerCgroup } from '../cgroups/paths';
 import { applyResources } from '../cgroups/resources';
 import { isWithin } from '../mountinfo';
-import { OcitsError, messageOf } from '../errors';
+import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
 import { checkBundle } from '../spec/bundle';
 import { formatProblem } from '../spec/problems';
@@ -161,12 +161,12 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     const stateDocuments =
       JSON.stringify({ ...stateBase, pid: innerPid, status: 'creating' }) + '\0' +
       JSON.stringify({ ...stateBase, pid: innerPid, status: 'created' }) + '\0';
-    addon().initSend(socket, Buffer.from(stateDocuments));
+    sendToInit(socket, Buffer.from(stateDocuments), plan, config);
 
     expectMessage(socket, MESSAGE_MOUNTED, plan, config);
     runHooks('prestart', config.hooks?.prestart, runtimeState);
     runHooks('createRuntime', config.hooks?.createRuntime, runtimeState);
-    addon().initSend(socket, continueMessage());
+    sendToInit(socket, continueMessage(), plan, config);
     if (plan.process.seccomp?.listener === true) {
       const notifyFd = expectListenerFd(socket, plan, config);
       try {
@@ -174,7 +174,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       } finally {
         fs.closeSync(notifyFd);
       }
-      addon().initSend(socket, continueMessage());
+      sendToInit(socket, continueMessage(), plan, config);
     }
     expectMessage(socket, MESSAGE_READY, plan, config);
     closeSocket();
@@ -277,7 +277,7 @@ function enterNamespaces(spawned: { pid: number; socket: number }, plan: InitPla
   if (plan.idMaps !== null) {
     expectMessage(spawned.socket, MESSAGE_MAP_IDS, plan, config);
     writeIdMaps(spawned.pid, plan.idMaps);
-    addon().initSend(spawned.socket, continueMessage());
+    sendToInit(spawned.socket, continueMessage(), plan, config);
   }
   if (!plan.namespaces.forkInit) return spawned.pid;
   const message = expectMessage(spawned.socket, MESSAGE_INIT_PID, plan, config);
@@ -285,6 +285,26 @@ function enterNamespaces(spawned: { pid: number; socket: number }, plan: InitPla
   addon().reap(spawned.pid);
   trace('forked init process %d', message.index);
   return message.index;
+}
+
+/**
+ * Sends to the init, which works on while we do and may have failed and
+ * exited before it reads this: then its failure waits in the socket, and
+ * says what the EPIPE does not.
+ */
+function sendToInit(socket: number, payload: Buffer, plan: InitPlan, config: RuntimeConfig): void {
+  try {
+    addon().initSend(socket, payload);
+  } catch (error) {
+    if (!isErrno(error, 'EPIPE') && !isErrno(error, 'ECONNRESET')) throw error;
+    // The init has closed its end, so this ends: checkMessage throws at its
+    // failure, or at the end of its messages.
+    for (;;) {
+      const bytes = addon().initReceive(socket);
+      const message = decodeMessage(bytes);
+      if (message === undefined || message.kind === MESSAGE_ERROR) checkMessage(bytes, MESSAGE_ERROR, plan, config);
+    }
+  }
 }
 
 function expectMessage(socket: number, kind: number, plan: InitPlan, config: RuntimeConfig): InitMessage {
