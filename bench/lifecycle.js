@@ -4,16 +4,21 @@
 //   run                  `run --bundle B ID` of /bin/true (run deletes the
 //                        container when it exits, in ocits and in runc alike:
 //                        checked after every run)
-//   create/start/delete  each command's own wall time, and their sum. Between
-//                        start and delete we wait, untimed, for /bin/true to
-//                        exit by polling /proc/PID/stat (PID from --pid-file).
-// plus `node -e 0` as the floor: every ocits command pays for one Node start.
-// Runs are interleaved (ocits, runc, then runc, ocits, ...) so drift in
-// machine load hits both runtimes alike; a couple of warm-up rounds are not
-// counted. Prints median, min and p90 in milliseconds and the ratio
-// ocits/runc of the medians next to the targets (run 1.2x, lifecycle 1.5x),
-// and ocits's median less Node's start-up once per command it runs: the
-// container work, which must cost less than runc's whole operation.
+//   create/state/start/delete  each command's own wall time, and
+//                        create+start+delete their sum. state reads the
+//                        created container. Between start and delete we wait,
+//                        untimed, for /bin/true to exit by polling
+//                        /proc/PID/stat (PID from --pid-file).
+//   kill                 `kill ID KILL` of another created container (made
+//                        and deleted untimed)
+// plus the bare start of the runtime ocits runs on as the floor: every ocits
+// command pays for one. Runs are interleaved (ocits, runc, then runc, ocits,
+// ...) so drift in machine load hits both runtimes alike; a couple of warm-up
+// rounds are not counted. Prints median, min and p90 in milliseconds and the
+// ratio ocits/runc of the medians next to the targets (issue 17), ocits's
+// median less the floor once per command it runs (the container work), and
+// then each command's peak RSS against runc's, from a few more rounds run
+// through /usr/bin/time (the Debian package "time"), untimed.
 // Timing is informational: the script fails only when a command fails.
 //
 // The bundle is made locally: rootfs/bin/busybox copied from /bin/busybox,
@@ -23,26 +28,29 @@
 // else under the temp dir. Everything is removed at the end; containers left
 // by a failure are force-deleted.
 //
-// Usage (as root, after `npm run build`): node bench/lifecycle.js [runs]   (default 20)
+// Usage (as root, after `npm run build`):
+//   node bench/lifecycle.js [runs] [--ocits BIN]   (default 20 runs; BIN: another build's bin/ocits)
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { env, ocitsFromArgs, runtimeFloor, peakRss, median, percentile, printTable, loadLine } = require('./measure');
 
-const runs = Number(process.argv[2] ?? 20);
+const { ocits: ocitsBin, rest } = ocitsFromArgs(process.argv.slice(2));
+const runs = Number(rest[0] ?? 20);
 if (!Number.isInteger(runs) || runs < 1) {
-  console.error('usage: node bench/lifecycle.js [runs]');
+  console.error('usage: node bench/lifecycle.js [runs] [--ocits BIN]');
   process.exit(2);
 }
 const WARMUP = 2;
-const TARGETS = { run: 1.2, 'create+start+delete': 1.5 };
+const RSS_ROUNDS = 5;
+// issue 17: run and create+start+delete within 1.2x of runc, each of start,
+// state, kill and delete within 2x; peak RSS of state and start within 2x.
+const TARGETS = { run: 1.2, 'create+start+delete': 1.2, start: 2, state: 2, kill: 2, delete: 2 };
+const RSS_TARGETS = { state: 2, start: 2 };
 
-// A CA bundle loaded at start costs tens of milliseconds and is not ours to measure.
-const env = { ...process.env };
-delete env.NODE_EXTRA_CA_CERTS;
-
-const ocitsBin = path.join(__dirname, '..', 'bin', 'ocits');
+const floorCommand = runtimeFloor(ocitsBin);
 const stateParent = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-bench-lifecycle-'));
 const roots = fs.mkdtempSync(path.join(stateParent, 'ocits-bench-roots-'));
@@ -66,10 +74,10 @@ function lastError() {
 }
 
 // Wall time of one command in milliseconds; throws if it does not exit 0.
-function timed(argv) {
+function timed(argv, commandEnv = env) {
   fs.ftruncateSync(errFd, 0);
   const start = process.hrtime.bigint();
-  const result = spawnSync(argv[0], argv.slice(1), { env, stdio: ['ignore', 'ignore', errFd] });
+  const result = spawnSync(argv[0], argv.slice(1), { env: commandEnv, stdio: ['ignore', 'ignore', errFd] });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.error) throw new Error(`${argv.join(' ')}: ${result.error.message}`);
   if (result.status !== 0) {
@@ -77,6 +85,16 @@ function timed(argv) {
     throw new Error(`${argv.join(' ')} ${how}${lastError()}`);
   }
   return elapsed;
+}
+
+// Peak RSS of one command in kB, the same way failing as timed().
+function measuredRss(argv) {
+  fs.ftruncateSync(errFd, 0);
+  try {
+    return peakRss(argv, { stdio: ['ignore', 'ignore', errFd] });
+  } catch (error) {
+    throw new Error(`${error.message}${lastError()}`);
+  }
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -97,29 +115,51 @@ function waitExit(pid) {
   }
 }
 
+// Each flow takes `measure`: timed (ms) or measuredRss (kB).
 let seq = 0;
-function benchRun(rt) {
+function benchRun(rt, measure) {
   const id = `run${seq++}`;
   live.set(`${rt.name} ${id}`, rt);
-  const ms = timed([...rt.argv, 'run', '--bundle', bundle, id]);
+  const value = measure([...rt.argv, 'run', '--bundle', bundle, id]);
   if (fs.existsSync(path.join(rt.argv[2], id))) throw new Error(`${rt.name} run ${id} left its container behind`);
   live.delete(`${rt.name} ${id}`);
-  return ms;
+  return { run: value };
 }
 
-function benchLifecycle(rt) {
+function createContainer(rt, measure) {
   const id = `life${seq++}`;
   const pidFile = path.join(work, `${id}.pid`);
   live.set(`${rt.name} ${id}`, rt);
-  const create = timed([...rt.argv, 'create', '--bundle', bundle, '--pid-file', pidFile, id]);
+  const create = measure([...rt.argv, 'create', '--bundle', bundle, '--pid-file', pidFile, id]);
   const pid = Number(fs.readFileSync(pidFile, 'utf8'));
   fs.rmSync(pidFile);
-  const start = timed([...rt.argv, 'start', id]);
-  waitExit(pid); // not timed
-  const del = timed([...rt.argv, 'delete', id]);
-  live.delete(`${rt.name} ${id}`);
-  return { create, start, delete: del, 'create+start+delete': create + start + del };
+  return { id, pid, create };
 }
+
+function deleteContainer(rt, id, measure) {
+  const value = measure([...rt.argv, 'delete', id]);
+  live.delete(`${rt.name} ${id}`);
+  return value;
+}
+
+function benchLifecycle(rt, measure) {
+  const { id, pid, create } = createContainer(rt, measure);
+  const state = measure([...rt.argv, 'state', id]);
+  const start = measure([...rt.argv, 'start', id]);
+  waitExit(pid); // not measured
+  const del = deleteContainer(rt, id, measure);
+  return { create, state, start, delete: del, 'create+start+delete': create + start + del };
+}
+
+function benchKill(rt, measure) {
+  const { id, pid } = createContainer(rt, timed);
+  const kill = measure([...rt.argv, 'kill', id, 'KILL']);
+  waitExit(pid); // not measured
+  deleteContainer(rt, id, timed);
+  return { kill };
+}
+
+const FLOWS = [benchRun, benchLifecycle, benchKill];
 
 function makeBundle() {
   fs.mkdirSync(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
@@ -134,47 +174,46 @@ function makeBundle() {
   fs.writeFileSync(configFile, `${JSON.stringify(config, null, '\t')}\n`);
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-// Nearest-rank percentile.
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const OPS = ['run', 'create', 'state', 'start', 'kill', 'delete', 'create+start+delete'];
+// How many runtime starts each operation pays for: its floor.
+const RUNTIME_STARTS = { run: 1, create: 1, state: 1, start: 1, kill: 1, delete: 1, 'create+start+delete': 3 };
+const RSS_OPS = OPS.filter((op) => op !== 'create+start+delete');
+
+function verdict(ratio, target) {
+  return target ? `<= ${target.toFixed(1)}x ${ratio <= target ? 'met' : 'MISSED'}` : '';
 }
 
-const OPS = ['run', 'create', 'start', 'delete', 'create+start+delete'];
-// How many Node starts each operation pays for: its floor.
-const NODE_STARTS = { run: 1, create: 1, start: 1, delete: 1, 'create+start+delete': 3 };
-
-function report(samples, floor) {
+function report(samples, floor, rss) {
   const f = (x) => x.toFixed(1);
   const spread = (v) => `${f(Math.min(...v))} / ${f(percentile(v, 90))}`;
+  console.log(`lifecycle of /bin/true in a busybox bundle, ${runs} runs each, wall time in ms; ${loadLine()}`);
   const rows = [['operation', 'ocits med', 'runc med', 'ocits/runc', 'target', 'ocits - floor', 'ocits min / p90', 'runc min / p90']];
   for (const op of OPS) {
     const o = samples.ocits[op];
     const r = samples.runc[op];
     const ratio = median(o) / median(r);
-    const target = TARGETS[op] ? `<= ${TARGETS[op].toFixed(1)}x ${ratio <= TARGETS[op] ? 'met' : 'MISSED'}` : '';
-    const work = median(o) - NODE_STARTS[op] * median(floor);
-    rows.push([op, f(median(o)), f(median(r)), `${ratio.toFixed(2)}x`, target, f(work), spread(o), spread(r)]);
+    const work = median(o) - RUNTIME_STARTS[op] * median(floor);
+    rows.push([op, f(median(o)), f(median(r)), `${ratio.toFixed(2)}x`, verdict(ratio, TARGETS[op]), f(work), spread(o), spread(r)]);
   }
-  rows.push(['node -e 0 (floor)', f(median(floor)), '', '', '', '', spread(floor), '']);
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const line = (row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ');
-  console.log(`lifecycle of /bin/true in a busybox bundle, ${runs} runs each, wall time in ms (${os.cpus().length} CPUs, ${os.release()})`);
-  console.log(line(rows[0]));
-  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
-  for (const row of rows.slice(1)) console.log(line(row));
+  rows.push([`${floorCommand.name} (floor)`, f(median(floor)), '', '', '', '', spread(floor), '']);
+  printTable(rows);
   console.log('create+start+delete is the sum of the three commands; the wait for /bin/true to exit is not counted.');
-  console.log("ocits - floor: ocits's median less one median `node -e 0` per command it runs (three for");
-  console.log('create+start+delete): the work beyond starting Node, to hold against runc\'s whole time.');
+  console.log("ocits - floor: ocits's median less one floor per command it runs (three for create+start+delete):");
+  console.log("the work beyond starting the runtime, to hold against runc's whole time.");
+  console.log('');
+  console.log(`peak RSS in MB (median of ${RSS_ROUNDS} runs; the largest process of the command and the children it waited for)`);
+  const rssRows = [['operation', 'ocits', 'runc', 'ocits/runc', 'target']];
+  for (const op of RSS_OPS) {
+    const o = median(rss.ocits[op]) / 1024;
+    const r = median(rss.runc[op]) / 1024;
+    rssRows.push([op, f(o), f(r), `${(o / r).toFixed(2)}x`, verdict(o / r, RSS_TARGETS[op])]);
+  }
+  rssRows.push([`${floorCommand.name} (floor)`, f(median(rss.floor) / 1024), '', '', '']);
+  printTable(rssRows);
 }
 
-// Signal handlers run only when the event loop turns, and the timing loop is
-// synchronous: it yields at a checkpoint between commands, and stops there.
+// Signal handlers run only when the event loop turns, and the measuring loop
+// is synchronous: it yields at a checkpoint between commands, and stops there.
 let interrupted = '';
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => (interrupted = signal));
 async function checkpoint() {
@@ -182,29 +221,37 @@ async function checkpoint() {
   if (interrupted) throw new Error(`interrupted by ${interrupted}`);
 }
 
+const emptySamples = (ops) => Object.fromEntries(runtimes.map((rt) => [rt.name, Object.fromEntries(ops.map((op) => [op, []]))]));
+
+// One round: every flow on both runtimes, in `order`. Values go to
+// `samples` unless it is undefined (a warm-up round).
+async function round(order, measure, samples) {
+  for (const flow of FLOWS) {
+    for (const rt of order) {
+      await checkpoint();
+      const values = flow(rt, measure);
+      if (samples) for (const [op, value] of Object.entries(values)) samples[rt.name][op]?.push(value);
+    }
+  }
+}
+
 async function main() {
   timed(['runc', '--version']);
   makeBundle();
-  const samples = Object.fromEntries(runtimes.map((rt) => [rt.name, Object.fromEntries(OPS.map((op) => [op, []]))]));
+  const samples = emptySamples(OPS);
   const floor = [];
   for (let i = -WARMUP; i < runs; i++) {
     // Alternate which runtime goes first so order effects cancel out.
     const order = i % 2 ? [...runtimes].reverse() : runtimes;
     await checkpoint();
-    const nodeMs = timed([process.execPath, '-e', '0']);
-    for (const rt of order) {
-      await checkpoint();
-      const runMs = benchRun(rt);
-      if (i >= 0) samples[rt.name].run.push(runMs);
-    }
-    for (const rt of order) {
-      await checkpoint();
-      const life = benchLifecycle(rt);
-      if (i >= 0) for (const [op, ms] of Object.entries(life)) samples[rt.name][op].push(ms);
-    }
-    if (i >= 0) floor.push(nodeMs);
+    const floorMs = timed(floorCommand.argv, floorCommand.env);
+    if (i >= 0) floor.push(floorMs);
+    await round(order, timed, i >= 0 ? samples : undefined);
   }
-  report(samples, floor);
+  const rss = emptySamples(RSS_OPS);
+  for (let i = 0; i < RSS_ROUNDS; i++) await round(i % 2 ? [...runtimes].reverse() : runtimes, measuredRss, rss);
+  rss.floor = Array.from({ length: RSS_ROUNDS }, () => peakRss(floorCommand.argv, { env: floorCommand.env }));
+  report(samples, floor, rss);
 }
 
 function cleanUp() {

@@ -1,31 +1,33 @@
 #define _GNU_SOURCE
-// bin/ocits: starts Node on bin/ocits.js from a sealed copy of the Node
-// binary, so that no process ocits clones into a container can reach the
-// host's node through /proc/self/exe (the CVE-2019-5736 class).
+// bin/ocits: runs the ocits program (dist/ocits, a single executable that
+// scripts/build.js compiles with Bun) from a sealed copy, so that no process
+// ocits clones into a container can reach a writable host binary through
+// /proc/self/exe (the CVE-2019-5736 class).
 //
 // Every container process ocits makes (the init, exec'd processes, hooks run
 // in the container) is a clone of the ocits process until it calls execve.
 // The kernel resolves `#!/proc/self/exe` in a script, or an execve of
 // /proc/self/exe, against the caller's executable: the container would run
 // the runtime's own binary, keep an O_PATH descriptor of it, and reopen it
-// for writing through /proc/self/fd/N once nothing executes it. So Node is
-// executed from a file nobody can write to, whatever the credentials:
+// for writing through /proc/self/fd/N once nothing executes it. So the
+// program is executed from a file nobody can write to, whatever the
+// credentials:
 //
 //  1. an overlayfs mounted read-only with no upper layer, built with
 //     fsopen() and fsmount() and never attached anywhere: no mount namespace
 //     holds it, so nothing can remount it, and a lower-only overlay refuses
 //     writes itself. It costs no copy (as in runc 1.2).
 //  2. where no overlay can be made (a caller without CAP_SYS_ADMIN, a kernel
-//     without overlayfs): a memfd copy of Node sealed against writes (as in
-//     runc 1.1), unless the caller is not root and Node belongs to root and
-//     only root may write it: then a container, whose credentials never
-//     exceed the caller's, cannot open it for writing either, and the
-//     100 MB copy is not needed.
+//     without overlayfs): a memfd copy of the program sealed against writes
+//     (as in runc 1.1), unless the caller is not root and the program belongs
+//     to root and only root may write it: then a container, whose
+//     credentials never exceed the caller's, cannot open it for writing
+//     either, and the 110 MB copy is not needed.
 //
-// How Node was sealed goes to bin/ocits.js in OCITS_SEALED_EXE; ocits
-// refuses to make container processes without it.
-//
-// Node is found as `#!/usr/bin/env node` found it: the first `node` in PATH.
+// How the program was sealed goes to it in OCITS_SEALED_EXE; ocits refuses
+// to make container processes without it. Where the addon is goes in
+// OCITS_ADDON: the program, run from a detached mount or a memfd, cannot
+// find its checkout from its own path.
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -48,26 +50,6 @@ extern char** environ;
 static void die(const char* what, const char* path) {
   fprintf(stderr, "ocits: %s \"%s\": %s\n", what, path, strerror(errno));
   exit(1);
-}
-
-// The first executable regular file called `node` in PATH, as a real path.
-static int find_node(char* found) {
-  const char* search = getenv("PATH");
-  if (search == NULL || *search == '\0') search = "/usr/local/bin:/usr/bin:/bin";
-  while (1) {
-    const char* end = strchrnul(search, ':');
-    int length = (int)(end - search);
-    char candidate[PATH_MAX];
-    // An empty element means the current directory, as for execvp.
-    if (snprintf(candidate, sizeof candidate, "%.*s%snode", length, search, length > 0 ? "/" : "") <
-            (int)sizeof candidate &&
-        access(candidate, X_OK) == 0) {
-      struct stat status;
-      if (stat(candidate, &status) == 0 && S_ISREG(status.st_mode) && realpath(candidate, found) != NULL) return 0;
-    }
-    if (*end == '\0') return -1;
-    search = end + 1;
-  }
 }
 
 // Overlayfs's lowerdir list separates layers with ':', and kernels that
@@ -123,8 +105,8 @@ static int sealed_copy(const char* file) {
   int source = open(file, O_RDONLY | O_CLOEXEC);
   if (source < 0) die("cannot open", file);
   // Kernels that know MFD_EXEC (6.3) may refuse executable memfds without it.
-  int copy = memfd_create("ocits-node", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-  if (copy < 0 && errno == EINVAL) copy = memfd_create("ocits-node", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  int copy = memfd_create("ocits", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (copy < 0 && errno == EINVAL) copy = memfd_create("ocits", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (copy < 0) die("cannot make a sealed copy of", file);
   ssize_t sent;
   while ((sent = sendfile(copy, source, NULL, 1 << 30)) > 0) {
@@ -142,54 +124,57 @@ static int caller_cannot_write(const char* file) {
   return geteuid() != 0 && stat(file, &status) == 0 && status.st_uid == 0 && (status.st_mode & 022) == 0;
 }
 
-int main(int argc, char** argv) {
-  // This program is TOP/build/Release/ocits-launcher; the script is TOP/bin/ocits.js.
-  char self[PATH_MAX];
-  if (realpath("/proc/self/exe", self) == NULL) die("cannot read", "/proc/self/exe");
-  *strrchr(self, '/') = '\0';  // TOP/build/Release, a directory of ours
-  char script[PATH_MAX];
-  strcpy(script, self);
-  for (int up = 0; up < 2; ++up) {
-    char* slash = strrchr(script, '/');
-    if (slash == NULL || slash == script) {
+// DIR becomes the directory LEVELS levels up from PATH (both PATH_MAX long).
+static void up(const char* path, int levels, char* dir) {
+  strcpy(dir, path);
+  for (int level = 0; level < levels; ++level) {
+    char* slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir) {
       errno = ENOENT;
-      die("is not in its checkout's build/Release", self);
+      die("is not in its checkout's build/Release", path);
     }
     *slash = '\0';
   }
-  if (strlen(script) + sizeof "/bin/ocits.js" > sizeof script) {
-    errno = ENAMETOOLONG;
-    die("cannot find bin/ocits.js beside", self);
-  }
-  strcat(script, "/bin/ocits.js");
+}
 
-  char node[PATH_MAX];
-  if (find_node(node) != 0) {
-    fprintf(stderr, "ocits: cannot find node in PATH\n");
-    return 1;
+int main(int argc, char** argv) {
+  // This program is TOP/build/Release/ocits-launcher, beside the addon
+  // (ocits.node); the program it runs is TOP/dist/ocits.
+  char self[PATH_MAX];
+  if (realpath("/proc/self/exe", self) == NULL) die("cannot read", "/proc/self/exe");
+  char release[PATH_MAX];
+  up(self, 1, release);
+  char dist[PATH_MAX];
+  up(self, 3, dist);
+  char program[PATH_MAX];
+  char addon[PATH_MAX];
+  if (strlen(dist) + sizeof "/dist/ocits" > sizeof dist ||
+      snprintf(addon, sizeof addon, "%s/ocits.node", release) >= (int)sizeof addon) {
+    errno = ENAMETOOLONG;
+    die("cannot find the ocits program beside", self);
   }
-  char* slash = strrchr(node, '/');
-  *slash = '\0';
-  int executable = open_through_overlay(slash == node ? "/" : node, slash + 1, self);
-  *slash = '/';
+  strcat(dist, "/dist");
+  snprintf(program, sizeof program, "%s/ocits", dist);
+  if (access(program, X_OK) != 0) die("cannot find the ocits program (`npm ci` builds it)", program);
+
+  int executable = open_through_overlay(dist, "ocits", release);
   const char* sealed = "overlay";
   if (executable < 0) {
-    if (caller_cannot_write(node)) {
+    if (caller_cannot_write(program)) {
       sealed = "owned by root";
-      executable = open(node, O_PATH | O_CLOEXEC);
-      if (executable < 0) die("cannot open", node);
+      executable = open(program, O_PATH | O_CLOEXEC);
+      if (executable < 0) die("cannot open", program);
     } else {
       sealed = "memfd";
-      executable = sealed_copy(node);
+      executable = sealed_copy(program);
     }
   }
-  if (setenv("OCITS_SEALED_EXE", sealed, 1) != 0) die("cannot set OCITS_SEALED_EXE for", node);
+  // The program is Bun's runtime too, and would run as Bun with this set.
+  if (unsetenv("BUN_BE_BUN") != 0 || setenv("OCITS_SEALED_EXE", sealed, 1) != 0 || setenv("OCITS_ADDON", addon, 1) != 0) {
+    die("cannot set the environment of", program);
+  }
 
-  char** arguments = calloc((size_t)argc + 2, sizeof *arguments);
-  if (arguments == NULL) die("cannot start", node);
-  arguments[0] = "node";
-  arguments[1] = script;
-  for (int i = 1; i < argc; ++i) arguments[i + 1] = argv[i];
-  syscall(SYS_execveat, executable, "", arguments, environ, AT_EMPTY_PATH);
-  die("cannot execute", node);
+  argv[0] = "ocits";
+  syscall(SYS_execveat, executable, "", argv, environ, AT_EMPTY_PATH);
+  die("cannot execute", program);
 }

@@ -12,8 +12,9 @@
 #   skopeo, umoci       build the test image corpus and check the store and bundles against
 #   debootstrap, attr   the corpus's Debian image and its xattrs
 #   zstd                decompresses zstd image layers (ocits bundle)
+#   time                GNU time: peak RSS of each command in bench/
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq libseccomp-dev runc busybox-static jq python3 containerd podman \
-  docker-registry apache2-utils openssl curl skopeo umoci debootstrap attr zstd >/dev/null
+  docker-registry apache2-utils openssl curl skopeo umoci debootstrap attr zstd time >/dev/null

@@ -82,7 +82,9 @@ export interface Addon {
 let loaded: Addon | undefined;
 
 export function addon(): Addon {
-  // Both src/ (tests) and dist/ (the bundle) sit one level below the checkout.
-  loaded ??= require(path.join(__dirname, '..', 'build', 'Release', 'ocits.node')) as Addon;
+  // bin/ocits names the addon for the compiled program, which runs from a
+  // sealed copy and cannot find its checkout; Node running src/ (tests) or a
+  // bundle one level below the checkout finds it from there.
+  loaded ??= require(process.env.OCITS_ADDON ?? path.join(__dirname, '..', 'build', 'Release', 'ocits.node')) as Addon;
   return loaded;
 }

@@ -8,8 +8,7 @@ import { HELP_FLAGS, TOP_LEVEL_FLAGS } from './parse-args';
 const YARGS_TYPES: Record<FlagType, Options['type']> = { string: 'string', boolean: 'boolean', number: 'number', strings: 'array' };
 
 export async function helpText(globalFlags: FlagSpecs, commands: readonly Command[], command?: Command): Promise<string> {
-  // require, not import(): the bundle runs in a vm.Script (bin/ocits), which
-  // has no loader for a dynamic import of a module outside the bundle.
+  // Compiled into the program with the rest, but evaluated only here.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const yargs = require('yargs/yargs') as typeof yargsFactory;
   const cli = yargs([]).scriptName('ocits').version(false).help(false).wrap(Math.min(100, process.stdout.columns ?? 100));

@@ -3,13 +3,12 @@
 // running one only with --force, which kills it first.
 import { thaw } from '../cgroups/freezer';
 import { removeCgroup } from '../cgroups/membership';
-import { ContainerNotFoundError, OcitsError } from '../errors';
-import { sleepSync } from '../sleep';
+import { ContainerNotFoundError } from '../errors';
 import { OCI_VERSION } from '../spec/version';
 import { runHooksWarningOnFailure } from './hooks';
 import { isSameLiveProcess } from './process-status';
-import { SIGKILL, signalInit } from './process-signals';
-import type { ContainerRecord, StateStore } from './store';
+import { SIGKILL, awaitExit, signalInit } from './process-signals';
+import type { StateStore } from './store';
 
 export function deleteContainer(store: StateStore, id: string, force: boolean): void {
   try {
@@ -45,12 +44,4 @@ function deleteRecorded(store: StateStore, id: string, force: boolean): void {
       ociVersion: OCI_VERSION, id, status: 'stopped', bundle: record.bundle, annotations: record.annotations ?? {},
     });
   });
-}
-
-// SIGKILL takes effect at once, but the exit itself may take a moment.
-function awaitExit(record: ContainerRecord): void {
-  for (let waited = 0; isSameLiveProcess(record.pid!, record.pidStartTime!); waited++) {
-    if (waited > 10000) throw new OcitsError(`container ${record.id}: process ${record.pid} did not exit after SIGKILL`);
-    sleepSync(1);
-  }
 }

@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { addon } from '../addon';
 import { OcitsError, isErrno } from '../errors';
-import { readProcessStat } from './process-status';
+import { sleepSync } from '../sleep';
+import { isSameLiveProcess, readProcessStat } from './process-status';
 import type { ContainerRecord } from './state';
 
 export const SIGKILL = os.constants.signals.SIGKILL;
@@ -33,5 +34,14 @@ export function signalQuietly(pid: number, signal: number): void {
     process.kill(pid, signal);
   } catch (error) {
     if (!isErrno(error, 'ESRCH')) throw error; // exited meanwhile
+  }
+}
+
+// SIGKILL takes effect at once, but the exit itself may take a moment, and a
+// command that returns before it lets the next one see the container running.
+export function awaitExit(record: ContainerRecord): void {
+  for (let waited = 0; isSameLiveProcess(record.pid!, record.pidStartTime!); waited++) {
+    if (waited > 10000) throw new OcitsError(`container ${record.id}: process ${record.pid} did not exit after SIGKILL`);
+    sleepSync(1);
   }
 }

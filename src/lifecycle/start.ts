@@ -10,7 +10,7 @@ import { OcitsError, isErrno } from '../errors';
 import { decodeMessage, describeFailure } from '../plan/protocol';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks } from './hooks';
-import { SIGKILL, signalQuietly } from './process-signals';
+import { SIGKILL, awaitExit, signalQuietly } from './process-signals';
 import { isSameLiveProcess } from './process-status';
 import { EXEC_FIFO } from './state';
 import type { ContainerRecord, StateStore } from './store';
@@ -30,6 +30,7 @@ export function startContainer(store: StateStore, id: string): void {
       runHooks('poststart', record.hooks?.poststart, state);
     } catch (error) {
       signalQuietly(record.pid!, SIGKILL);
+      awaitExit(record);
       throw error;
     }
   });

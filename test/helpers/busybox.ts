@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'fs-extra';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ocits, type CliResult } from './cli';
+import { OCITS, ocits, type CliResult } from './cli';
 import { tempDir } from './tmp';
 
 export const BUSYBOX = '/bin/busybox';
@@ -45,6 +45,13 @@ export class Runtime {
   readonly root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-root-'));
   private readonly ids = new Set<string>();
 
+  /**
+   * binary: bin/ocits, or another build's launcher for the commands; the
+   * clean-up uses bin/ocits, whose state layout is the same and which
+   * outlives a temporary build.
+   */
+  constructor(private readonly binary = OCITS) {}
+
   run(args: string[], options: Parameters<typeof ocits>[1] = {}): CliResult {
     const id = args[args.length - 1];
     if (['create', 'run'].includes(args[0])) this.ids.add(id);
@@ -52,12 +59,12 @@ export class Runtime {
     // as with runc; pipes would keep spawnSync waiting until it exits.
     const detached =
       args[0] === 'create' || (['run', 'exec'].includes(args[0]) && (args.includes('--detach') || args.includes('-d')));
-    if (!detached || options.stdio !== undefined) return ocits(['--root', this.root, ...args], options);
+    if (!detached || options.stdio !== undefined) return ocits(['--root', this.root, ...args], options, this.binary);
     const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-output-'));
     try {
       const stdout = fs.openSync(path.join(outputDir, 'stdout'), 'w+');
       const stderr = fs.openSync(path.join(outputDir, 'stderr'), 'w+');
-      const result = ocits(['--root', this.root, ...args], { ...options, stdio: ['pipe', stdout, stderr] });
+      const result = ocits(['--root', this.root, ...args], { ...options, stdio: ['pipe', stdout, stderr] }, this.binary);
       fs.closeSync(stdout);
       fs.closeSync(stderr);
       return {

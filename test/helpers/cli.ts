@@ -1,4 +1,4 @@
-// Runs the built CLI (bin/ocits: the launcher, then dist/ocits.js) as engines do: a separate
+// Runs the built CLI (bin/ocits: the launcher, then dist/ocits) as engines do: a separate
 // process per command, judged by exit status, stdout and stderr.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as path from 'node:path';
@@ -12,8 +12,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export function ocits(args: string[], options: SpawnSyncOptions = {}): CliResult {
-  const result = spawnSync(OCITS, args, { encoding: 'utf8', ...options });
+/** Runs bin/ocits, or `binary`: another build's launcher. */
+export function ocits(args: string[], options: SpawnSyncOptions = {}, binary = OCITS): CliResult {
+  const result = spawnSync(binary, args, { encoding: 'utf8', ...options });
   if (result.error) throw result.error;
   return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
 }

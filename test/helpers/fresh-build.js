@@ -1,4 +1,4 @@
-// Jest's global setup: the tests run the built CLI (dist/ocits.js), the
+// Jest's global setup: the tests run the built program (dist/ocits), the
 // compiled addon and the launcher, so a build older than its sources would be
 // tested in their place, silently. Refuse to start instead, saying what to run.
 'use strict';
@@ -40,7 +40,7 @@ module.exports = async function checkBuildIsFresh() {
       'npx node-gyp rebuild && node scripts/build.js'),
     staleness('build/Release/ocits-launcher', [['launcher', (name) => /\.[ch]$/.test(name)], 'binding.gyp'],
       'npx node-gyp rebuild && node scripts/build.js'),
-    staleness('dist/ocits.js', [['src', (name) => name.endsWith('.ts')], ['schemas', (name) => name.endsWith('.json')]],
+    staleness('dist/ocits', [['src', (name) => name.endsWith('.ts')], ['schemas', (name) => name.endsWith('.json')], 'bin/ocits.ts'],
       'node scripts/build.js'),
   ].filter((problem) => problem !== undefined);
   if (problems.length > 0) throw new Error(`the build is stale, so the tests would not test these sources:\n  ${problems.join('\n  ')}`);

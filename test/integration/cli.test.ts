@@ -18,6 +18,13 @@ describe('ocits --version', () => {
     expect(lines[2]).toBe('spec: 1.3.0');
     expect(lines[3]).toMatch(/^libseccomp: \d+\.\d+\.\d+$/);
   });
+
+  it('is ocits even when the caller asks the program to be Bun (BUN_BE_BUN)', () => {
+    // dist/ocits is Bun's runtime too; bin/ocits unsets the variable.
+    const result = ocits(['--version'], { env: { ...process.env, BUN_BE_BUN: '1' } });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^ocits version /);
+  });
 });
 
 describe('ocits --help', () => {

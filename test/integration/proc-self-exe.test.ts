@@ -1,16 +1,18 @@
 // The CVE-2019-5736 class: a container's program is a script whose
 // interpreter is `#!/proc/self/exe`. The kernel resolves that in the process
 // that calls execve, so if that process is a clone of the runtime, the
-// container ends up running the runtime's own binary (here: Node). That
+// container ends up running the runtime's own binary: here the ocits
+// program, dist/ocits, which is Bun's runtime with the CLI compiled in. That
 // process can keep an O_PATH descriptor of its executable and, once nothing
 // executes the binary any more, reopen it for writing through
-// /proc/self/fd/N and overwrite the host's interpreter.
+// /proc/self/fd/N and overwrite the host's ocits.
 //
 // The attack runs for real, through `start` and through `exec`, against a
-// throwaway copy of Node that ocits is made to run on (first in PATH, which
-// is where bin/ocits finds its interpreter); the system's node is never the
-// target. Each case checks both that the attack ran (the copy of Node started
-// inside the container and tried to write) and that the copy is unchanged.
+// throwaway build: a copy of the launcher, the program and the addon laid out
+// as in the checkout (the launcher finds the program from its own path); the
+// checkout's build is never the target. Each case checks both that the
+// attack ran (the program started inside the container as a JavaScript
+// runtime and tried to write) and that the copy is unchanged.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'fs-extra';
@@ -21,35 +23,57 @@ import { chownTree, rootlessUser } from '../helpers/userns';
 import { tempDir } from '../helpers/tmp';
 import { sleepSync } from '../../src/sleep';
 
-const runtime = new Runtime();
-afterAll(() => runtime.cleanUp());
+const PROGRAM = path.join(REPO, 'dist', 'ocits');
+const RELEASE = path.join(REPO, 'build', 'Release');
+
+const runtimes: Runtime[] = [];
+afterAll(() => {
+  for (const runtime of runtimes) runtime.cleanUp();
+});
 
 const digest = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-const pristine = digest(process.execPath);
+const pristine = digest(PROGRAM);
 
 /**
- * A fresh copy of Node for one case, owned by `owner` (root by default), and
- * the environment that makes bin/ocits run on it.
+ * A fresh build for one case: TOP/build/Release/{ocits-launcher,ocits.node}
+ * and TOP/dist/ocits, the program owned by `owner` (root by default).
  */
-function throwawayInterpreter(owner = 0): { interpreter: string; env: NodeJS.ProcessEnv } {
-  const dir = tempDir('ocits-interpreter-');
-  const interpreter = path.join(dir, 'node');
-  fs.copyFileSync(process.execPath, interpreter);
-  fs.chmodSync(interpreter, 0o755);
-  fs.chmodSync(dir, 0o755);
-  fs.chownSync(interpreter, owner, owner);
-  return { interpreter, env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } };
+function throwawayBuild(owner = 0): { launcher: string; program: string } {
+  const top = tempDir('ocits-build-');
+  const release = path.join(top, 'build', 'Release');
+  const program = path.join(top, 'dist', 'ocits');
+  fs.mkdirSync(release, { recursive: true });
+  fs.mkdirSync(path.dirname(program));
+  for (const file of ['ocits-launcher', 'ocits.node']) fs.copyFileSync(path.join(RELEASE, file), path.join(release, file));
+  fs.copyFileSync(PROGRAM, program);
+  fs.chmodSync(program, 0o755);
+  fs.chownSync(program, owner, owner);
+  for (const dir of [top, path.join(top, 'build'), release, path.dirname(program)]) fs.chmodSync(dir, 0o755);
+  return { launcher: path.join(release, 'ocits-launcher'), program };
 }
 
-// Run by the kernel as `<interpreter> /evil`: Node, inside the container,
-// treats the first line as a hashbang comment. It opens its own executable
+/** A runtime whose commands run the throwaway build's launcher. */
+function runtimeOf(launcher: string): Runtime {
+  const runtime = new Runtime(launcher);
+  runtimes.push(runtime);
+  return runtime;
+}
+
+// The program is Bun's runtime too: with BUN_BE_BUN in the container's
+// environment, which an image may set, `#!/proc/self/exe` makes it run the
+// script as JavaScript. An attacker needs only the descriptor; running code
+// makes the attack take the same steps every time.
+const BE_A_RUNTIME = 'BUN_BE_BUN=1';
+
+// Run by the kernel as `<program> /evil`: the program, inside the container,
+// runs it as JavaScript and treats the first line as a hashbang comment. It opens its own executable
 // (O_PATH, 0o10000000) and hands the descriptor as fd 3 to a shell that
 // outlives it; the shell keeps trying to open the executable for writing,
 // which succeeds as soon as nothing executes it, unless it is sealed.
 const EVIL = `#!/proc/self/exe
 const fs = require('fs');
 const { spawn } = require('child_process');
-fs.writeFileSync('/ran', 'node ran in the container\\n');
+fs.writeFileSync('/ran', 'the program ran in the container\\n');
 const exe = fs.openSync('/proc/self/exe', 0o10000000);
 spawn('/bin/sh', ['/overwrite.sh'], { stdio: ['ignore', 'ignore', 'ignore', exe], detached: true }).unref();
 `;
@@ -63,9 +87,9 @@ done
 cat /error > /result
 `;
 
-/** Adds the interpreter's shared libraries, so the copy of Node can start inside, and the attack's two scripts. */
+/** Adds the program's shared libraries, so that it can start inside, and the attack's two scripts. */
 function arm(rootfs: string): void {
-  const libraries = execFileSync('ldd', [process.execPath], { encoding: 'utf8' })
+  const libraries = execFileSync('ldd', [PROGRAM], { encoding: 'utf8' })
     .split('\n')
     .map((line) => /(\/\S+) \(0x/.exec(line)?.[1])
     .filter((library): library is string => library !== undefined);
@@ -80,13 +104,14 @@ function arm(rootfs: string): void {
 function attackBundle(change: (config: Record<string, any>) => void): string {
   const bundle = busyboxBundle((config) => {
     config.root.readonly = false;
+    config.process.env.push(BE_A_RUNTIME);
     change(config);
   });
   arm(path.join(bundle, 'rootfs'));
   return bundle;
 }
 
-/** The shell's verdict: "overwritten", or why it could not open the interpreter for writing. */
+/** The shell's verdict: "overwritten", or why it could not open the program for writing. */
 function awaitResult(rootfs: string): string {
   const file = path.join(rootfs, 'result');
   for (let tries = 0; tries < 600 && !fs.existsSync(file); tries++) sleepSync(50);
@@ -94,17 +119,17 @@ function awaitResult(rootfs: string): string {
   return fs.readFileSync(file, 'utf8');
 }
 
-function expectAttackFailed(rootfs: string, interpreter: string, reason: RegExp): void {
+function expectAttackFailed(rootfs: string, program: string, reason: RegExp): void {
   fs.writeFileSync(path.join(rootfs, 'ocits-exited'), '');
   const result = awaitResult(rootfs);
-  expect(fs.readFileSync(path.join(rootfs, 'ran'), 'utf8')).toBe('node ran in the container\n');
+  expect(fs.readFileSync(path.join(rootfs, 'ran'), 'utf8')).toBe('the program ran in the container\n');
   expect(result).not.toContain('overwritten');
   expect(result).toMatch(/can't create \/proc\/self\/fd\/3/);
   expect(result).toMatch(reason);
-  expect(digest(interpreter)).toBe(pristine);
+  expect(digest(program)).toBe(pristine);
 }
 
-// Root's Node runs from a read-only overlay; a copy in a memfd is sealed
+// Root's program runs from a read-only overlay; a copy in a memfd is sealed
 // against writes; a file of root's is closed to an unprivileged user.
 const READ_ONLY = /Read-only file system/;
 const SEALED = /Operation not permitted/;
@@ -113,28 +138,30 @@ const NOT_OURS = /Permission denied/;
 let counter = 0;
 const nextId = (): string => `exe${process.pid}-${++counter}`;
 
-it('a container started with #!/proc/self/exe cannot overwrite the runtime\'s interpreter', () => {
+it('a container started with #!/proc/self/exe cannot overwrite the runtime\'s binary', () => {
   // No pid namespace: the shell must outlive the container's first process.
-  const { interpreter, env } = throwawayInterpreter();
+  const { launcher, program } = throwawayBuild();
+  const runtime = runtimeOf(launcher);
   const bundle = attackBundle((config) => {
     config.process.args = ['/evil'];
     config.linux.namespaces = config.linux.namespaces.filter((ns: { type: string }) => ns.type !== 'pid');
   });
   const id = nextId();
-  runtime.ok(['create', '--bundle', bundle, id], { env });
-  runtime.ok(['start', id], { env });
-  expectAttackFailed(path.join(bundle, 'rootfs'), interpreter, READ_ONLY);
+  runtime.ok(['create', '--bundle', bundle, id]);
+  runtime.ok(['start', id]);
+  expectAttackFailed(path.join(bundle, 'rootfs'), program, READ_ONLY);
 });
 
-it('a process exec\'d with #!/proc/self/exe cannot overwrite the runtime\'s interpreter', () => {
-  const { interpreter, env } = throwawayInterpreter();
+it('a process exec\'d with #!/proc/self/exe cannot overwrite the runtime\'s binary', () => {
+  const { launcher, program } = throwawayBuild();
+  const runtime = runtimeOf(launcher);
   const bundle = attackBundle((config) => {
     config.process.args = ['sleep', '60'];
   });
   const id = nextId();
-  runtime.ok(['run', '--detach', '--bundle', bundle, id], { env });
-  runtime.ok(['exec', id, '/evil'], { env });
-  expectAttackFailed(path.join(bundle, 'rootfs'), interpreter, READ_ONLY);
+  runtime.ok(['run', '--detach', '--bundle', bundle, id]);
+  runtime.ok(['exec', id, '/evil']);
+  expectAttackFailed(path.join(bundle, 'rootfs'), program, READ_ONLY);
 });
 
 describe('rootless: ocits run by an unprivileged user', () => {
@@ -142,24 +169,30 @@ describe('rootless: ocits run by an unprivileged user', () => {
   const runtimeDir = tempDir('ocits-xdg-');
   fs.chownSync(runtimeDir, user.uid, user.gid);
   const ids: string[] = [];
-  const asUser = (args: string[], env: NodeJS.ProcessEnv) =>
-    ocits(args, { uid: user.uid, gid: user.gid, env: { PATH: env.PATH, XDG_RUNTIME_DIR: runtimeDir }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // bin/ocits, or a throwaway build's launcher.
+  const asUser = (args: string[], binary?: string) =>
+    ocits(
+      args,
+      { uid: user.uid, gid: user.gid, env: { PATH: process.env.PATH, XDG_RUNTIME_DIR: runtimeDir }, stdio: ['ignore', 'ignore', 'pipe'] },
+      binary,
+    );
   afterAll(() => {
-    for (const id of ids) asUser(['delete', '--force', id], process.env);
+    for (const id of ids) asUser(['delete', '--force', id]);
   });
 
   it.each([
-    ['a copy of Node the user owns, which it runs from a sealed memfd', user.uid, SEALED],
-    ['a copy of Node root owns and only root may write, which it runs as it is', 0, NOT_OURS],
+    ['a copy of the program the user owns, which it runs from a sealed memfd', user.uid, SEALED],
+    ['a copy of the program root owns and only root may write, which it runs as it is', 0, NOT_OURS],
   ])('cannot overwrite %s', (_, owner, reason) => {
-    const { interpreter, env } = throwawayInterpreter(owner);
+    const { launcher, program } = throwawayBuild(owner);
     const bundle = busyboxRootfs();
     chownTree(bundle, user.uid, user.gid);
-    expect(asUser(['spec', '--rootless', '--bundle', bundle], env)).toMatchObject({ status: 0, stderr: '' });
+    expect(asUser(['spec', '--rootless', '--bundle', bundle], launcher)).toMatchObject({ status: 0, stderr: '' });
     const file = path.join(bundle, 'config.json');
     const config = JSON.parse(fs.readFileSync(file, 'utf8'));
     config.process.terminal = false;
     config.process.args = ['/evil'];
+    config.process.env.push(BE_A_RUNTIME);
     config.root.readonly = false;
     // Without a pid namespace of its own, the user may not mount a new
     // proc; the host's, bound, shows the same /proc/self.
@@ -173,18 +206,16 @@ describe('rootless: ocits run by an unprivileged user', () => {
     chownTree(rootfs, user.uid, user.gid);
     const id = nextId();
     ids.push(id);
-    expect(asUser(['run', '--detach', '--bundle', bundle, id], env)).toMatchObject({ status: 0, stderr: '' });
-    expectAttackFailed(rootfs, interpreter, reason);
+    expect(asUser(['run', '--detach', '--bundle', bundle, id], launcher)).toMatchObject({ status: 0, stderr: '' });
+    expectAttackFailed(rootfs, program, reason);
   });
 });
 
-it('Node started without bin/ocits makes no container process, and leaves nothing behind', () => {
+it('the program started without bin/ocits makes no container process, and leaves nothing behind', () => {
   const bundle = busyboxBundle();
   const root = tempDir('ocits-root-');
-  const result = spawnSync(process.execPath, [path.join(REPO, 'bin', 'ocits.js'), '--root', root, 'run', '--bundle', bundle, nextId()], {
-    encoding: 'utf8',
-  });
-  expect(result.stderr).toBe('ocits: refusing to make a container process from an unsealed Node binary: run ocits through bin/ocits\n');
+  const result = spawnSync(PROGRAM, ['--root', root, 'run', '--bundle', bundle, nextId()], { encoding: 'utf8' });
+  expect(result.stderr).toBe('ocits: refusing to make a container process from an unsealed binary: run ocits through bin/ocits\n');
   expect(result.status).toBe(1);
   expect(fs.readdirSync(root)).toEqual([]);
 });
