@@ -90,12 +90,12 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* erro
   int captured[2];
   int exec_failure[2];  // the child's errno when its execve fails; close-on-exec, so empty when it succeeds
   if (pipe2(input, O_CLOEXEC) != 0 || pipe2(captured, O_CLOEXEC) != 0 || pipe2(exec_failure, O_CLOEXEC) != 0) {
-    detail.Add(hook.path).Add(": cannot make pipes");
+    detail.Add("(").Add(hook.path).Add(") failed: cannot make pipes");
     return false;
   }
   pid_t pid = ForkRaw();
   if (pid < 0) {
-    detail.Add(hook.path).Add(": cannot fork");
+    detail.Add("(").Add(hook.path).Add(") failed: cannot fork");
     return false;
   }
   if (pid == 0) {
@@ -149,7 +149,8 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* erro
   close(exec_failure[0]);
 
   if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
-  detail.Add(hook.path);
+  // Worded as src/lifecycle/hooks.ts words a runtime hook's failure.
+  detail.Add("(").Add(hook.path).Add(") failed");
   int killer = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   if (timed_out) {
     detail.Add(": timed out after ").AddNumber(hook.timeout_seconds).Add(" s");

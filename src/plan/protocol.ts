@@ -64,10 +64,10 @@ export function describeFailure(message: InitMessage, plan?: InitPlan, configMou
 
   if (step === 'find executable') return `exec: "${message.detail}": executable file not found in $PATH`;
   if (step.endsWith('hook')) {
-    // The detail quotes the hook's output: made one line, as for runtime
-    // hooks; a hook that could not be executed gets the runtime's words too.
+    // "(PATH) failed: why: its output", as a runtime hook's failure reads;
+    // the output made one line.
     const output = message.detail.split('\n').map((line) => line.trim()).filter((line) => line !== '').join('; ');
-    return [`${step} #${message.index} failed: ${output}`, cause].filter((part) => part !== '').join(': ');
+    return [`${step} #${message.index} ${output}`, cause].filter((part) => part !== '').join(': ');
   }
   if (step === 'exec') return `exec ${message.detail}: ${cause}`;
   if (plan !== undefined && message.index >= 0) {

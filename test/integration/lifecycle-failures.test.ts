@@ -313,7 +313,7 @@ describe('lifecycle failures', () => {
       const marker = await failedCreate(
         'createcontainer-false',
         (config) => (config.hooks.createContainer = [{ path: '/bin/false' }]),
-        /^ocits: container init failed: createContainer hook #0 failed: \/bin\/false: exit status 1\n$/,
+        /^ocits: container init failed: createContainer hook #0 \(\/bin\/false\) failed: exit status 1\n$/,
       );
       expect(fs.existsSync(marker)).toBe(true);
       const state = JSON.parse(fs.readFileSync(marker, 'utf8'));
@@ -326,7 +326,7 @@ describe('lifecycle failures', () => {
       const marker = await failedCreate(
         'createcontainer-stderr',
         (config) => (config.hooks.createContainer = [{ path: hook }]),
-        `createContainer hook #0 failed: ${hook}: exit status 3: first line; no container for you\n`,
+        `createContainer hook #0 (${hook}) failed: exit status 3: first line; no container for you\n`,
       );
       expect(fs.existsSync(marker)).toBe(true);
     });
@@ -336,13 +336,13 @@ describe('lifecycle failures', () => {
       await failedCreate(
         'createcontainer-missing',
         (config) => (config.hooks.createContainer = [{ path: missing }]),
-        `createContainer hook #0 failed: ${missing}: cannot execute it: no such file or directory\n`,
+        `createContainer hook #0 (${missing}) failed: cannot execute it: no such file or directory\n`,
       );
       const hook = script('kill -TERM $$');
       await failedCreate(
         'createcontainer-killed',
         (config) => (config.hooks.createContainer = [{ path: hook }]),
-        `createContainer hook #0 failed: ${hook}: killed by SIGTERM\n`,
+        `createContainer hook #0 (${hook}) failed: killed by SIGTERM\n`,
       );
     });
 
@@ -351,14 +351,14 @@ describe('lifecycle failures', () => {
       await failedCreate(
         'createcontainer-lines',
         (config) => (config.hooks.createContainer = [{ path: hook }]),
-        `createContainer hook #0 failed: ${hook}: exit status 3: line 2; line 3; line 4\n`,
+        `createContainer hook #0 (${hook}) failed: exit status 3: line 2; line 3; line 4\n`,
       );
       // More than the init keeps (2 KiB): the end is quoted all the same.
       const chatty = script('for i in $(seq 1 200); do echo "line $i of a hook that has a lot to say"; done; exit 3');
       await failedCreate(
         'createcontainer-chatty',
         (config) => (config.hooks.createContainer = [{ path: chatty }]),
-        `createContainer hook #0 failed: ${chatty}: exit status 3: line 198 of a hook that has a lot to say; ` +
+        `createContainer hook #0 (${chatty}) failed: exit status 3: line 198 of a hook that has a lot to say; ` +
           'line 199 of a hook that has a lot to say; line 200 of a hook that has a lot to say\n',
       );
     });
@@ -538,7 +538,7 @@ describe('lifecycle failures', () => {
         };
       });
       const mounts = mountinfo();
-      expectError(cli(['start', id]), /^ocits: startContainer hook #0 failed: \/bin\/sh: exit status 5: start hook refuses\n$/);
+      expectError(cli(['start', id]), /^ocits: startContainer hook #0 \(\/bin\/sh\) failed: exit status 5: start hook refuses\n$/);
       await waitForStatus(id, 'stopped');
       expectError(cli(['start', id]), 'cannot start a container that has stopped');
       ok(['delete', id]);
