@@ -316,7 +316,7 @@ function sendRequest(url: URL, method: string, headers: Record<string, string>, 
     request.setTimeout(IDLE_TIMEOUT_MS, () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     request.on('error', (error) => {
       if (secure && tlsVerify && isTlsError(error)) {
-        reject(new OcitsError(`TLS connection to ${url.host} failed: ${messageOf(error)}; for a registry without a trusted certificate give --tls-verify=false`));
+        reject(new OcitsError(`TLS connection to ${url.host} failed: ${tlsProblem(error)}; for a registry without a trusted certificate give --tls-verify=false`));
       } else {
         reject(error);
       }
@@ -344,6 +344,21 @@ function isNetworkError(error: unknown): boolean {
 /** TLS failures: a server that speaks no TLS, or a certificate we do not trust. Never transient. */
 function isTlsError(error: unknown): boolean {
   return /^(EPROTO|ERR_SSL_|ERR_TLS_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|CERT_|ERR_CERT)/.test(errorCode(error));
+}
+
+// Our words for the usual certificate problems: the engines' own messages
+// differ (Node says "self-signed certificate", Bun "self signed certificate").
+const TLS_PROBLEMS: Readonly<Record<string, string>> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in the chain',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'certificate signed by an unknown authority',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'certificate signed by an unknown authority',
+  CERT_HAS_EXPIRED: 'certificate has expired',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'certificate is not valid for this host',
+};
+
+function tlsProblem(error: unknown): string {
+  return TLS_PROBLEMS[errorCode(error)] ?? messageOf(error);
 }
 
 function errorCode(error: unknown): string {

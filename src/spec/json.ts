@@ -113,17 +113,21 @@ function fileKind(stat: fs.Stats): string {
 export function parseJson(text: string, label: string): unknown {
   try {
     return JSON.parse(text);
-  } catch (error) {
-    // V8's message names a position for some mistakes but not all, so we
-    // find the offset ourselves and keep only V8's description.
+  } catch {
+    // The engine's message names a position for some mistakes but not all,
+    // and its words differ between engines (V8 under the tests, Bun in
+    // dist/ocits): we find the offset ourselves and say what is there.
     const offset = syntaxErrorOffsetOrEnd(text);
     const { line, column } = lineAndColumn(text, offset);
-    const reason = (error as Error).message
-      .replace(/ in JSON at position \d+.*$/, '')
-      .replace(/, ".*" is not valid JSON$/s, '')
-      .replace(/[\x00-\x1f]/g, (c) => JSON.stringify(c).slice(1, -1)); // one line, always
-    throw new OcitsError(`${label}: invalid JSON at line ${line}, column ${column}: ${reason}`);
+    throw new OcitsError(`${label}: invalid JSON at line ${line}, column ${column}: ${unexpected(text, offset)}`);
   }
+}
+
+function unexpected(text: string, offset: number): string {
+  if (offset >= text.length) return 'unexpected end of input';
+  const character = String.fromCodePoint(text.codePointAt(offset)!);
+  // JSON.stringify escapes control characters: the message stays one line.
+  return `unexpected character ${JSON.stringify(character)}`;
 }
 
 // The offset finder recurses once per nesting level; a document nested

@@ -17,6 +17,14 @@ describe('parseJson', () => {
     expect(() => parseJson(text, 'config.json')).toThrow(`config.json: invalid JSON at ${where}: `);
   });
 
+  it.each([
+    ['{]', 'line 1, column 2: unexpected character "]"'],
+    ['[1,\n 2', 'line 2, column 3: unexpected end of input'],
+    ['{"a": "\u0001"}', 'line 1, column 8: unexpected character "\\u0001"'],
+  ])('says in its own words, whatever the engine, what is wrong in %j', (text, message) => {
+    expect(() => parseJson(text, 'config.json')).toThrow(`config.json: invalid JSON at ${message}`);
+  });
+
   it('finds no error in valid text', () => {
     const text = '{"a": {"b": [1.5e3, -0, "\\u00e9\\n"]}}';
     expect(syntaxErrorOffset(text)).toBe(text.length);
