@@ -47,8 +47,10 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   if (!(linux.namespaces ?? []).some((namespace) => namespace.type === 'mount')) {
     throw new OcitsError('/linux/namespaces: ocits needs a mount namespace (new or joined) to build the rootfs');
   }
-  if ((config.hostname !== undefined || config.domainname !== undefined) && !namespaces.newTypes.has('uts')) {
-    throw new OcitsError('/hostname: setting the hostname needs a new uts namespace');
+  // New or joined, as in runc: the name is set in whichever uts namespace the
+  // container has; only the runtime's own, inherited, may not be renamed.
+  if ((config.hostname !== undefined || config.domainname !== undefined) && !(linux.namespaces ?? []).some((namespace) => namespace.type === 'uts')) {
+    throw new OcitsError('/hostname: setting the hostname needs a uts namespace of the container\'s own (new or joined)');
   }
   const rootfs = planRootfs(config, context, namespaces, context.host);
 

@@ -267,6 +267,27 @@ describe('joining namespaces by path', () => {
     runtime.ok(['delete', '--force', a.id]);
   });
 
+  test('B joins the uts namespace of A and sets its hostname there, as runc does', () => {
+    const a = startSleeper(busyboxBundle());
+    const bundle = busyboxBundle((config) => {
+      config.hostname = 'joined-host';
+      config.linux.namespaces = config.linux.namespaces.map((ns: { type: string }) =>
+        ns.type === 'uts' ? { type: 'uts', path: `/proc/${a.pid}/ns/uts` } : ns,
+      );
+    });
+    expect(runIn(bundle, 'hostname; readlink /proc/self/ns/uts')).toBe(`joined-host\n${fs.readlinkSync(`/proc/${a.pid}/ns/uts`)}\n`);
+    expect(runtime.run(['exec', a.id, 'hostname']).stdout).toBe('joined-host\n');
+    runtime.ok(['delete', '--force', a.id]);
+  });
+
+  test('a hostname without a uts namespace of the container\'s own is refused', () => {
+    const bundle = busyboxBundle((config) => {
+      config.linux.namespaces = config.linux.namespaces.filter((ns: { type: string }) => ns.type !== 'uts');
+    });
+    const result = runtime.run(['run', '--bundle', bundle, `c${process.pid}-no-uts`]);
+    expect(result).toMatchObject({ status: 1, stderr: "ocits: /hostname: setting the hostname needs a uts namespace of the container's own (new or joined)\n" });
+  });
+
   test("B joins A's user namespace first, then its network and pid namespaces", () => {
     const a = startSleeper(userNamespaceBundle());
     const bundle = userNamespaceBundle((config) => {
