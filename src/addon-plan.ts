@@ -26,10 +26,12 @@ export interface InitMessageFormat {
 }
 
 // enum Ensure: what to create at a mount's target when it is missing.
-export type Ensure = 0 | 1 | 2;
+export type Ensure = 0 | 1 | 2 | 3;
 export const ENSURE_NOTHING: Ensure = 0;
 export const ENSURE_DIRECTORY: Ensure = 1;
 export const ENSURE_FILE: Ensure = 2;
+/** A directory reached through no symlink at all, or the mount is refused. */
+export const ENSURE_PLAIN_DIRECTORY: Ensure = 3;
 
 /** spawnContainerInit's input: struct Plan. */
 export interface Plan {

@@ -82,7 +82,8 @@ struct Message {
   char detail[1024];
 };
 
-enum Ensure : int32_t { kEnsureNothing = 0, kEnsureDirectory = 1, kEnsureFile = 2 };
+// kEnsurePlainDirectory: a directory, and no symlink on the way to it.
+enum Ensure : int32_t { kEnsureNothing = 0, kEnsureDirectory = 1, kEnsureFile = 2, kEnsurePlainDirectory = 3 };
 
 // One mount(2), with the extra calls runc makes around it.
 struct MountStep {

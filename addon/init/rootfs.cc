@@ -217,13 +217,19 @@ void MountIdmapped(const MountStep& step, int target, int socket, int index) {
 
 }  // namespace
 
-int OpenInRoot(int root, const char* rel, int flags) {
+namespace {
+
+int OpenInRootResolving(int root, const char* rel, int flags, uint64_t resolve) {
   struct open_how how = {};
   how.flags = (uint64_t)(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve;
   long fd = OCITS_RETRY(syscall(SYS_openat2, root, rel, &how, sizeof how));
   return fd < 0 ? -errno : (int)fd;
 }
+
+}  // namespace
+
+int OpenInRoot(int root, const char* rel, int flags) { return OpenInRootResolving(root, rel, flags, 0); }
 
 int PrepareRootfs(const Plan& plan) {
   int socket = plan.sync_socket;
@@ -267,7 +273,12 @@ void MountAll(const Plan& plan, int root) {
     const MountStep& step = plan.mounts[i];
     int index = (int)i;
     int rc = 0;
-    if (step.ensure == kEnsureDirectory) rc = MakeDirectories(root, step.target);
+    bool plain = step.ensure == kEnsurePlainDirectory;
+    // Refused before anything is made, so a link in the rootfs is not followed even to make its target.
+    if (plain && OpenInRootResolving(root, step.target, O_PATH, RESOLVE_NO_SYMLINKS) == -ELOOP) {
+      Fail(socket, kStepMountTarget, index, 0, "must be an ordinary directory, not reached through a symlink");
+    }
+    if (step.ensure == kEnsureDirectory || plain) rc = MakeDirectories(root, step.target);
     if (step.ensure == kEnsureFile) rc = MakeFile(root, step.target);
     if (rc < 0) Fail(socket, kStepMountTarget, index, -rc);
     // For tmpcopyup: the directory as it is before the tmpfs covers it.
@@ -276,7 +287,7 @@ void MountAll(const Plan& plan, int root) {
       covered = OpenInRoot(root, step.target, O_RDONLY | O_DIRECTORY);
       if (covered < 0) Fail(socket, kStepMountTarget, index, -covered);
     }
-    int target = OpenInRoot(root, step.target, O_PATH);
+    int target = OpenInRootResolving(root, step.target, O_PATH, plain ? RESOLVE_NO_SYMLINKS : 0);
     if (target < 0) Fail(socket, kStepMountTarget, index, -target);
     const char* target_path = ProcFdPath(target, proc_path, sizeof proc_path);
     if (step.userns >= 0) {

@@ -3,7 +3,7 @@
 // device nodes and links, masked and read-only paths, the root's
 // propagation. Every path is relative to the rootfs.
 import * as path from 'node:path';
-import { type DeviceNode, ENSURE_DIRECTORY, ENSURE_FILE, type MountIdmap, type MountStep, type Symlink } from '../addon-plan';
+import { type DeviceNode, ENSURE_DIRECTORY, ENSURE_FILE, ENSURE_PLAIN_DIRECTORY, type MountIdmap, type MountStep, type Symlink } from '../addon-plan';
 import type { CgroupMountStep } from '../cgroups/mount';
 import { OcitsError, quoted } from '../errors';
 import { isWithin } from '../mountinfo';
@@ -145,7 +145,9 @@ function planMounts(
       flags: readOnlyAfterCopy ? options.flags & ~MS.RDONLY : options.flags,
       data: labelMountData(options.data, mount.type, mountLabel),
       remount: readOnlyAfterCopy ? MS.BIND | MS.REMOUNT | options.flags : 0,
-      ensure: ENSURE_DIRECTORY,
+      // proc and sysfs never through a symlink, as runc refuses: a rootfs
+      // whose /proc leads elsewhere would get an unmasked proc there.
+      ensure: mount.type === 'proc' || mount.type === 'sysfs' ? ENSURE_PLAIN_DIRECTORY : ENSURE_DIRECTORY,
       copyUp: options.copyUp,
       // A user namespace may mount sysfs only with a network namespace it
       // owns; without one, the host's /sys with the mount's flags (runc).

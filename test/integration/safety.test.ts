@@ -22,6 +22,23 @@ function hostMountsUnder(dir: string): string[] {
     .filter((line) => line.split(' ')[4]?.startsWith(dir));
 }
 
+describe('proc and sysfs on a symlink in the rootfs', () => {
+  it.each([
+    ['/proc', 0, 'proc'],
+    ['/sys', 5, 'sys'],
+  ])('%s as a symlink is refused, as runc refuses it, and nothing is made where it leads', (destination, index, name) => {
+    const bundle = busyboxBundle();
+    const rootfs = path.join(bundle, 'rootfs');
+    fs.symlinkSync('elsewhere', path.join(rootfs, name));
+    const result = runtime.run(['run', '--bundle', bundle, nextId()]);
+    expect(result.stderr).toBe(
+      `ocits: container init failed: mount target /mounts/${index} (${destination}): must be an ordinary directory, not reached through a symlink\n`,
+    );
+    expect(result.status).toBe(1);
+    expect(fs.existsSync(path.join(rootfs, 'elsewhere'))).toBe(false);
+  });
+});
+
 describe('a mount destination that is a symlink to a host path', () => {
   // A host directory the symlinks name; it must stay exactly as it is.
   const host = tempDir('ocits-host-');

@@ -1,6 +1,6 @@
 // The whole launch plan of `ocits spec`'s default config, as a value: what
 // the addon's init gets for the container runc's default describes.
-import { ENSURE_DIRECTORY, type MountStep } from '../../../src/addon-plan';
+import { ENSURE_DIRECTORY, ENSURE_PLAIN_DIRECTORY, type MountStep } from '../../../src/addon-plan';
 import type { CgroupMountStep } from '../../../src/cgroups/mount';
 import { buildInitPlan, type PlanContext } from '../../../src/plan/init';
 import { MS } from '../../../src/plan/mount-options';
@@ -69,7 +69,7 @@ describe('the plan of the default config', () => {
       readonlyRoot: true,
       noPivot: false,
       mounts: [
-        mount({ configIndex: 0, source: 'proc', target: 'proc', fstype: 'proc', flags: 0 }),
+        mount({ configIndex: 0, source: 'proc', target: 'proc', fstype: 'proc', flags: 0, ensure: ENSURE_PLAIN_DIRECTORY }),
         mount({ configIndex: 1, source: 'tmpfs', target: 'dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k' }),
         mount({
           configIndex: 2, source: 'devpts', target: 'dev/pts', fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC,
@@ -79,7 +79,7 @@ describe('the plan of the default config', () => {
         mount({ configIndex: 4, source: 'mqueue', target: 'dev/mqueue', fstype: 'mqueue', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
         // Refused in a user namespace without its own network namespace: the host's /sys instead.
         mount({
-          configIndex: 5, source: 'sysfs', target: 'sys', fstype: 'sysfs', flags: sysFlags,
+          configIndex: 5, source: 'sysfs', target: 'sys', fstype: 'sysfs', flags: sysFlags, ensure: ENSURE_PLAIN_DIRECTORY,
           fallbackSource: '/sys', fallbackRemount: MS.BIND | MS.REMOUNT | sysFlags,
         }),
         mount({
