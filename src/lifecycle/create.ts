@@ -8,14 +8,15 @@ import * as path from 'node:path';
 import { addon } from '../addon';
 import { applyDeviceRules } from '../cgroups/devices';
 import { detectCgroupHost } from '../cgroups/host';
-import { closeCgroupJoinFds, createCgroup, openCgroupJoinFds, removeCgroup } from '../cgroups/membership';
+import { isFrozen } from '../cgroups/freezer';
+import { cgroupPids, closeCgroupJoinFds, createCgroup, openCgroupJoinFds, removeCgroup } from '../cgroups/membership';
 import { cgroupMountSteps } from '../cgroups/mount';
 import { placeContainer } from '../cgroups/placement';
 import { applyResources } from '../cgroups/resources';
 import type { ContainerCgroup } from '../cgroups/paths';
 import { oomKillCount } from '../cgroups/stats';
 import { OcitsError, errnoText, messageOf, quoted } from '../errors';
-import { tracer } from '../log';
+import { logWarning, tracer } from '../log';
 import { liveHost } from '../plan/host';
 import { buildInitPlan, type InitPlan } from '../plan/init';
 import { openNamespaceJoins, writeIdMaps } from '../plan/namespaces';
@@ -75,6 +76,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   const privileged = process.geteuid?.() === 0;
   const { cgroup, ownCgroup, configured } = placeContainer(host, config.linux?.cgroupsPath, id, privileged);
   if (ownCgroup) trace('no permission to create cgroup %o: the container stays in ours', configured.dirs.map((d) => d.dir));
+  else checkExistingCgroup(cgroup);
   const fifo = path.join(store.containerDir(id), EXEC_FIFO);
   const stateBase = { ociVersion: OCI_VERSION, id, bundle: bundleDir, annotations: config.annotations ?? {} };
   const plan = buildInitPlan(config, {
@@ -191,6 +193,18 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     lock.release();
     throw error;
   }
+}
+
+/**
+ * A cgroupsPath may name a cgroup that exists already. A frozen one would
+ * freeze the init as it joins, and create would wait for it forever; one
+ * with processes is shared with them. runc 1.1.5 refuses the first and warns
+ * of the second, in these words.
+ */
+function checkExistingCgroup(cgroup: ContainerCgroup): void {
+  if (isFrozen(cgroup)) throw new OcitsError("container's cgroup unexpectedly frozen");
+  const pids = cgroupPids(cgroup);
+  if (pids.length > 0) logWarning(`container's cgroup is not empty: ${pids.length} process(es) found`);
 }
 
 // Lowering it below what the process started with needs CAP_SYS_RESOURCE.

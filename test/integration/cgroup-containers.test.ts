@@ -9,6 +9,7 @@ import { detectCgroupHost } from '../../src/cgroups/host';
 import { Runtime, busyboxBundle, isAlive } from '../helpers/busybox';
 import { OCITS, ocits } from '../helpers/cli';
 import { OOM_AFTER_GO } from '../helpers/oom';
+import { removeTestCgroups, testCgroupName } from '../helpers/cgroups';
 
 const host = detectCgroupHost();
 const v1 = (controller: string) => host.hierarchies.find((h) => h.fstype === 'cgroup' && h.controllers.includes(controller));
@@ -124,6 +125,50 @@ async function until(check: () => boolean): Promise<void> {
     runtime.ok(['update', '--blkio-weight', '500', id]);
     expect(read(pid, 'blkio', weightFile)).toBe('500');
     runtime.ok(['delete', '--force', id]);
+  });
+
+  describe('a cgroupsPath naming a cgroup that exists already', () => {
+    const names: string[] = [];
+    const strays: number[] = [];
+    afterAll(() => {
+      for (const pid of strays) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      removeTestCgroups(names.flatMap((name) => v1Hierarchies().map((h) => path.join(h.mountPoint, name))));
+    });
+    const v1Hierarchies = () => host.hierarchies.filter((h) => h.fstype === 'cgroup' && h.root === '/');
+    const inCgroup = (cgroupsPath: string) =>
+      busyboxBundle((config) => {
+        config.process.args = ['sleep', '1000'];
+        config.linux.cgroupsPath = cgroupsPath;
+      });
+
+    it('that is frozen is refused, in runc\'s words, before anything is made', () => {
+      const name = testCgroupName();
+      names.push(name);
+      const freezer = path.join(v1('freezer')!.mountPoint, name);
+      fs.mkdirSync(freezer);
+      fs.writeFileSync(path.join(freezer, 'freezer.state'), 'FROZEN');
+      const id = nextId();
+      const result = runtime.run(['create', '--bundle', inCgroup(`/${name}`), id]);
+      expect(result).toMatchObject({ status: 1, stderr: "ocits: container's cgroup unexpectedly frozen\n" });
+      expect(fs.existsSync(path.join(runtime.root, id))).toBe(false);
+      fs.writeFileSync(path.join(freezer, 'freezer.state'), 'THAWED');
+    });
+
+    it('that holds processes gets runc\'s warning, and the container is made', () => {
+      const name = testCgroupName();
+      names.push(name);
+      const stray = spawn('sleep', ['1000'], { stdio: 'ignore', detached: true });
+      strays.push(stray.pid!);
+      // In the pids hierarchy, where ocits counts a cgroup's processes.
+      const pids = path.join(v1('pids')!.mountPoint, name);
+      fs.mkdirSync(pids);
+      fs.writeFileSync(path.join(pids, 'cgroup.procs'), String(stray.pid));
+      const id = nextId();
+      const result = runtime.run(['create', '--bundle', inCgroup(`/${name}`), id]);
+      expect(result).toMatchObject({ status: 0, stderr: "ocits: warning: container's cgroup is not empty: 1 process(es) found\n" });
+      process.kill(stray.pid!, 'SIGKILL');
+      runtime.ok(['delete', '--force', id]);
+    });
   });
 
   it('refuses a resource this host cannot apply, naming it, and leaves nothing behind', () => {
