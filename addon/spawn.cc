@@ -186,6 +186,7 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   plan.root_propagation = Uint(source, "rootPropagation");
   plan.rootfs_parent_mount = storage.String(source.Get("rootfsParentMount"));
   plan.readonly_root = Bool(source, "readonlyRoot");
+  plan.dev_remount = Uint(source, "devRemount");
   plan.no_pivot = Bool(source, "noPivot");
 
   Napi::Array mounts = source.Get("mounts").As<Napi::Array>();

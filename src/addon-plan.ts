@@ -46,6 +46,8 @@ export interface Plan {
   rootPropagation: number;
   rootfsParentMount: string | null;
   readonlyRoot: boolean;
+  /** Nonzero: remount /dev with these flags once it is populated. */
+  devRemount: number;
   noPivot: boolean;
   mounts: MountStep[];
   devices: DeviceNode[];

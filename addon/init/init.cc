@@ -140,6 +140,7 @@ void RunContainerInit(const Plan& plan) {
   MountAll(plan, root);
   CreateDevices(plan, root);
   CreateSymlinks(plan, root);
+  RemountDev(plan, root);
   CreateCwd(plan, root);
 
   Send(socket, kMessageMounted);

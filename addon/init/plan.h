@@ -245,6 +245,7 @@ struct Plan {
   unsigned long root_propagation;  // applied recursively to / first (MS_REC|MS_SLAVE by default)
   const char* rootfs_parent_mount;  // made private so pivot_root accepts the rootfs; may be nullptr
   bool readonly_root;
+  unsigned long dev_remount;  // nonzero: remount /dev so once its submounts, nodes and links exist
   bool no_pivot;
   const MountStep* mounts;
   size_t mount_count;

@@ -470,6 +470,17 @@ void EnterRootfs(const Plan& plan) {
   if (chdir("/") != 0) Fail(socket, kStepPivotRoot, -1, errno, "chdir /");
 }
 
+void RemountDev(const Plan& plan, int root) {
+  if (plan.dev_remount == 0) return;
+  int dev = OpenInRoot(root, "dev", O_PATH);
+  if (dev < 0) Fail(plan.sync_socket, kStepRemount, -1, -dev, "/dev");
+  if (BindRemount(ProcFdPath(dev, proc_path, sizeof proc_path), plan.dev_remount) != 0) {
+    CloseKeepingErrno(dev);
+    Fail(plan.sync_socket, kStepRemount, -1, errno, "/dev");
+  }
+  close(dev);
+}
+
 void RemountRootReadonly(const Plan& plan) {
   if (!plan.readonly_root) return;
   if (BindRemount("/", MS_BIND | MS_REMOUNT | MS_RDONLY) != 0) {

@@ -11,6 +11,9 @@ namespace ocits::init {
 // fd or -errno.
 int OpenInRoot(int root, const char* rel, int flags);
 
+// Makes /dev read-only (plan.dev_remount) once everything below it exists.
+void RemountDev(const Plan& plan, int root);
+
 // Sets propagation and bind-mounts the rootfs onto itself so it can become
 // the root; returns an O_PATH fd of it.
 int PrepareRootfs(const Plan& plan);

@@ -40,6 +40,11 @@ export interface RootfsPlan {
   rootPropagation: number;
   rootfsParentMount: string | null;
   readonlyRoot: boolean;
+  /**
+   * Nonzero: remount /dev with these flags once its submounts, nodes and
+   * links are in place (a read-only /dev, which runc makes read-only last).
+   */
+  devRemount: number;
   mounts: MountStep[];
   devices: DeviceNode[];
   symlinks: Symlink[];
@@ -62,11 +67,22 @@ export function planRootfs(config: RuntimeConfig, context: RootfsContext, namesp
   );
   const rootPropagation =
     linux.rootfsPropagation !== undefined ? PROPAGATIONS.get(linux.rootfsPropagation)! : MS.SLAVE | MS.REC;
+  // A read-only /dev is mounted writable: /dev/pts, /dev/shm and the nodes
+  // go into it first; the init makes it read-only after them.
+  let devRemount = 0;
+  for (const step of mounts.steps) {
+    if (step.target !== 'dev' || step.fstype === null || (step.flags & MS.RDONLY) === 0) continue;
+    devRemount = MS.BIND | MS.REMOUNT | (step.flags & REMOUNTABLE);
+    step.flags &= ~MS.RDONLY;
+    if (step.remount !== 0) step.remount &= ~MS.RDONLY; // a tmpcopyup /dev, read-only after its copy
+
+  }
   return {
     rootfs: context.rootfs,
     rootPropagation,
     rootfsParentMount: (rootPropagation & MS.SHARED) !== 0 ? mountPointOf(context.rootfs, host.mountPoints()) : null,
     readonlyRoot: config.root.readonly === true,
+    devRemount,
     mounts: mounts.steps,
     devices: setUpDev ? planDevices(config, namespaces.userNamespace) : [],
     symlinks: [...mounts.symlinks, ...(setUpDev ? devSymlinks(host) : [])],

@@ -250,3 +250,17 @@ describe('idmapped mounts', () => {
     expect(runtime.run(['state', id]).status).toBe(1);
   });
 });
+
+describe('a read-only /dev', () => {
+  it('gets its submounts, nodes and links first and is read-only after, as runc makes it', () => {
+    const bundle = busyboxBundle((config) => {
+      const dev = config.mounts.find((mount: { destination: string }) => mount.destination === '/dev');
+      dev.options = [...dev.options, 'ro'];
+      config.process.args = ['sh', '-c', 'grep " /dev " /proc/self/mountinfo | cut -d" " -f6 | cut -d, -f1; ls -d /dev/pts/ptmx /dev/null /dev/fd; touch /dev/x || echo refused'];
+    });
+    const { stdout, stderr, status } = runtime.run(['run', '--bundle', bundle, nextId()]);
+    expect(stderr).toBe("touch: /dev/x: Read-only file system\n");
+    expect(stdout).toBe('ro\n/dev/fd\n/dev/null\n/dev/pts/ptmx\nrefused\n');
+    expect(status).toBe(0);
+  });
+});

@@ -67,6 +67,7 @@ describe('the plan of the default config', () => {
       rootPropagation: MS.SLAVE | MS.REC,
       rootfsParentMount: null,
       readonlyRoot: true,
+      devRemount: 0,
       noPivot: false,
       mounts: [
         mount({ configIndex: 0, source: 'proc', target: 'proc', fstype: 'proc', flags: 0, ensure: ENSURE_PLAIN_DIRECTORY }),
