@@ -76,7 +76,6 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   const privileged = process.geteuid?.() === 0;
   const { cgroup, ownCgroup, configured } = placeContainer(host, config.linux?.cgroupsPath, id, privileged);
   if (ownCgroup) trace('no permission to create cgroup %o: the container stays in ours', configured.dirs.map((d) => d.dir));
-  else checkExistingCgroup(cgroup);
   const fifo = path.join(store.containerDir(id), EXEC_FIFO);
   const stateBase = { ociVersion: OCI_VERSION, id, bundle: bundleDir, annotations: config.annotations ?? {} };
   const plan = buildInitPlan(config, {
@@ -101,6 +100,8 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   undo.add(closeJoinFds);
   undo.add(() => store.remove(id));
   try {
+    // Once the id is ours: a create of a taken id says only that.
+    if (!ownCgroup) checkExistingCgroup(cgroup);
     const record: ContainerRecord = {
       ociVersion: OCI_VERSION,
       id,
@@ -199,7 +200,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
  * A cgroupsPath may name a cgroup that exists already. A frozen one would
  * freeze the init as it joins, and create would wait for it forever; one
  * with processes is shared with them. runc 1.1.5 refuses the first and warns
- * of the second, in these words.
+ * of the second, in these words, before it makes the cgroup.
  */
 function checkExistingCgroup(cgroup: ContainerCgroup): void {
   if (isFrozen(cgroup)) throw new OcitsError("container's cgroup unexpectedly frozen");
