@@ -7,10 +7,6 @@ import type { StateStore } from './store';
 
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
   store.withContainer(id, all ? 'kill --all' : 'kill', (record, status) => {
-    if (all && status === 'stopped') {
-      if (record.cgroup !== undefined) for (const pid of cgroupPids(record.cgroup)) signalQuietly(pid, signal);
-      return;
-    }
     if (all && record.cgroup !== undefined) {
       if (signal !== SIGKILL || !killThroughCgroup(record.cgroup)) {
         for (const pid of cgroupPids(record.cgroup)) signalQuietly(pid, signal);
@@ -19,6 +15,9 @@ export function killContainer(store: StateStore, id: string, signal: number, all
       if (signal === SIGKILL && status === 'paused') thaw(record.cgroup);
       return;
     }
+    // Only --all reaches a stopped container (state.ts, as runc 1.1.5): one
+    // with no cgroup of its own has nothing left to signal.
+    if (status === 'stopped') return;
     signalInit(record, signal);
   });
 }
