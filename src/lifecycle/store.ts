@@ -16,6 +16,8 @@ export type { ContainerRecord } from './state';
 const trace = tracer('store');
 
 const STATE_FILE = 'state.json';
+/** write() writes here first, then renames: one per writing process. */
+const TEMPORARY_STATE_PREFIX = `.${STATE_FILE}.`;
 
 /** A held per-container lock; release it, or let process exit drop it. */
 export interface ContainerLock {
@@ -143,7 +145,7 @@ export class StateStore {
   /** Replaces state.json atomically: temporary file, fsync, rename, fsync dir. */
   write(record: ContainerRecord): void {
     const dir = this.containerDir(record.id);
-    const temporary = path.join(dir, `.${STATE_FILE}.${process.pid}`);
+    const temporary = path.join(dir, `${TEMPORARY_STATE_PREFIX}${process.pid}`);
     try {
       const fd = fs.openSync(temporary, 'w', 0o600);
       try {
@@ -265,7 +267,7 @@ function refuseLink(file: string): void {
 
 /** state.json, its temporaries (.state.json.PID) and exec.fifo: all ocits puts in a container's directory. */
 function isOursInContainerDir(name: string): boolean {
-  return name === STATE_FILE || name === EXEC_FIFO || /^\.state\.json\.\d+$/.test(name);
+  return name === STATE_FILE || name === EXEC_FIFO || (name.startsWith(TEMPORARY_STATE_PREFIX) && /^\d+$/.test(name.slice(TEMPORARY_STATE_PREFIX.length)));
 }
 
 /** Removes a temporary file that may never have been made. */
