@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OcitsError, errnoText, messageOf } from '../errors';
+import { OcitsError, errnoCode, errnoText, messageOf } from '../errors';
 import type { Credentials } from './credentials';
 import { Digester, digestOf, parseDigest } from './digest';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, type Descriptor } from './media-types';
@@ -337,13 +337,13 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
 /** Errors of the connection rather than of the answer: worth another attempt. */
 function isNetworkError(error: unknown): boolean {
   if (error instanceof TransientError) return true;
-  const code = errorCode(error);
+  const code = errnoCode(error) ?? '';
   return /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND|ECONNABORTED|HPE_)/.test(code);
 }
 
 /** TLS failures: a server that speaks no TLS, or a certificate we do not trust. Never transient. */
 function isTlsError(error: unknown): boolean {
-  return /^(EPROTO|ERR_SSL_|ERR_TLS_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|CERT_|ERR_CERT)/.test(errorCode(error));
+  return /^(EPROTO|ERR_SSL_|ERR_TLS_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|CERT_|ERR_CERT)/.test(errnoCode(error) ?? '');
 }
 
 // Our words for the usual certificate problems: the engines' own messages
@@ -358,17 +358,12 @@ const TLS_PROBLEMS: Readonly<Record<string, string>> = {
 };
 
 function tlsProblem(error: unknown): string {
-  return TLS_PROBLEMS[errorCode(error)] ?? messageOf(error);
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : '';
+  return TLS_PROBLEMS[errnoCode(error) ?? ''] ?? messageOf(error);
 }
 
 function wrapNetworkError(error: unknown, what: string): Error {
   if (error instanceof OcitsError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const code = errnoCode(error);
   const reason = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'host not found' : code === 'ECONNREFUSED' ? 'connection refused' : messageOf(error);
   return new OcitsError(`${what}: cannot reach the registry: ${reason}`);
 }
