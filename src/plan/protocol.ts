@@ -123,13 +123,23 @@ export function expectMessage(socket: number, kind: MessageKind, plan: InitPlan,
 }
 
 /**
+ * One message on the init socket may be no larger than its send buffer
+ * (net.core.wmem_default, about 208 KB), and annotations alone may be 256 KB
+ * (Kubernetes's limit): the documents go in pieces of this size.
+ */
+const STATE_MESSAGE_BYTES = 64 * 1024;
+
+/**
  * Sends the state documents the container's hooks read. An init that failed
  * before it read them (an idmapped mount's source, say) may have closed its
  * end already: then its failure is what to report, not the broken pipe.
  */
 export function sendStateDocuments(socket: number, documents: string, plan: InitPlan, config: RuntimeConfig): void {
+  const bytes = Buffer.from(documents);
   try {
-    addon().initSend(socket, Buffer.from(documents));
+    for (let offset = 0; offset < bytes.length; offset += STATE_MESSAGE_BYTES) {
+      addon().initSend(socket, bytes.subarray(offset, offset + STATE_MESSAGE_BYTES));
+    }
   } catch (error) {
     if (!isErrno(error, 'EPIPE') && !isErrno(error, 'ECONNRESET')) throw error;
     expectMessage(socket, 'mounted', plan, config); // throws the init's failure, or that it exited

@@ -335,6 +335,45 @@ describe('hooks', () => {
   });
 });
 
+describe('a config with large annotations', () => {
+  // Kubernetes allows 256 KB of annotations, and every hook's state carries
+  // them: more than one socket message, and more than a pipe holds.
+  it('creates the container, and each hook reads the whole state', () => {
+    const work = tempDir('ocits-hooks-');
+    const big = 'x'.repeat(200 * 1024);
+    const count = (name: string) => [{ path: '/bin/sh', args: ['sh', '-c', `wc -c >> ${path.join(work, name)}`] }];
+    const bundle = busyboxBundle((config) => {
+      config.root.readonly = false;
+      config.annotations = { 'org.example.big': big };
+      config.hooks = {
+        prestart: count('prestart'),
+        createContainer: count('createContainer'),
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'wc -c > /start-state-size'] }],
+        poststop: count('poststop'),
+      };
+      config.process.args = ['true'];
+    });
+    const id = nextId();
+    const result = runtime.run(['run', '--bundle', bundle, id]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const size = (file: string) => Number(fs.readFileSync(file, 'utf8').trim());
+    for (const name of ['prestart', 'createContainer', 'poststop']) expect(size(path.join(work, name))).toBeGreaterThan(big.length);
+    expect(size(path.join(bundle, 'rootfs', 'start-state-size'))).toBeGreaterThan(big.length);
+  });
+
+  it('runs a hook that never reads its state without blocking or failing', () => {
+    const bundle = busyboxBundle((config) => {
+      config.annotations = { 'org.example.big': 'x'.repeat(200 * 1024) };
+      config.hooks = { createContainer: [{ path: '/bin/true' }], startContainer: [{ path: '/bin/true' }] };
+      config.process.args = ['true'];
+    });
+    const result = runtime.run(['run', '--bundle', bundle, nextId()]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
+
 describe('the process\'s working directory', () => {
   it('may be one the runtime can enter and the process\'s user cannot, as in runc', () => {
     const bundle = busyboxBundle((config) => {
