@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { addon } from '../addon';
+import { CHROOT } from '../addon-plan';
 import { applyDeviceRules } from '../cgroups/devices';
 import { detectCgroupHost } from '../cgroups/host';
 import { isFrozen } from '../cgroups/freezer';
@@ -27,6 +28,7 @@ import { loadConfig } from '../spec/bundle';
 import type { RuntimeConfig } from '../spec/types';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks, runHooksWarningOnFailure } from './hooks';
+import { mountIdAt, unmountContainerMounts } from './host-mounts';
 import { SIGKILL, signalQuietly } from './process-signals';
 import { Cleanup, once } from './cleanup';
 import { readProcessStat } from './process-status';
@@ -116,6 +118,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       // as it does (the init), so that `delete` finishes a create killed at
       // any point; until its end, "creating" says it may be half made.
       ...(!ownCgroup ? { cgroup } : {}),
+      ...(plan.rootEntry === CHROOT ? { rootfsMountBefore: mountIdAt(rootfs) } : {}),
     };
     store.write(record);
 
@@ -129,6 +132,9 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       if (config.linux?.resources !== undefined) applyResources(cgroup, config.linux.resources);
     }
 
+    const { rootfsMountBefore } = record;
+    // After the init is killed (the undo runs last to first).
+    if (rootfsMountBefore !== undefined) undo.add(() => unmountContainerMounts(rootfs, rootfsMountBefore));
     addon().mkfifo(fifo, 0o622);
 
     const console = openConsole(options, terminal);

@@ -6,6 +6,7 @@ import { removeCgroup } from '../cgroups/membership';
 import { ContainerNotFoundError } from '../errors';
 import { OCI_VERSION } from '../spec/version';
 import { runHooksWarningOnFailure } from './hooks';
+import { unmountContainerMounts } from './host-mounts';
 import { isSameLiveProcess } from './process-status';
 import { SIGKILL, awaitExit, signalInit } from './process-signals';
 import type { StateStore } from './store';
@@ -38,6 +39,7 @@ function deleteRecorded(store: StateStore, id: string, force: boolean): void {
       if (status === 'paused') thaw(record.cgroup!);
       awaitExit(record);
     }
+    if (record.rootfsMountBefore !== undefined) unmountContainerMounts(record.rootfs, record.rootfsMountBefore);
     if (record.cgroup !== undefined) removeCgroup(record.cgroup);
     store.remove(id);
     runHooksWarningOnFailure('poststop', record.hooks?.poststop, {

@@ -19,6 +19,7 @@ import { awaitExec } from '../plan/protocol';
 import { planExecSeccomp } from '../plan/seccomp';
 import { isSameLiveProcess } from './process-status';
 import { assertSealedExecutable } from './sealed-exe';
+import { openContainerRoot } from './host-mounts';
 import { forwardSignals } from './signal-forwarding';
 import type { StateStore } from './store';
 import { openConsole, relayTerminal, type ConsoleChannel, type TerminalRelay } from './terminal';
@@ -88,6 +89,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       checkConsole(options, terminal);
 
       const namespaces = openExecNamespaces(record.pid!, opened);
+      const root = record.rootfsMountBefore !== undefined ? openContainerRoot(record.pid!, opened) : -1;
       // Opened first, checked second: the fds are the recorded process's if it
       // is still alive now.
       if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) throw new OcitsError('cannot exec in a stopped container');
@@ -103,6 +105,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
         namespaces,
         preservedFds: options.preserveFds,
         oomScoreAdj: processSpec.oomScoreAdj !== undefined ? String(processSpec.oomScoreAdj) : null,
+        root,
         process: { ...planExecProcess(processSpec, console.childEnd, record.pid!, liveHost), seccomp },
       });
       trace('exec child %d', child.pid);

@@ -30,6 +30,12 @@ export interface ContainerRecord {
   /** User name or uid of the creator, for `list`. */
   owner: string;
   annotations?: Record<string, string>;
+  /**
+   * A container without a mount namespace of its own: the id of the mount
+   * that held the rootfs before create stacked the container's mounts on it
+   * in ours, so delete detaches exactly those (host-mounts.ts).
+   */
+  rootfsMountBefore?: number;
   /** The cgroup create made, so delete removes exactly that. */
   cgroup?: ContainerCgroup;
   /** Hooks that run after create, kept as they were at create (the spec: later config edits must not matter). */

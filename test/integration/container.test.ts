@@ -194,6 +194,20 @@ describe('inside the container', () => {
     expect(stdout).toContain('/bin/busybox');
   });
 
+  it('with --no-pivot, leaves no fully visible proc beneath the chroot for a new one to be mounted on (as runc)', () => {
+    // The kernel allows a new proc in a user namespace only where one is
+    // fully visible already: after MS_MOVE the host's would be, beneath the chroot.
+    const script = 'unshare -mrpf sh -c "mount -t proc none /proc && echo mounted"';
+    const result = runScript(script, (config) => {
+      for (const set of ['bounding', 'permitted', 'effective']) config.process.capabilities[set].push('CAP_SETFCAP');
+    }, ['--no-pivot']);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('mount: permission denied');
+    expect(result.status).not.toBe(0);
+    // The host's own /proc is untouched.
+    expect(fs.existsSync('/proc/self/status')).toBe(true);
+  });
+
   it('passes stdin through and returns the exit status, 128+N for signal N', () => {
     const bundle = busyboxBundle((config) => {
       config.process.args = ['sh', '-c', 'cat; exit 42'];
