@@ -173,7 +173,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     if (plan.process.seccomp?.listener === true) {
       const notifyFd = expectListenerFd(socket, plan, config);
       try {
-        sendToSeccompListener(config.linux!.seccomp!, notifyFd, runtimeState);
+        sendToSeccompListener(config.linux!.seccomp!, notifyFd, pid, runtimeState);
       } finally {
         fs.closeSync(notifyFd);
       }

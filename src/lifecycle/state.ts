@@ -64,6 +64,27 @@ export interface ContainerStateReport {
   annotations?: Record<string, string>;
 }
 
+// A type, not an interface: hooks.ts takes it as any object with a bundle.
+export type SpecState = {
+  ociVersion: string;
+  id: string;
+  status: ContainerStatus;
+  pid?: number;
+  bundle: string;
+  annotations: Record<string, string>;
+};
+
+/**
+ * runtime-spec's state of a recorded container, as its hooks and seccomp
+ * agent read it; a stopped one has no pid.
+ */
+export function specState(record: ContainerRecord, status: ContainerStatus): SpecState {
+  return {
+    ociVersion: OCI_VERSION, id: record.id, status, ...(status !== 'stopped' ? { pid: record.pid } : {}),
+    bundle: record.bundle, annotations: record.annotations ?? {},
+  };
+}
+
 /** The container's status now; containerDir is its directory in the store. */
 export function statusOf(containerDir: string, record: ContainerRecord): ContainerStatus {
   if (record.status === 'creating') return 'creating';
