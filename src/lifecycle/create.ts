@@ -3,7 +3,6 @@
 // fifo, process) is undone if any step fails, so a failed create leaves
 // nothing behind.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { addon } from '../addon';
 import { CHROOT } from '../addon-plan';
@@ -253,12 +252,22 @@ function resolveRootfs(bundleDir: string, config: RuntimeConfig): string {
   }
 }
 
+/**
+ * The caller's user name from /etc/passwd, or #UID without an entry, as
+ * runc's list shows it. (Bun's os.userInfo() says "unknown" when $USER is
+ * not set, as under an engine.)
+ */
 function ownerName(): string {
+  const uid = String(process.geteuid?.() ?? 0);
   try {
-    return os.userInfo().username;
-  } catch {
-    return String(process.getuid?.() ?? '');
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const [name, , id] = line.split(':');
+      if (id === uid && name !== '') return name;
+    }
+  } catch (error) {
+    trace('cannot read /etc/passwd: %s', messageOf(error));
   }
+  return `#${uid}`;
 }
 
 // The addon refuses a plan it cannot start with a message naming the mount:

@@ -241,6 +241,16 @@ describe('inside the container', () => {
 });
 
 describe('create and start', () => {
+  it("records the caller's user name as the owner, as runc's list shows it, even without $USER", () => {
+    const bundle = busyboxBundle((config) => (config.process.args = ['true']));
+    const id = nextId();
+    const { USER, LOGNAME, ...environment } = process.env;
+    runtime.ok(['create', '--bundle', bundle, id], { env: environment, input: '' });
+    const listed = JSON.parse(runtime.ok(['list', '--format', 'json'])).find((entry: { id: string }) => entry.id === id);
+    runtime.ok(['delete', '--force', id]);
+    expect(listed.owner).toBe('root');
+  });
+
   it('goes created -> running -> stopped, with a pid file and no ocits process left behind', () => {
     const bundle = busyboxBundle((config) => {
       config.process.args = ['sh', '-c', 'read line < /dev/stdin; exit 0'];
