@@ -105,10 +105,10 @@ describe('ocits bundle of the Debian image', () => {
     const umoci = path.join(tempDir(), 'umoci');
     expect(spawnSync('umoci', ['unpack', '--image', `${layout}:deb`, umoci]).status).toBe(0);
     const volumes = Object.keys((expectations.images.deb.config as { Volumes: Record<string, object> }).Volumes);
-    const volumeMounts = (mounts: Array<{ destination: string }>) => mounts.filter((mount) => volumes.includes(mount.destination));
+    const volumeMounts = (mounts: Array<{ destination: string; options: string[] }>) => mounts.filter((mount) => volumes.includes(mount.destination));
     const theirs = volumeMounts(JSON.parse(fs.readFileSync(path.join(umoci, 'config.json'), 'utf8')).mounts);
     expect(theirs).toHaveLength(volumes.length);
-    expect(volumeMounts(config.mounts)).toEqual(theirs.map((mount: { options: string[] }) => ({ ...mount, options: [...mount.options, 'tmpcopyup'] })));
+    expect(volumeMounts(config.mounts)).toEqual(theirs.map((mount) => ({ ...mount, options: [...mount.options, 'tmpcopyup'] })));
   }, 120_000);
 
   test("a volume holds the image's files, and what the container writes there stays out of the rootfs", () => {
