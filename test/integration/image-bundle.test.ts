@@ -105,7 +105,9 @@ describe('ocits bundle of the Debian image', () => {
     const umoci = path.join(tempDir(), 'umoci');
     expect(spawnSync('umoci', ['unpack', '--image', `${layout}:deb`, umoci]).status).toBe(0);
     const volumes = Object.keys((expectations.images.deb.config as { Volumes: Record<string, object> }).Volumes);
-    const volumeMounts = (mounts: Array<{ destination: string; options: string[] }>) => mounts.filter((mount) => volumes.includes(mount.destination));
+    // umoci's order is Go's map order, which varies.
+    const volumeMounts = (mounts: Array<{ destination: string; options: string[] }>) =>
+      mounts.filter((mount) => volumes.includes(mount.destination)).sort((a, b) => a.destination.localeCompare(b.destination));
     const theirs = volumeMounts(JSON.parse(fs.readFileSync(path.join(umoci, 'config.json'), 'utf8')).mounts);
     expect(theirs).toHaveLength(volumes.length);
     expect(volumeMounts(config.mounts)).toEqual(theirs.map((mount) => ({ ...mount, options: [...mount.options, 'tmpcopyup'] })));
