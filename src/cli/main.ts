@@ -23,6 +23,7 @@ import { listCommand } from './commands/list';
 import { pauseCommand } from './commands/pause';
 import { psCommand } from './commands/ps';
 import { pullCommand } from './commands/pull';
+import { registryCommand } from './commands/registry';
 import { resumeCommand } from './commands/resume';
 import { rmiCommand } from './commands/rmi';
 import { specCommand } from './commands/spec';
@@ -57,6 +58,7 @@ const COMMANDS = [
   tagCommand,
   rmiCommand,
   imageCommand,
+  registryCommand,
 ] as unknown as readonly Command[];
 
 export async function main(argv: string[]): Promise<number> {

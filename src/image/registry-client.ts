@@ -9,6 +9,7 @@ import * as https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OcitsError, errnoCode, errnoText, messageOf } from '../errors';
 import type { Credentials } from './credentials';
+import { hashFile, writeAt } from './blob-file';
 import { Digester, digestOf, parseDigest } from './digest';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, type Descriptor } from './media-types';
 import type { ImageStore, Ingest } from './store';
@@ -130,7 +131,7 @@ export class RegistryClient {
     const { digest, size } = descriptor;
     const digester = new Digester(algorithm);
     let offset = Math.min(ingest.offset, size);
-    if (offset > 0) hashFilePrefix(ingest.fd, offset, digester);
+    if (offset > 0) hashFile(ingest.fd, digester, offset);
     if (offset < size) {
       const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
       const response = await this.request('GET', `/v2/${this.repository}/blobs/${digest}`, headers, `blob ${digest}`);
@@ -424,24 +425,4 @@ function mediaTypeInside(data: Buffer): string {
 function contentRangeStart(response: Response): number | undefined {
   const match = /^bytes (\d+)-/.exec(response.headers['content-range'] ?? '');
   return match === null ? undefined : Number(match[1]);
-}
-
-function hashFilePrefix(fd: number, length: number, digester: Digester): void {
-  const buffer = Buffer.alloc(1024 * 1024);
-  for (let position = 0; position < length; ) {
-    const read = fs.readSync(fd, buffer, 0, Math.min(buffer.length, length - position), position);
-    if (read === 0) break;
-    digester.update(buffer.subarray(0, read));
-    position += read;
-  }
-}
-
-function writeAt(fd: number, data: Buffer, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const writeRest = (written: number): void => {
-      if (written === data.length) return resolve();
-      fs.write(fd, data, written, data.length - written, position + written, (error, count) => (error ? reject(error) : writeRest(written + count)));
-    };
-    writeRest(0);
-  });
 }

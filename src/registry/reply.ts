@@ -1,0 +1,103 @@
+// The answer to one request: headers gathered by the endpoint, then one of
+// a JSON body, bytes, nothing, an error, or a streamed blob range. It
+// remembers its status and the bytes it sent for the access log.
+import * as fs from 'node:fs';
+import type * as http from 'node:http';
+import { errorBody, RegistryErrors, type RegistryError } from './errors';
+import { ConnectionEndedError } from './body';
+
+const STREAM_CHUNK = 256 * 1024;
+
+export class Reply {
+  status = 0;
+  bytes = 0;
+  private readonly headers: Record<string, string> = {};
+
+  constructor(private readonly response: http.ServerResponse) {}
+
+  get sent(): boolean {
+    return this.status !== 0;
+  }
+
+  header(name: string, value: string): void {
+    this.headers[name] = value;
+  }
+
+  json(status: number, value: unknown, contentType = 'application/json'): void {
+    this.send(status, Buffer.from(JSON.stringify(value)), contentType, false);
+  }
+
+  /** A whole body, or for HEAD only its length (data may then be just the length). */
+  send(status: number, data: Buffer | number, contentType: string, headOnly: boolean): void {
+    const length = typeof data === 'number' ? data : data.length;
+    this.begin(status, { 'Content-Type': contentType, 'Content-Length': String(length) });
+    if (headOnly || typeof data === 'number') {
+      this.response.end();
+      return;
+    }
+    this.bytes = length;
+    this.response.end(data);
+  }
+
+  empty(status: number): void {
+    this.begin(status, { 'Content-Length': '0' });
+    this.response.end();
+  }
+
+  error(error: RegistryError): void {
+    for (const [name, value] of Object.entries(error.headers)) this.header(name, value);
+    const all = error instanceof RegistryErrors ? error.all : [error];
+    this.send(error.status, Buffer.from(errorBody(all)), 'application/json', false);
+  }
+
+  /**
+   * length bytes of the file from start. A client that reads nothing for a
+   * whole window is cut off (ConnectionEndedError).
+   */
+  async streamFile(status: number, fd: number, start: number, length: number, windowMs: number): Promise<void> {
+    this.begin(status, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(length) });
+    const buffer = Buffer.alloc(Math.min(STREAM_CHUNK, Math.max(length, 1)));
+    for (let offset = 0; offset < length; ) {
+      const read = await new Promise<number>((resolve, reject) =>
+        fs.read(fd, buffer, 0, Math.min(buffer.length, length - offset), start + offset, (error, count) => (error ? reject(error) : resolve(count))),
+      );
+      if (read === 0) break;
+      // write() keeps no reference we may overwrite: the next read goes to a fresh buffer when this one is queued.
+      const chunk = Buffer.from(buffer.subarray(0, read));
+      offset += read;
+      this.bytes += read;
+      if (!this.response.write(chunk)) await this.drained(windowMs);
+    }
+    this.response.end();
+  }
+
+  private drained(windowMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        this.response.socket?.destroy();
+        reject(new ConnectionEndedError());
+      }, windowMs);
+      const onDrain = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onClose = (): void => {
+        cleanup();
+        reject(new ConnectionEndedError());
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.response.off('drain', onDrain);
+        this.response.off('close', onClose);
+      };
+      this.response.on('drain', onDrain);
+      this.response.on('close', onClose);
+    });
+  }
+
+  private begin(status: number, headers: Record<string, string>): void {
+    this.status = status;
+    this.response.writeHead(status, { 'Docker-Distribution-API-Version': 'registry/2.0', ...this.headers, ...headers });
+  }
+}
