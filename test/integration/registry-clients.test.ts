@@ -4,6 +4,7 @@
 // HTTP. Each client keeps its state in a private directory.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from '../helpers/cli';
 import { imageCorpus, type Expectations } from '../helpers/registry';
@@ -59,7 +60,10 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(() => {
-  if (containerdWork !== undefined) spawnSync('bash', [path.join(ENGINES, 'containerd-ctl.sh'), 'stop', containerdWork], { stdio: 'ignore' });
+  if (containerdWork === undefined) return;
+  // Not a tempDir: those go in an afterAll that runs before this one, with the daemon's pid file.
+  spawnSync('bash', [path.join(ENGINES, 'containerd-ctl.sh'), 'stop', containerdWork], { stdio: 'ignore' });
+  fs.rmSync(containerdWork, { recursive: true, force: true });
 });
 
 describe('skopeo', () => {
@@ -130,7 +134,7 @@ describe('podman', () => {
 
 describe('containerd', () => {
   test('ctr images pull --plain-http pulls the multi-platform image', () => {
-    containerdWork = path.join(tempDir('ocits-registry-containerd-'), 'work');
+    containerdWork = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-registry-containerd-'));
     mustRun('bash', [path.join(ENGINES, 'containerd-ctl.sh'), 'start', containerdWork]);
     const socket = path.join(containerdWork, 'containerd.sock');
     mustRun('skopeo', ['copy', '--all', '--preserve-digests', '--dest-tls-verify=false', `oci:${layout}:multi`, `docker://${plain.address}/test/multi:latest`]);
