@@ -23,6 +23,7 @@ import { listCommand } from './commands/list';
 import { pauseCommand } from './commands/pause';
 import { psCommand } from './commands/ps';
 import { pullCommand } from './commands/pull';
+import { pushCommand } from './commands/push';
 import { registryCommand } from './commands/registry';
 import { resumeCommand } from './commands/resume';
 import { rmiCommand } from './commands/rmi';
@@ -52,6 +53,7 @@ const COMMANDS = [
   updateCommand,
   eventsCommand,
   pullCommand,
+  pushCommand,
   imagesCommand,
   bundleCommand,
   inspectCommand,
