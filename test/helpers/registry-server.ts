@@ -3,6 +3,7 @@
 // if it does not exit). rawRequest sends exactly the path it is given, so
 // hostile paths (.., %2e%2e) reach the server as written.
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { OCITS } from './cli';
@@ -100,4 +101,29 @@ export function rawRequest(
     request.on('error', reject);
     request.end(options.body);
   });
+}
+
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+/** The empty config of artifacts, `{}`: push it as a blob before an artifact that uses it. */
+export const EMPTY_CONFIG = '{}';
+
+/** An artifact manifest (image-spec 1.1): the empty config, these layers, a subject. */
+export function artifactManifest(
+  artifactType: string,
+  layers: Array<{ mediaType: string; digest: string; size: number }>,
+  subject: { digest: string; size: number },
+  annotations?: Record<string, string>,
+): Buffer {
+  const empty = `sha256:${crypto.createHash('sha256').update(EMPTY_CONFIG).digest('hex')}`;
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType,
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty, size: EMPTY_CONFIG.length },
+      layers,
+      subject: { mediaType: OCI_MANIFEST, ...subject },
+      ...(annotations !== undefined ? { annotations } : {}),
+    }),
+  );
 }

@@ -5,10 +5,9 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { rawRequest, serveRegistry, type RawResponse, type ServedRegistry } from '../helpers/registry-server';
+import { EMPTY_CONFIG, OCI_MANIFEST, artifactManifest, rawRequest, serveRegistry, type RawResponse, type ServedRegistry } from '../helpers/registry-server';
 import { tempDir } from '../helpers/tmp';
 
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 
@@ -338,19 +337,11 @@ describe('referrers', () => {
   test('a manifest with a subject gets OCI-Subject, and the referrers API lists it, filtered by artifactType', async () => {
     const subject = await makeManifest('app/signed', 'subject');
     expect((await putManifest('app/signed', 'v1', subject)).status).toBe(201);
-    const empty = await pushBlob('app/signed', '{}');
+    const empty = await pushBlob('app/signed', EMPTY_CONFIG);
     const artifact = (artifactType: string, note: string): Buffer =>
-      Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: OCI_MANIFEST,
-          artifactType,
-          config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty, size: 2 },
-          layers: [{ mediaType: 'application/vnd.oci.empty.v1+json', digest: empty, size: 2 }],
-          subject: { mediaType: OCI_MANIFEST, digest: sha256(subject), size: subject.length },
-          annotations: { 'org.example.note': note },
-        }),
-      );
+      artifactManifest(artifactType, [{ mediaType: 'application/vnd.oci.empty.v1+json', digest: empty, size: 2 }], { digest: sha256(subject), size: subject.length }, {
+        'org.example.note': note,
+      });
     const sbom = artifact('application/vnd.example.sbom.v1', 'sbom');
     const signature = artifact('application/vnd.example.signature.v1', 'signature');
     for (const data of [sbom, signature]) {
@@ -386,17 +377,8 @@ describe('referrers', () => {
   });
 
   test('a referrer may come before its subject', async () => {
-    const empty = await pushBlob('app/early', '{}');
-    const data = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_MANIFEST,
-        artifactType: 'application/vnd.example.early',
-        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty, size: 2 },
-        layers: [],
-        subject: { mediaType: OCI_MANIFEST, digest: sha256('not yet pushed'), size: 14 },
-      }),
-    );
+    await pushBlob('app/early', EMPTY_CONFIG);
+    const data = artifactManifest('application/vnd.example.early', [], { digest: sha256('not yet pushed'), size: 14 });
     expect((await putManifest('app/early', sha256(data), data)).status).toBe(201);
     expect((await request('GET', `/v2/app/early/referrers/${sha256('not yet pushed')}`)).json().manifests).toHaveLength(1);
   });
