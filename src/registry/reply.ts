@@ -15,6 +15,11 @@ export class Reply {
 
   constructor(private readonly response: http.ServerResponse) {}
 
+  /** Runs fn once the answer has been handed to the connection. */
+  onSent(fn: () => void): void {
+    this.response.once('finish', fn);
+  }
+
   get sent(): boolean {
     return this.status !== 0;
   }

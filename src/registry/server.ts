@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
+import * as tls from 'node:tls';
 import { OcitsError, errnoCode, errnoText, messageOf } from '../errors';
 import { logError, type LogFormat } from '../log';
 import { writeStdout } from '../output';
@@ -43,7 +44,7 @@ interface Connection {
 export async function serveRegistry(options: ServeOptions): Promise<void> {
   const { host, port } = parseListen(options.listen);
   const htpasswd = options.htpasswd !== undefined ? new Htpasswd(options.htpasswd) : undefined;
-  const tls = options.tlsCert !== undefined || options.tlsKey !== undefined ? readTls(options) : undefined;
+  const tlsPair = options.tlsCert !== undefined || options.tlsKey !== undefined ? readTls(options) : undefined;
   options.store.ensureLayout();
   const context: RegistryContext = {
     store: options.store,
@@ -129,12 +130,7 @@ export async function serveRegistry(options: ServeOptions): Promise<void> {
     }
     void handle(request, response, connection);
   };
-  let server: http.Server;
-  try {
-    server = tls !== undefined ? https.createServer(tls, listener) : http.createServer(listener);
-  } catch (error) {
-    throw new OcitsError(`cannot serve TLS with ${options.tlsCert} and ${options.tlsKey}: ${messageOf(error)}`);
-  }
+  const server = tlsPair !== undefined ? https.createServer(tlsPair, listener) : http.createServer(listener);
   // Our own timers judge slowness (body.ts, reply.ts, the header timer); the engine's would cut long uploads.
   server.requestTimeout = 0;
   server.on('connection', (socket: net.Socket) => {
@@ -155,7 +151,7 @@ export async function serveRegistry(options: ServeOptions): Promise<void> {
   });
   const address = server.address() as net.AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  writeStdout(`ocits registry: serving ${options.store.root} on ${tls !== undefined ? 'https' : 'http'}://${shown}:${address.port}\n`);
+  writeStdout(`ocits registry: serving ${options.store.root} on ${tlsPair !== undefined ? 'https' : 'http'}://${shown}:${address.port}\n`);
 
   await new Promise<void>((resolve) => {
     const stop = (): void => {
@@ -178,8 +174,13 @@ export async function serveRegistry(options: ServeOptions): Promise<void> {
 }
 
 function answerError(reply: Reply, request: http.IncomingMessage, error: RegistryError): void {
-  // A refused body that is still coming: answer, then close rather than read it all.
-  if (!request.complete) reply.header('Connection', 'close');
+  // A refused body that is still coming: answer, then close rather than read it all
+  // (Bun keeps such a connection open despite Connection: close).
+  if (!request.complete) {
+    reply.header('Connection', 'close');
+    const socket = request.socket as net.Socket | null;
+    reply.onSent(() => socket?.destroy());
+  }
   reply.error(error);
 }
 
@@ -199,5 +200,12 @@ function readTls(options: ServeOptions): { cert: Buffer; key: Buffer } {
       throw new OcitsError(`cannot read the TLS ${what} ${file}: ${errnoText(error)}`);
     }
   };
-  return { cert: read(options.tlsCert, 'certificate'), key: read(options.tlsKey, 'key') };
+  const pair = { cert: read(options.tlsCert, 'certificate'), key: read(options.tlsKey, 'key') };
+  try {
+    // Checked now: the engine would only say so when it listens, in its own words.
+    tls.createSecureContext(pair);
+  } catch (error) {
+    throw new OcitsError(`cannot serve TLS with ${options.tlsCert} and ${options.tlsKey}: ${messageOf(error)}`);
+  }
+  return pair;
 }

@@ -15,6 +15,10 @@ export interface ServedRegistry {
   child: ChildProcess;
   /** Everything the server printed on stdout (the access log) and stderr. */
   output(): string;
+  /** The first line of output matching pattern, once it is there (a log line trails its answer). */
+  waitFor(pattern: RegExp): Promise<string>;
+  /** The whole access log so far: every request answered before this call has its line in it. */
+  settledOutput(): Promise<string>;
   /** SIGTERM; resolves to the exit status (null when it had to be killed). */
   stop(): Promise<number | null>;
 }
@@ -43,6 +47,20 @@ export async function serveRegistry(store: string, extraArgs: string[] = [], env
     url,
     child,
     output: () => output,
+    waitFor: async (pattern) => {
+      for (;;) {
+        const line = output.split('\n').find((l) => pattern.test(l));
+        if (line !== undefined) return line;
+        if (child.exitCode !== null) throw new Error(`registry serve exited before printing ${pattern}: ${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    settledOutput: async () => {
+      const marker = `/v2/settle/m${Math.random().toString(36).slice(2)}/tags/list`;
+      await rawRequest(url, 'GET', marker);
+      await served.waitFor(new RegExp(`target=${marker} `));
+      return output;
+    },
     stop: async () => {
       running.delete(served);
       if (child.exitCode !== null) return child.exitCode;

@@ -98,7 +98,7 @@ describe('ocits push to docker-registry', () => {
 });
 
 describe('ocits push to ocits registry serve', () => {
-  test('pushes deb and multi; skopeo sees the digests; a second push sends no blob (no upload in the access log)', () => {
+  test('pushes deb and multi; skopeo sees the digests; a second push sends no blob (no upload in the access log)', async () => {
     for (const ref of ['deb', 'multi']) {
       const destination = `${target.address}/team/${ref}:1.0`;
       const result = push([`localhost/test/${ref}:latest`, destination]);
@@ -107,11 +107,11 @@ describe('ocits push to ocits registry serve', () => {
       const raw = skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${destination}`]);
       expect(`sha256:${crypto.createHash('sha256').update(raw).digest('hex')}`).toBe(expectations.images[ref].digest);
     }
-    const uploadsBefore = (target.output().match(/method=POST target=\/v2\/team\/deb\/blobs\/uploads/g) ?? []).length;
+    const uploadsBefore = ((await target.settledOutput()).match(/method=POST target=\/v2\/team\/deb\/blobs\/uploads/g) ?? []).length;
     const again = push(['localhost/test/deb:latest', `${target.address}/team/deb:1.0`]);
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('0 blobs sent');
-    expect((target.output().match(/method=POST target=\/v2\/team\/deb\/blobs\/uploads/g) ?? []).length).toBe(uploadsBefore);
+    expect(((await target.settledOutput()).match(/method=POST target=\/v2\/team\/deb\/blobs\/uploads/g) ?? []).length).toBe(uploadsBefore);
   });
 
   test('an image not in the store, or a bad destination, is a one-line error', () => {

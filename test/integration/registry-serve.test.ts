@@ -1,9 +1,11 @@
 // `ocits registry serve` spoken to in raw HTTP: every endpoint of
 // distribution-spec 1.1 with the status codes and headers the spec names,
 // and hostile input answered with the spec's error, writing nothing.
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { EMPTY_CONFIG, OCI_MANIFEST, artifactManifest, rawRequest, serveRegistry, type RawResponse, type ServedRegistry } from '../helpers/registry-server';
 import { tempDir } from '../helpers/tmp';
@@ -450,9 +452,67 @@ describe('the access log', () => {
   test('has one line per request, with method, target and status', async () => {
     const marker = `/v2/log/marker-${process.pid}/tags/list`;
     await request('GET', marker);
+    const after = `/v2/log/after-${process.pid}/tags/list`;
+    await request('GET', after);
+    // The line of the request after it is there, so this one's is too.
+    await registry.waitFor(new RegExp(`target=${after} `));
     const lines = registry.output().split('\n').filter((line) => line.includes(marker));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`method=GET target=${marker.replace(/\//g, '\\/')} status=404 `));
+  });
+});
+
+describe('concurrency and disk space', () => {
+  test('eight clients uploading the same blob at once, whole and in chunks, all succeed and store it once, intact', async () => {
+    const data = crypto.randomBytes(2 * 1024 * 1024);
+    const digest = sha256(data);
+    const whole = (): Promise<RawResponse> => request('POST', `/v2/same/blob/blobs/uploads/?digest=${digest}`, { body: data });
+    const chunked = async (): Promise<RawResponse> => {
+      const started = await request('POST', '/v2/same/blob/blobs/uploads/');
+      const half = data.length / 2;
+      const first = await request('PATCH', started.headers.location!, { body: data.subarray(0, half), headers: { 'Content-Range': `0-${half - 1}` } });
+      return request('PUT', `${first.headers.location!}?digest=${digest}`, { body: data.subarray(half), headers: { 'Content-Range': `${half}-${data.length - 1}` } });
+    };
+    const answers = await Promise.all([whole(), chunked(), whole(), chunked(), whole(), chunked(), whole(), chunked()]);
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
+    expect(fs.readFileSync(path.join(store, 'blobs', 'sha256', digest.slice(7))).equals(data)).toBe(true);
+    expect((await request('GET', `/v2/same/blob/blobs/${digest}`)).body.equals(data)).toBe(true);
+  });
+
+  test('an upload larger than the free disk is refused with 413 before it is written, and leaves no session', async () => {
+    const mountpoint = fs.mkdtempSync(path.join(os.tmpdir(), 'ocits-registry-tmpfs-'));
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=96m', 'tmpfs', mountpoint]);
+    expect(mounted.status).toBe(0);
+    let small: ServedRegistry | undefined;
+    try {
+      small = await serveRegistry(mountpoint);
+      // 96 MiB less the 64 MiB the registry keeps free leaves 32 MiB.
+      const data = Buffer.alloc(40 * 1024 * 1024, 1);
+      const refused = await rawRequest(small.url, 'POST', `/v2/full/disk/blobs/uploads/?digest=${sha256(data)}`, { body: data }).catch(
+        (error: Error) => error,
+      );
+      if (!(refused instanceof Error)) {
+        expect(refused.status).toBe(413);
+        expect(errorCodes(refused)).toEqual(['SIZE_INVALID']);
+      }
+      expect(fs.readdirSync(path.join(mountpoint, '.ocits', 'uploads'))).toEqual([]);
+      expect(fs.existsSync(path.join(mountpoint, 'blobs', 'sha256', sha256(data).slice(7)))).toBe(false);
+      const fits = Buffer.alloc(1024 * 1024, 2);
+      expect((await rawRequest(small.url, 'POST', `/v2/full/disk/blobs/uploads/?digest=${sha256(fits)}`, { body: fits })).status).toBe(201);
+      await small.waitFor(/target="\/v2\/full\/disk\/blobs\/uploads\/\?digest=sha256:[0-9a-f]{64}" status=413 /);
+    } finally {
+      await small?.stop();
+      spawnSync('umount', [mountpoint]);
+      fs.rmdirSync(mountpoint);
+    }
+  });
+
+  test('--log-format json writes one JSON object per request', async () => {
+    const json = await serveRegistry(store, ['--log-format', 'json']);
+    await rawRequest(json.url, 'GET', '/v2/json/log/tags/list');
+    const line = await json.waitFor(/\/v2\/json\/log\/tags\/list/);
+    expect(JSON.parse(line)).toEqual(expect.objectContaining({ method: 'GET', target: '/v2/json/log/tags/list', status: 404, remote: '127.0.0.1' }));
+    expect(await json.stop()).toBe(0);
   });
 });
 
@@ -494,7 +554,7 @@ describe('slow clients, read-only, and a graceful stop', () => {
     expect((await rawRequest(quick.url, 'GET', '/v2/')).status).toBe(200);
     expect(await cutOff).toBe('');
     expect((await rawRequest(quick.url, 'GET', '/v2/slow/app/manifests/v1')).status).toBe(404);
-    expect(quick.output()).toMatch(/target=\/v2\/slow\/app\/manifests\/v1 status=408 /);
+    await quick.waitFor(/target=\/v2\/slow\/app\/manifests\/v1 status=408 /);
   }, 30_000);
 
   test('request headers sent a line a second are cut off', async () => {
