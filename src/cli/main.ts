@@ -22,6 +22,8 @@ import { startCommand } from './commands/start';
 import { listCommand } from './commands/list';
 import { pauseCommand } from './commands/pause';
 import { psCommand } from './commands/ps';
+import { loginCommand } from './commands/login';
+import { logoutCommand } from './commands/logout';
 import { pullCommand } from './commands/pull';
 import { pushCommand } from './commands/push';
 import { registryCommand } from './commands/registry';
@@ -54,6 +56,8 @@ const COMMANDS = [
   eventsCommand,
   pullCommand,
   pushCommand,
+  loginCommand,
+  logoutCommand,
   imagesCommand,
   bundleCommand,
   inspectCommand,

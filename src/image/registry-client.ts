@@ -164,6 +164,12 @@ export class RegistryClient {
     if (actual !== digest) throw new OcitsError(`blob ${digest}: downloaded content has digest ${actual}; the partial blob was removed`);
   }
 
+  /** Checks that the registry takes our credentials (GET /v2/, as podman login does); a refusal throws. */
+  async checkCredentials(): Promise<void> {
+    const response = await this.request('GET', '/v2/', {}, `login to ${this.host}`);
+    response.resume();
+  }
+
   // ---------------------------------------------------------------- push
 
   /** Whether the registry has the blob (HEAD). */
@@ -308,7 +314,8 @@ export class RegistryClient {
       return;
     }
     if (challenge?.scheme === 'bearer') {
-      const scope = challenge.params.scope ?? `repository:${this.repository}:pull`;
+      // A client of the whole registry (login) asks for a token of no scope.
+      const scope = challenge.params.scope ?? (this.repository !== '' ? `repository:${this.repository}:pull` : '');
       if (stale) this.tokens.delete(scope);
       let token = this.tokens.get(scope);
       if (token === undefined) {
@@ -331,7 +338,7 @@ export class RegistryClient {
       throw new OcitsError(`${what}: registry ${this.host} sent an invalid token realm "${realm}"`);
     }
     if (params.service !== undefined) url.searchParams.set('service', params.service);
-    for (const one of scope.split(' ')) url.searchParams.append('scope', one);
+    for (const one of scope.split(' ').filter((s) => s !== '')) url.searchParams.append('scope', one);
     const credentials = this.options.credentials;
     const headers: Record<string, string> =
       credentials !== undefined ? { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` } : {};
