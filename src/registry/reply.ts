@@ -2,11 +2,13 @@
 // a JSON body, bytes, nothing, an error, or a streamed blob range. It
 // remembers its status and the bytes it sent for the access log.
 import * as fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import type * as http from 'node:http';
 import { errorBody, RegistryErrors, type RegistryError } from './errors';
 import { ConnectionEndedError } from './body';
 
-const STREAM_CHUNK = 256 * 1024;
+/** Read and written at once: large enough that a big blob costs few system calls. */
+const STREAM_CHUNK = 1024 * 1024;
 
 export class Reply {
   status = 0;
@@ -61,44 +63,25 @@ export class Reply {
    */
   async streamFile(status: number, fd: number, start: number, length: number, windowMs: number): Promise<void> {
     this.begin(status, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(length) });
-    const buffer = Buffer.alloc(Math.min(STREAM_CHUNK, Math.max(length, 1)));
-    for (let offset = 0; offset < length; ) {
-      const read = await new Promise<number>((resolve, reject) =>
-        fs.read(fd, buffer, 0, Math.min(buffer.length, length - offset), start + offset, (error, count) => (error ? reject(error) : resolve(count))),
-      );
-      if (read === 0) break;
-      // write() keeps no reference we may overwrite: the next read goes to a fresh buffer when this one is queued.
-      const chunk = Buffer.from(buffer.subarray(0, read));
-      offset += read;
-      this.bytes += read;
-      if (!this.response.write(chunk)) await this.drained(windowMs);
+    if (length === 0) {
+      this.response.end();
+      return;
     }
-    this.response.end();
-  }
-
-  private drained(windowMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        this.response.socket?.destroy();
-        reject(new ConnectionEndedError());
-      }, windowMs);
-      const onDrain = (): void => {
-        cleanup();
-        resolve();
-      };
-      const onClose = (): void => {
-        cleanup();
-        reject(new ConnectionEndedError());
-      };
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.response.off('drain', onDrain);
-        this.response.off('close', onClose);
-      };
-      this.response.on('drain', onDrain);
-      this.response.on('close', onClose);
-    });
+    const source = fs.createReadStream('', { fd, start, end: start + length - 1, autoClose: false, highWaterMark: STREAM_CHUNK });
+    source.on('data', (chunk) => (this.bytes += chunk.length));
+    // A client that reads nothing for a whole window is cut off.
+    let atWindowStart = 0;
+    const watchdog = setInterval(() => {
+      if (this.bytes === atWindowStart) source.destroy(new ConnectionEndedError());
+      atWindowStart = this.bytes;
+    }, windowMs);
+    try {
+      await pipeline(source, this.response);
+    } catch (error) {
+      throw error instanceof ConnectionEndedError ? error : new ConnectionEndedError();
+    } finally {
+      clearInterval(watchdog);
+    }
   }
 
   private begin(status: number, headers: Record<string, string>): void {

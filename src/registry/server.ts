@@ -160,11 +160,17 @@ export async function serveRegistry(options: ServeOptions): Promise<void> {
       server.close();
       for (const connection of connections) if (connection.active === 0) connection.socket.destroy();
       const poll = setInterval(() => {
-        if ([...connections].every((connection) => connection.active === 0)) {
-          clearInterval(poll);
+        if (![...connections].every((connection) => connection.active === 0)) return;
+        clearInterval(poll);
+        // Half-close what is left so the last answers are read, then make sure nothing stays.
+        for (const connection of connections) connection.socket.end();
+        const deadline = Date.now() + 2000;
+        const drain = setInterval(() => {
+          if (connections.size > 0 && Date.now() < deadline) return;
+          clearInterval(drain);
           for (const connection of connections) connection.socket.destroy();
           resolve();
-        }
+        }, 20);
       }, 50);
     };
     // A second signal while stopping changes nothing: requests in flight still finish.
@@ -179,7 +185,11 @@ function answerError(reply: Reply, request: http.IncomingMessage, error: Registr
   if (!request.complete) {
     reply.header('Connection', 'close');
     const socket = request.socket as net.Socket | null;
-    reply.onSent(() => socket?.destroy());
+    // Half-closed, so the client can still read the answer; gone for good a moment later.
+    reply.onSent(() => {
+      socket?.end();
+      setTimeout(() => socket?.destroy(), 1000).unref();
+    });
   }
   reply.error(error);
 }

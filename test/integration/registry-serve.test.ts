@@ -259,9 +259,13 @@ describe('manifests, tags and the catalog', () => {
 
   test('a manifest larger than the 4 MiB cap is refused with 413 before its body is read', async () => {
     const big = Buffer.alloc(5 * 1024 * 1024, 0x20);
-    const response = await putManifest('app/big', 'v1', big);
-    expect(response.status).toBe(413);
-    expect(errorCodes(response)).toEqual(['SIZE_INVALID']);
+    // The server answers and closes while the client may still be sending: it sees the 413 or a reset.
+    const response = await putManifest('app/big', 'v1', big).catch(() => undefined);
+    if (response !== undefined) {
+      expect(response.status).toBe(413);
+      expect(errorCodes(response)).toEqual(['SIZE_INVALID']);
+    }
+    await registry.waitFor(/target=\/v2\/app\/big\/manifests\/v1 status=413 /);
     expect((await request('GET', '/v2/app/big/manifests/v1')).status).toBe(404);
   });
 
@@ -488,10 +492,9 @@ describe('concurrency and disk space', () => {
       small = await serveRegistry(mountpoint);
       // 96 MiB less the 64 MiB the registry keeps free leaves 32 MiB.
       const data = Buffer.alloc(40 * 1024 * 1024, 1);
-      const refused = await rawRequest(small.url, 'POST', `/v2/full/disk/blobs/uploads/?digest=${sha256(data)}`, { body: data }).catch(
-        (error: Error) => error,
-      );
-      if (!(refused instanceof Error)) {
+      // The server answers and closes while the client may still be sending: it sees the 413 or a reset.
+      const refused = await rawRequest(small.url, 'POST', `/v2/full/disk/blobs/uploads/?digest=${sha256(data)}`, { body: data }).catch(() => undefined);
+      if (refused !== undefined) {
         expect(refused.status).toBe(413);
         expect(errorCodes(refused)).toEqual(['SIZE_INVALID']);
       }
