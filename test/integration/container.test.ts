@@ -194,6 +194,20 @@ describe('inside the container', () => {
     expect(stdout).toContain('/bin/busybox');
   });
 
+  it('with --no-pivot, leaves no fully visible proc beneath the chroot for a new one to be mounted on (as runc)', () => {
+    // The kernel allows a new proc in a user namespace only where one is
+    // fully visible already: after MS_MOVE the host's would be, beneath the chroot.
+    const script = 'unshare -mrpf sh -c "mount -t proc none /proc && echo mounted"';
+    const result = runScript(script, (config) => {
+      for (const set of ['bounding', 'permitted', 'effective']) config.process.capabilities[set].push('CAP_SETFCAP');
+    }, ['--no-pivot']);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('mount: permission denied');
+    expect(result.status).not.toBe(0);
+    // The host's own /proc is untouched.
+    expect(fs.existsSync('/proc/self/status')).toBe(true);
+  });
+
   it('passes stdin through and returns the exit status, 128+N for signal N', () => {
     const bundle = busyboxBundle((config) => {
       config.process.args = ['sh', '-c', 'cat; exit 42'];
@@ -227,6 +241,16 @@ describe('inside the container', () => {
 });
 
 describe('create and start', () => {
+  it("records the caller's user name as the owner, as runc's list shows it, even without $USER", () => {
+    const bundle = busyboxBundle((config) => (config.process.args = ['true']));
+    const id = nextId();
+    const { USER, LOGNAME, ...environment } = process.env;
+    runtime.ok(['create', '--bundle', bundle, id], { env: environment, input: '' });
+    const listed = JSON.parse(runtime.ok(['list', '--format', 'json'])).find((entry: { id: string }) => entry.id === id);
+    runtime.ok(['delete', '--force', id]);
+    expect(listed.owner).toBe('root');
+  });
+
   it('goes created -> running -> stopped, with a pid file and no ocits process left behind', () => {
     const bundle = busyboxBundle((config) => {
       config.process.args = ['sh', '-c', 'read line < /dev/stdin; exit 0'];
@@ -332,6 +356,45 @@ describe('hooks', () => {
     // The container's own view: the pid in its pid namespace.
     const startState = JSON.parse(fs.readFileSync(path.join(bundle, 'rootfs', 'start-state'), 'utf8'));
     expect(startState).toMatchObject({ id, status: 'created', pid: 1, bundle });
+  });
+});
+
+describe('a config with large annotations', () => {
+  // Kubernetes allows 256 KB of annotations, and every hook's state carries
+  // them: more than one socket message, and more than a pipe holds.
+  it('creates the container, and each hook reads the whole state', () => {
+    const work = tempDir('ocits-hooks-');
+    const big = 'x'.repeat(200 * 1024);
+    const count = (name: string) => [{ path: '/bin/sh', args: ['sh', '-c', `wc -c >> ${path.join(work, name)}`] }];
+    const bundle = busyboxBundle((config) => {
+      config.root.readonly = false;
+      config.annotations = { 'org.example.big': big };
+      config.hooks = {
+        prestart: count('prestart'),
+        createContainer: count('createContainer'),
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'wc -c > /start-state-size'] }],
+        poststop: count('poststop'),
+      };
+      config.process.args = ['true'];
+    });
+    const id = nextId();
+    const result = runtime.run(['run', '--bundle', bundle, id]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const size = (file: string) => Number(fs.readFileSync(file, 'utf8').trim());
+    for (const name of ['prestart', 'createContainer', 'poststop']) expect(size(path.join(work, name))).toBeGreaterThan(big.length);
+    expect(size(path.join(bundle, 'rootfs', 'start-state-size'))).toBeGreaterThan(big.length);
+  });
+
+  it('runs a hook that never reads its state without blocking or failing', () => {
+    const bundle = busyboxBundle((config) => {
+      config.annotations = { 'org.example.big': 'x'.repeat(200 * 1024) };
+      config.hooks = { createContainer: [{ path: '/bin/true' }], startContainer: [{ path: '/bin/true' }] };
+      config.process.args = ['true'];
+    });
+    const result = runtime.run(['run', '--bundle', bundle, nextId()]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 });
 
