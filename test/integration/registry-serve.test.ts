@@ -382,6 +382,39 @@ describe('referrers', () => {
     expect((await request('GET', '/v2/app/signed/referrers/sha256:123')).status).toBe(400);
   });
 
+  test('an artifact pushed with curl is listed by the referrers API, also through curl', async () => {
+    const subject = await makeManifest('app/curl', 'curl subject');
+    expect((await putManifest('app/curl', 'v1', subject)).status).toBe(201);
+    const dir = tempDir('ocits-registry-curl-');
+    const curl = (args: string[]): string => {
+      const result = spawnSync('curl', ['-sS', '--fail-with-body', ...args], { encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`curl ${args.join(' ')}: ${result.stderr}${result.stdout}`);
+      return result.stdout;
+    };
+    fs.writeFileSync(path.join(dir, 'empty.json'), EMPTY_CONFIG);
+    fs.writeFileSync(path.join(dir, 'signature'), 'signed by curl');
+    for (const file of ['empty.json', 'signature']) {
+      const digest = sha256(fs.readFileSync(path.join(dir, file)));
+      const headers = curl(['-D', '-', '-o', '/dev/null', '-X', 'POST', '--data-binary', `@${path.join(dir, file)}`, '-H', 'Content-Type: application/octet-stream', `${registry.url}/v2/app/curl/blobs/uploads/?digest=${digest}`]);
+      expect(headers).toMatch(/^HTTP\/1\.1 201 /);
+    }
+    const artifact = artifactManifest(
+      'application/vnd.example.curl-signature',
+      [{ mediaType: 'application/vnd.example.signature', digest: sha256('signed by curl'), size: 14 }],
+      { digest: sha256(subject), size: subject.length },
+    );
+    fs.writeFileSync(path.join(dir, 'artifact.json'), artifact);
+    const put = curl(['-D', '-', '-o', '/dev/null', '-X', 'PUT', '--data-binary', `@${path.join(dir, 'artifact.json')}`, '-H', `Content-Type: ${OCI_MANIFEST}`, `${registry.url}/v2/app/curl/manifests/${sha256(artifact)}`]);
+    expect(put).toMatch(/^HTTP\/1\.1 201 /);
+    expect(put).toMatch(new RegExp(`\r\nOCI-Subject: ${sha256(subject)}\r\n`, 'i'));
+    const listed = JSON.parse(curl([`${registry.url}/v2/app/curl/referrers/${sha256(subject)}?artifactType=application/vnd.example.curl-signature`]));
+    expect(listed.manifests).toEqual([
+      { mediaType: OCI_MANIFEST, digest: sha256(artifact), size: artifact.length, artifactType: 'application/vnd.example.curl-signature' },
+    ]);
+    const other = JSON.parse(curl([`${registry.url}/v2/app/curl/referrers/${sha256(subject)}?artifactType=application/vnd.example.other`]));
+    expect(other.manifests).toEqual([]);
+  });
+
   test('a referrer may come before its subject', async () => {
     await pushBlob('app/early', EMPTY_CONFIG);
     const data = artifactManifest('application/vnd.example.early', [], { digest: sha256('not yet pushed'), size: 14 });
