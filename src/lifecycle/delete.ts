@@ -3,6 +3,7 @@
 // running one only with --force, which kills it first.
 import { thaw } from '../cgroups/freezer';
 import { removeCgroup } from '../cgroups/membership';
+import { stopScope } from '../cgroups/systemd';
 import { ContainerNotFoundError } from '../errors';
 import { OCI_VERSION } from '../spec/version';
 import { runHooksWarningOnFailure } from './hooks';
@@ -38,6 +39,9 @@ function deleteRecorded(store: StateStore, id: string, force: boolean): void {
       if (status === 'paused') thaw(record.cgroup!);
       awaitExit(record);
     }
+    // systemd removes the scope's cgroup; what is left (v1 hierarchies it
+    // does not manage, or a create killed early) goes as without it.
+    if (record.systemd !== undefined) stopScope(record.systemd);
     if (record.cgroup !== undefined) removeCgroup(record.cgroup);
     store.remove(id);
     runHooksWarningOnFailure('poststop', record.hooks?.poststop, {
