@@ -11,6 +11,8 @@ import { REPO } from '../helpers/cli';
 import { checkoutTempDir } from '../helpers/tmp';
 
 const LANE = path.join(REPO, 'test', 'helpers', 'systemd-lane.sh');
+const ENGINES_LANE = path.join(REPO, 'test', 'helpers', 'systemd-engines-lane.sh');
+const ENGINES = path.join(REPO, '..', 'shared', 'tools', 'engines');
 const CGV2_VM = path.join(REPO, '..', 'shared', 'tools', 'cgv2-vm');
 const SYSTEMD_RUNNING = fs.existsSync('/run/systemd/system');
 
@@ -81,7 +83,8 @@ describe('--systemd-cgroup refusals', () => {
 });
 
 (process.env.OCITS_CGV2_VM === '1' ? describe : describe.skip)('--systemd-cgroup in the cgv2-vm with systemd (OCITS_CGV2_VM=1)', () => {
-  it('makes a scope with the limits, updates, pauses, lists, kills and deletes it; nested slices; refusals', () => {
+  // One VM run for both lanes: each boot costs about a minute under TCG.
+  it('makes a scope with the limits, updates, pauses, lists, kills and deletes it; nested slices; refusals; podman and containerd', () => {
     const shared = checkoutTempDir();
     const id = `s${process.pid}`;
     const bundle = sleeperBundle((config) => {
@@ -100,11 +103,17 @@ describe('--systemd-cgroup refusals', () => {
     const bad = sleeperBundle((config) => {
       config.annotations = { 'org.systemd.property.NoSuchProperty': "'x'" };
     }, shared);
-    const result = spawnSync(
-      CGV2_VM,
-      ['--systemd', '--timeout', '500', '--', 'sh', LANE, path.join(REPO, 'bin', 'ocits'), '/run/ocits-vm-test', id, bundle, nested, bad],
-      { cwd: REPO, encoding: 'utf8', timeout: 520000 },
-    );
+    const ocitsBin = path.join(REPO, 'bin', 'ocits');
+    const quote = (word: string): string => `'${word.replace(/'/g, "'\\''")}'`;
+    const lanes =
+      ['sh', LANE, ocitsBin, '/run/ocits-vm-test', id, bundle, nested, bad].map(quote).join(' ') +
+      '; ' +
+      ['bash', ENGINES_LANE, ocitsBin, ENGINES].map(quote).join(' ');
+    const result = spawnSync(CGV2_VM, ['--systemd', '--timeout', '800', '--', lanes], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 820000,
+    });
     const report: Record<string, string> = {};
     for (const line of result.stdout.split('\n')) {
       const colon = line.indexOf(': ');
@@ -154,6 +163,27 @@ describe('--systemd-cgroup refusals', () => {
     expect(pids).toHaveLength(3); // sh and its two sleeps
     expect(pids.join(' ')).toBe(report.procs.trim());
     expect(report['bad.create']).toMatch(/^ocits: systemd: StartTransientUnit ocits-s\d+-bad\.scope: .*NoSuchProperty/);
+    // podman with cgroup_manager = "systemd": its scope libpod-ID.scope, and update reaches both.
+    expect(report).toMatchObject({
+      'podman.run': 'hi',
+      'podman.run.d': 'running',
+      'podman.exec': 'inner',
+      'podman.unit.memory': String(64 << 20),
+      'podman.update': '0',
+      'podman.updated.unit': String(32 << 20),
+      'podman.updated.file': String(32 << 20),
+      'podman.rm': 'x',
+      'podman.units.left': '',
+    });
+    // containerd's runc shim with SystemdCgroup (what SystemdCgroup = true sets for the CRI plugin).
+    expect(report).toMatchObject({
+      'ctr.run': 'hi',
+      'ctr.task': 'RUNNING',
+      'ctr.unit': 'ActiveState=active MemoryMax=67108864 ',
+      'ctr.exec': 'inner',
+      'ctr.delete': 'ok',
+      'ctr.units.left': '',
+    });
     expect(result.status).toBe(0);
-  }, 540000);
+  }, 840000);
 });
