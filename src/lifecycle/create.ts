@@ -160,7 +160,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     undo.add(() => killAndReap(child.pid));
     console.closeChildEnd();
     closeJoinFds();
-    if (systemd !== undefined) placeInScope(socket, spawned.pid, systemd, host, config, plan);
+    if (systemd !== undefined) placeInScope(socket, spawned.pid, systemd, host, config, plan, privileged);
     child.pid = enterNamespaces(spawned, plan, config);
     const pid = child.pid;
     // Before "ready": from then on the init no longer dies with us.
@@ -218,12 +218,24 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
  * ones it has no controller for) get it from us, and the limits are set in
  * the files as well, all before it goes on.
  */
-function placeInScope(socket: number, pid: number, systemd: ScopePlan, host: CgroupHost, config: RuntimeConfig, plan: InitPlan): void {
+function placeInScope(
+  socket: number,
+  pid: number,
+  systemd: ScopePlan,
+  host: CgroupHost,
+  config: RuntimeConfig,
+  plan: InitPlan,
+  privileged: boolean,
+): void {
   expectMessage(socket, 'placeMe', plan, config);
   startScope(systemd, pid);
   createCgroup(systemd.cgroup);
   moveIntoCgroup(systemd.cgroup, pid);
-  applyDeviceRules(host, systemd.cgroup, config.linux?.resources?.devices ?? []);
+  // A device program needs CAP_BPF or CAP_SYS_ADMIN, which a user's own
+  // scope does not give; as runc, a rootless container goes without (its
+  // user namespace already keeps it from making or using device nodes).
+  if (privileged) applyDeviceRules(host, systemd.cgroup, config.linux?.resources?.devices ?? []);
+  else trace('rootless: no device program on %s', systemd.scope.unit);
   if (config.linux?.resources !== undefined) applyResources(systemd.cgroup, config.linux.resources);
   sendContinue(socket);
 }

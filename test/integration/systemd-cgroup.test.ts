@@ -6,12 +6,14 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Runtime, busyboxBundle } from '../helpers/busybox';
-import { REPO } from '../helpers/cli';
+import { Runtime, busyboxBundle, busyboxRootfs } from '../helpers/busybox';
+import { REPO, ocits } from '../helpers/cli';
 import { checkoutTempDir } from '../helpers/tmp';
+import { chownTree, rootlessUser } from '../helpers/userns';
 
 const LANE = path.join(REPO, 'test', 'helpers', 'systemd-lane.sh');
 const ENGINES_LANE = path.join(REPO, 'test', 'helpers', 'systemd-engines-lane.sh');
+const USER_LANE = path.join(REPO, 'test', 'helpers', 'systemd-user-lane.sh');
 const ENGINES = path.join(REPO, '..', 'shared', 'tools', 'engines');
 const CGV2_VM = path.join(REPO, '..', 'shared', 'tools', 'cgv2-vm');
 const SYSTEMD_RUNNING = fs.existsSync('/run/systemd/system');
@@ -26,6 +28,22 @@ function sleeperBundle(change: (config: Record<string, any>) => void = () => {},
   const moved = path.join(moveInto, path.basename(bundle));
   fs.cpSync(bundle, moved, { recursive: true, verbatimSymlinks: true });
   return moved;
+}
+
+/** `ocits spec --rootless`'s bundle, owned by the user, in dir (the VM sees only the checkout). */
+function userBundle(user: { uid: number; gid: number }, dir: string): string {
+  const bundle = path.join(dir, 'user-bundle');
+  fs.cpSync(busyboxRootfs(), bundle, { recursive: true, verbatimSymlinks: true });
+  chownTree(bundle, user.uid, user.gid);
+  const spec = ocits(['spec', '--rootless', '--bundle', bundle], { uid: user.uid, gid: user.gid, env: { PATH: process.env.PATH } });
+  if (spec.status !== 0) throw new Error(spec.stderr);
+  const file = path.join(bundle, 'config.json');
+  const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+  config.process.terminal = false;
+  config.process.args = ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'];
+  config.linux.resources = { memory: { limit: 64 << 20 }, pids: { limit: 30 } };
+  fs.writeFileSync(file, JSON.stringify(config));
+  return bundle;
 }
 
 /** Every directory a scope of this name would have in any mounted hierarchy. */
@@ -84,7 +102,7 @@ describe('--systemd-cgroup refusals', () => {
 
 (process.env.OCITS_CGV2_VM === '1' ? describe : describe.skip)('--systemd-cgroup in the cgv2-vm with systemd (OCITS_CGV2_VM=1)', () => {
   // One VM run for both lanes: each boot costs about a minute under TCG.
-  it('makes a scope with the limits, updates, pauses, lists, kills and deletes it; nested slices; refusals; podman and containerd', () => {
+  it('makes a scope with the limits, updates, pauses, lists, kills and deletes it; nested slices; refusals; a non-root caller through its own systemd; podman and containerd', () => {
     const shared = checkoutTempDir();
     const id = `s${process.pid}`;
     const bundle = sleeperBundle((config) => {
@@ -103,12 +121,17 @@ describe('--systemd-cgroup refusals', () => {
     const bad = sleeperBundle((config) => {
       config.annotations = { 'org.systemd.property.NoSuchProperty': "'x'" };
     }, shared);
+    const user = rootlessUser();
+    fs.chmodSync(shared, 0o755); // the user reaches its bundle through it
+    const ownBundle = userBundle(user, shared);
     const ocitsBin = path.join(REPO, 'bin', 'ocits');
     const quote = (word: string): string => `'${word.replace(/'/g, "'\\''")}'`;
     const lanes =
       ['sh', LANE, ocitsBin, '/run/ocits-vm-test', id, bundle, nested, bad].map(quote).join(' ') +
       '; ' +
-      ['bash', ENGINES_LANE, ocitsBin, ENGINES].map(quote).join(' ');
+      ['bash', ENGINES_LANE, ocitsBin, ENGINES].map(quote).join(' ') +
+      '; ' +
+      ['sh', USER_LANE, ocitsBin, String(user.uid), String(user.gid), ownBundle, `${id}-user`].map(quote).join(' ');
     const result = spawnSync(CGV2_VM, ['--systemd', '--timeout', '800', '--', lanes], {
       cwd: REPO,
       encoding: 'utf8',
@@ -183,6 +206,18 @@ describe('--systemd-cgroup refusals', () => {
       'ctr.exec': 'inner',
       'ctr.delete': 'ok',
       'ctr.units.left': '',
+    });
+    // A non-root caller: its own systemd instance, over the user bus.
+    expect(report).toMatchObject({
+      'user.manager': 'active',
+      'user.run': '0',
+      'user.cgroup': `/user.slice/user-${user.uid}.slice/user@${user.uid}.service/user.slice/ocits-${id}-user.scope`,
+      'user.unit': 'ActiveState=active MemoryMax=67108864 TasksMax=30 ',
+      'user.files': '67108864 30 ',
+      'user.updated': '20 20',
+      'user.paused': 'paused',
+      'user.deleted': '0',
+      'user.units.left': '',
     });
     expect(result.status).toBe(0);
   }, 840000);

@@ -2,6 +2,7 @@
 // the GVariant text of org.systemd.property.* annotations, and the unit
 // properties linux.resources becomes (runc's translation).
 import { parseGVariant } from '../../../src/cgroups/gvariant';
+import { planScope } from '../../../src/cgroups/systemd';
 import { expandSlice, parseSystemdCgroupsPath } from '../../../src/cgroups/systemd-path';
 import {
   accountingProperties,
@@ -51,6 +52,15 @@ describe('systemd cgroupsPath', () => {
     for (const bad of ['system', '.slice', 'user.slice/user-1000.slice', 'a--b.slice', '-a.slice', 'a-.slice']) {
       expect(() => expandSlice(bad)).toThrow(`/linux/cgroupsPath: ${JSON.stringify(bad)} is not a valid slice name`);
     }
+  });
+});
+
+describe('the scope plan', () => {
+  it("refuses a non-root caller's own systemd on a host that is not pure cgroup v2, before asking systemd", () => {
+    const hybrid = { mode: 'hybrid' as const, hierarchies: [] };
+    expect(() => planScope(hybrid, { ociVersion: '1.3.0', root: { path: 'rootfs' } }, 'c1', false)).toThrow(
+      '--systemd-cgroup: a non-root caller can use its own systemd instance only on a cgroup v2 host',
+    );
   });
 });
 
