@@ -205,13 +205,26 @@ int AwaitJob(sd_bus* bus, const std::string& job_path, JobResults* results, uint
   }
 }
 
-bool ReadBus(const Napi::CallbackInfo& info, sd_bus** bus) {
-  if (info.Length() < 2 || !info[0].IsExternal() || !info[1].IsString()) {
-    Napi::TypeError::New(info.Env(), "systemd: expected a bus and a unit name").ThrowAsJavaScriptException();
+// The arguments every call but connect starts with: a bus and a unit (or
+// property) name; rest_ok is the caller's check of the others.
+bool ReadUnitArguments(const Napi::CallbackInfo& info, size_t count, bool rest_ok, const char* usage, sd_bus** bus,
+                       std::string* name) {
+  if (info.Length() != count || !info[0].IsExternal() || !info[1].IsString() || !rest_ok) {
+    Napi::TypeError::New(info.Env(), std::string(usage) + ": bad arguments").ThrowAsJavaScriptException();
     return false;
   }
   *bus = info[0].As<Napi::External<sd_bus>>().Data();
+  *name = info[1].As<Napi::String>().Utf8Value();
   return true;
+}
+
+// Sends a method call that answers nothing we need; throws systemd's refusal.
+Napi::Value CallManager(Napi::Env env, sd_bus* bus, sd_bus_message* m, const std::string& what) {
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  int r = sd_bus_call(bus, m, 0, &error, nullptr);
+  Napi::Value outcome = r < 0 ? ThrowBusError(env, what, &error, r) : env.Undefined();
+  sd_bus_error_free(&error);
+  return outcome;
 }
 
 // A job-creating Manager call's result: waits for the job and throws unless it
@@ -267,12 +280,11 @@ Napi::Value SystemdConnect(const Napi::CallbackInfo& info) {
 Napi::Value SystemdStartTransientUnit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   sd_bus* bus;
-  if (!ReadBus(info, &bus)) return env.Undefined();
-  if (info.Length() != 4 || !info[2].IsArray() || !info[3].IsNumber()) {
-    Napi::TypeError::New(env, "systemdStartTransientUnit(bus, name, properties, timeoutMs): bad arguments").ThrowAsJavaScriptException();
+  std::string name;
+  if (!ReadUnitArguments(info, 4, info[2].IsArray() && info[3].IsNumber(),
+                         "systemdStartTransientUnit(bus, name, properties, timeoutMs)", &bus, &name)) {
     return env.Undefined();
   }
-  std::string name = info[1].As<Napi::String>().Utf8Value();
   uint64_t timeout_usec = (uint64_t)info[3].As<Napi::Number>().Int64Value() * 1000;
   std::string what = "StartTransientUnit " + name;
 
@@ -310,12 +322,10 @@ Napi::Value SystemdStartTransientUnit(const Napi::CallbackInfo& info) {
 Napi::Value SystemdStopUnit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   sd_bus* bus;
-  if (!ReadBus(info, &bus)) return env.Undefined();
-  if (info.Length() != 3 || !info[2].IsNumber()) {
-    Napi::TypeError::New(env, "systemdStopUnit(bus, name, timeoutMs): bad arguments").ThrowAsJavaScriptException();
+  std::string name;
+  if (!ReadUnitArguments(info, 3, info[2].IsNumber(), "systemdStopUnit(bus, name, timeoutMs)", &bus, &name)) {
     return env.Undefined();
   }
-  std::string name = info[1].As<Napi::String>().Utf8Value();
   uint64_t timeout_usec = (uint64_t)info[2].As<Napi::Number>().Int64Value() * 1000;
   std::string what = "StopUnit " + name;
 
@@ -351,27 +361,39 @@ Napi::Value SystemdStopUnit(const Napi::CallbackInfo& info) {
 Napi::Value SystemdSetUnitProperties(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   sd_bus* bus;
-  if (!ReadBus(info, &bus)) return env.Undefined();
-  if (info.Length() != 3 || !info[2].IsArray()) {
-    Napi::TypeError::New(env, "systemdSetUnitProperties(bus, name, properties): bad arguments").ThrowAsJavaScriptException();
+  std::string name;
+  if (!ReadUnitArguments(info, 3, info[2].IsArray(), "systemdSetUnitProperties(bus, name, properties)", &bus, &name)) {
     return env.Undefined();
   }
-  std::string name = info[1].As<Napi::String>().Utf8Value();
   std::string what = "SetUnitProperties " + name;
   sd_bus_message* m = nullptr;
-  sd_bus_error error = SD_BUS_ERROR_NULL;
   std::string failed;
-  Napi::Value outcome = env.Undefined();
+  Napi::Value outcome;
   int r = sd_bus_message_new_method_call(bus, &m, kService, kPath, kManager, "SetUnitProperties");
   if (r >= 0) r = sd_bus_message_append(m, "sb", name.c_str(), 1);  // runtime: gone at reboot, as the unit is
   if (r >= 0) r = AppendProperties(m, info[2].As<Napi::Array>(), &failed);
-  if (r < 0) {
-    outcome = ThrowBusError(env, failed.empty() ? what : what + ": property " + failed, nullptr, r);
-  } else {
-    r = sd_bus_call(bus, m, 0, &error, nullptr);
-    if (r < 0) outcome = ThrowBusError(env, what, &error, r);
+  outcome = r < 0 ? ThrowBusError(env, failed.empty() ? what : what + ": property " + failed, nullptr, r)
+                  : CallManager(env, bus, m, what);
+  sd_bus_message_unref(m);
+  return outcome;
+}
+
+Napi::Value SystemdAttachProcesses(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sd_bus* bus;
+  std::string name;
+  if (!ReadUnitArguments(info, 4, info[2].IsString() && info[3].IsArray(),
+                         "systemdAttachProcesses(bus, name, subcgroup, pids)", &bus, &name)) {
+    return env.Undefined();
   }
-  sd_bus_error_free(&error);
+  std::string subcgroup = info[2].As<Napi::String>().Utf8Value();
+  std::string what = "AttachProcessesToUnit " + name;
+  sd_bus_message* m = nullptr;
+  Napi::Value outcome;
+  int r = sd_bus_message_new_method_call(bus, &m, kService, kPath, kManager, "AttachProcessesToUnit");
+  if (r >= 0) r = sd_bus_message_append(m, "ss", name.c_str(), subcgroup.c_str());
+  if (r >= 0) r = AppendValue(m, "au", info[3]);
+  outcome = r < 0 ? ThrowBusError(env, what, nullptr, r) : CallManager(env, bus, m, what);
   sd_bus_message_unref(m);
   return outcome;
 }
@@ -379,8 +401,8 @@ Napi::Value SystemdSetUnitProperties(const Napi::CallbackInfo& info) {
 Napi::Value SystemdManagerProperty(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   sd_bus* bus;
-  if (!ReadBus(info, &bus)) return env.Undefined();
-  std::string name = info[1].As<Napi::String>().Utf8Value();
+  std::string name;
+  if (!ReadUnitArguments(info, 2, true, "systemdManagerProperty(bus, name)", &bus, &name)) return env.Undefined();
   sd_bus_error error = SD_BUS_ERROR_NULL;
   char* value = nullptr;
   int r = sd_bus_get_property_string(bus, kService, kPath, kManager, name.c_str(), &error, &value);

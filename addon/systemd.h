@@ -14,6 +14,8 @@ Napi::Value SystemdStartTransientUnit(const Napi::CallbackInfo& info);
 Napi::Value SystemdStopUnit(const Napi::CallbackInfo& info);
 // systemdSetUnitProperties(bus, name, properties).
 Napi::Value SystemdSetUnitProperties(const Napi::CallbackInfo& info);
+// systemdAttachProcesses(bus, name, subcgroup, pids): into a running unit's cgroup (or one below it).
+Napi::Value SystemdAttachProcesses(const Napi::CallbackInfo& info);
 // systemdManagerProperty(bus, name): a string property of the manager (ControlGroup, Version).
 Napi::Value SystemdManagerProperty(const Napi::CallbackInfo& info);
 

@@ -103,6 +103,8 @@ export interface Addon {
   systemdStopUnit(bus: SystemdBus, name: string, timeoutMs: number): boolean;
   /** SetUnitProperties(name, runtime, properties). */
   systemdSetUnitProperties(bus: SystemdBus, name: string, properties: UnitProperty[]): void;
+  /** AttachProcessesToUnit(name, subcgroup, pids): moves processes into a running unit's cgroup, or one below it. */
+  systemdAttachProcesses(bus: SystemdBus, name: string, subcgroup: string, pids: number[]): void;
   /** A string property of the manager: ControlGroup, Version. */
   systemdManagerProperty(bus: SystemdBus, name: string): string;
 }

@@ -50,7 +50,54 @@ function v2Properties(resources: LinuxResources): UnitProperty[] {
   }
   properties.push(...tasksMax(pids?.limit));
   if (nonZero(blockIO?.weight)) properties.push(u64('IOWeight', blkioWeightToIoWeight(blockIO.weight)));
+  // Last, so a raw value overrides a converted one, as in the files.
+  for (const [file, value] of Object.entries(resources.unified ?? {})) properties.push(...unifiedProperties(file, value));
   return properties;
+}
+
+/** unified files whose value is one number or "max", and their properties. */
+const NUMBER_PROPERTIES: Record<string, string> = {
+  'memory.high': 'MemoryHigh',
+  'memory.low': 'MemoryLow',
+  'memory.min': 'MemoryMin',
+  'memory.max': 'MemoryMax',
+  'memory.swap.max': 'MemorySwapMax',
+  'pids.max': 'TasksMax',
+  'cpu.weight': 'CPUWeight',
+};
+
+/**
+ * The unified entries systemd has a property for, as runc translates them;
+ * the rest reach only the files. Values must be numbers or "max" (runc's
+ * rule too), since the unit takes numbers.
+ */
+function unifiedProperties(file: string, value: string): UnitProperty[] {
+  const pointer = `/linux/resources/unified/${file.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  const number = (): bigint => {
+    const text = value.trim();
+    if (text === 'max') return INFINITY;
+    if (!/^\d+$/.test(text) || BigInt(text) >= INFINITY) {
+      throw new OcitsError(`${pointer}: ${JSON.stringify(value)} is not a number or "max", which systemd's property for it needs`);
+    }
+    return BigInt(text);
+  };
+  if (file in NUMBER_PROPERTIES) return [u64(NUMBER_PROPERTIES[file], number())];
+  switch (file) {
+    case 'cpu.max': {
+      const match = /^\s*(max|\d+)(?:\s+(\d+))?\s*$/.exec(value);
+      if (match === null) throw new OcitsError(`${pointer}: ${JSON.stringify(value)} is not "QUOTA [PERIOD]" or "max [PERIOD]"`);
+      return cpuQuotaProperties(match[1] === 'max' ? -1 : Number(match[1]), match[2] === undefined ? undefined : Number(match[2]));
+    }
+    case 'cpuset.cpus':
+      return [['AllowedCPUs', 'ay', listToBitmask(value, pointer)]];
+    case 'cpuset.mems':
+      return [['AllowedMemoryNodes', 'ay', listToBitmask(value, pointer)]];
+    case 'cpu.idle':
+      // systemd's idle weight; cpu.idle 0 leaves the weight alone.
+      return value.trim() === '1' ? [u64('CPUWeight', 0)] : [];
+    default:
+      return [];
+  }
 }
 
 function v1Properties(resources: LinuxResources): UnitProperty[] {

@@ -74,6 +74,17 @@ export function stopScope(scope: SystemdScope, bus: SystemdBus = connectSystemd(
   trace('%s %s', existed ? 'stopped' : 'no unit', scope.unit);
 }
 
+/**
+ * Has systemd move pid into the scope's cgroup, or the one below it at
+ * subcgroup: for a non-root caller, who may not move a process from its own
+ * cgroup into its systemd instance's, while systemd may (asking the system
+ * instance on its behalf).
+ */
+export function attachToScope(scope: SystemdScope, subcgroup: string, pid: number): void {
+  const bus = connectSystemd(scope.user);
+  systemdCall(() => addon().systemdAttachProcesses(bus, scope.unit, subcgroup, [pid]));
+}
+
 /** update: the limits systemd knows, set on the running scope (the files are written too, by the caller). */
 export function updateScope(scope: SystemdScope, mode: CgroupMode, resources: LinuxResources): void {
   const properties = resourceProperties(mode, resources);

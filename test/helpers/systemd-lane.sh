@@ -24,10 +24,10 @@ PID=$(pid "$ID")
 show unit.state "$(systemctl show -p ActiveState --value "$UNIT")"
 # systemctl status lists the scope's processes, the container's init among them.
 show unit.status.pid "$(systemctl status --no-pager "$UNIT" | grep -c -- "[─-]$PID ")"
-show unit.props "$(props Slice,Delegate,MemoryMax,MemoryLow,TasksMax,CPUWeight,CPUQuotaPerSecUSec,IOWeight,DevicePolicy,TimeoutStopUSec "$UNIT")"
+show unit.props "$(props Slice,Delegate,MemoryMax,MemoryLow,MemoryHigh,TasksMax,CPUWeight,CPUQuotaPerSecUSec,IOWeight,DevicePolicy,TimeoutStopUSec "$UNIT")"
 show proc.cgroup "$(cat /proc/"$PID"/cgroup)"
 CG=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/"$PID"/cgroup)
-for f in memory.max memory.low cpu.weight cpu.max pids.max io.weight; do show "created.$f" "$(head -n 1 "$CG/$f")"; done
+for f in memory.max memory.low memory.high cpu.weight cpu.max pids.max io.weight; do show "created.$f" "$(head -n 1 "$CG/$f")"; done
 # BUNDLE's linux.devices has /dev/ocits-sda, which no device rule allows.
 show device.denied "$(o exec "$ID" head -c 1 /dev/ocits-sda 2>&1)"
 

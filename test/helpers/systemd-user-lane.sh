@@ -24,6 +24,11 @@ show user.cgroup "$(sed -n 's/^0:://p' /proc/"$PID"/cgroup)"
 CG=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/"$PID"/cgroup)
 show user.unit "$(as_user systemctl --user show -p ActiveState,MemoryMax,TasksMax "$UNIT" | sort | tr '\n' ' ')"
 show user.files "$(cat "$CG/memory.max" "$CG/pids.max" | tr '\n' ' ')"
+# exec's process is moved in by the user's systemd: the user may not move it itself.
+# (Not through a pipe: the detached process would hold it open.)
+o exec --detach --pid-file "/tmp/$ID-exec.pid" "$ID" sleep 1000 </dev/null >/dev/null 2>"/tmp/$ID-exec.err"
+show user.exec "exit $? $(cat "/tmp/$ID-exec.err")"
+show user.exec.cgroup "$(sed -n 's/^0:://p' /proc/"$(cat "/tmp/$ID-exec.pid")"/cgroup)"
 o update --pids-limit 20 "$ID"
 show user.updated "$(as_user systemctl --user show -p TasksMax --value "$UNIT") $(cat "$CG/pids.max")"
 o pause "$ID"

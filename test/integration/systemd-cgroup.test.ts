@@ -111,6 +111,7 @@ describe('--systemd-cgroup refusals', () => {
         cpu: { shares: 512, quota: 30000, period: 100000 },
         pids: { limit: 40 },
         blockIO: { weight: 500 },
+        unified: { 'memory.high': '50331648' },
       };
       config.annotations = { 'org.systemd.property.TimeoutStopSec': 'uint64 123' };
       config.linux.devices = [{ path: '/dev/ocits-sda', type: 'b', major: 8, minor: 0, fileMode: 0o660, uid: 0, gid: 0 }];
@@ -149,11 +150,12 @@ describe('--systemd-cgroup refusals', () => {
       'unit.state': 'active',
       'unit.status.pid': '1',
       'unit.props':
-        'CPUQuotaPerSecUSec=300ms CPUWeight=20 Delegate=yes DevicePolicy=strict IOWeight=4950 MemoryLow=16777216 MemoryMax=67108864 ' +
+        'CPUQuotaPerSecUSec=300ms CPUWeight=20 Delegate=yes DevicePolicy=strict IOWeight=4950 MemoryHigh=50331648 MemoryLow=16777216 MemoryMax=67108864 ' +
         'Slice=system.slice TasksMax=40 TimeoutStopUSec=2min 3s ',
       'proc.cgroup': `0::/system.slice/ocits-${id}.scope`,
       'created.memory.max': String(64 << 20),
       'created.memory.low': String(16 << 20),
+      'created.memory.high': String(48 << 20),
       'created.cpu.weight': '20',
       'created.cpu.max': '30000 100000',
       'created.pids.max': '40',
@@ -213,6 +215,8 @@ describe('--systemd-cgroup refusals', () => {
       'user.run': '0',
       'user.cgroup': `/user.slice/user-${user.uid}.slice/user@${user.uid}.service/user.slice/ocits-${id}-user.scope`,
       'user.unit': 'ActiveState=active MemoryMax=67108864 TasksMax=30 ',
+      'user.exec': 'exit 0 ',
+      'user.exec.cgroup': `/user.slice/user-${user.uid}.slice/user@${user.uid}.service/user.slice/ocits-${id}-user.scope`,
       'user.files': '67108864 30 ',
       'user.updated': '20 20',
       'user.paused': 'paused',

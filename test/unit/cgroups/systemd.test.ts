@@ -148,6 +148,26 @@ describe('unit properties', () => {
     expect(accountingProperties('unified').map(([name]) => name)).toEqual(['CPUAccounting', 'IOAccounting', 'MemoryAccounting', 'TasksAccounting']);
   });
 
+  it('translates the unified entries systemd has a property for, after the converted ones', () => {
+    expect(
+      resourceProperties('unified', {
+        memory: { limit: 1 << 20 },
+        unified: { 'memory.max': 'max', 'memory.high': '1000', 'cpu.max': '50000 200000', 'pids.max': '7', 'cpu.idle': '1', 'io.max': '8:0 rbps=1' },
+      }),
+    ).toEqual([
+      ['MemoryMax', 't', 1048576n],
+      ['MemoryMax', 't', INFINITY],
+      ['MemoryHigh', 't', 1000n],
+      ['CPUQuotaPeriodUSec', 't', 200000n],
+      ['CPUQuotaPerSecUSec', 't', 250000n],
+      ['TasksMax', 't', 7n],
+      ['CPUWeight', 't', 0n],
+    ]);
+    expect(() => resourceProperties('unified', { unified: { 'memory.high': '1G' } })).toThrow(
+      '/linux/resources/unified/memory.high: "1G" is not a number or "max", which systemd\'s property for it needs',
+    );
+  });
+
   it('translates v1 resources to the v1 properties', () => {
     expect(resourceProperties('hybrid', { memory: { limit: 1 << 20 }, cpu: { shares: 512 }, blockIO: { weight: 300 } })).toEqual([
       ['MemoryLimit', 't', 1048576n],
