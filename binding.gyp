@@ -15,6 +15,7 @@
         "addon/process_control.cc",
         "addon/exec.cc",
         "addon/exec_child.cc",
+        "addon/systemd.cc",
         "addon/init/safe.cc",
         "addon/init/cgroup.cc",
         "addon/init/copy_up.cc",
@@ -31,7 +32,9 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fno-exceptions"],
-      "libraries": ["-lseccomp"],
+      # libsystemd's sd-bus for the systemd cgroup driver (addon/systemd.cc):
+      # libsystemd0 is on every Debian system (apt itself needs it).
+      "libraries": ["-lseccomp", "-lsystemd"],
       # The program (dist/ocits) is Bun, which carries no libstdc++: loading
       # the shared one with the addon cost every command about 1.2 ms.
       "ldflags": ["-static-libstdc++", "-static-libgcc"]

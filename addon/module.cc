@@ -10,6 +10,7 @@
 #include "seccomp_filter.h"
 #include "seccomp_info.h"
 #include "spawn.h"
+#include "systemd.h"
 
 namespace {
 
@@ -43,6 +44,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("receiveFd", Napi::Function::New(env, ocits::ReceiveFd, "receiveFd"));
   exports.Set("attachDeviceProgram", Napi::Function::New(env, ocits::AttachDeviceProgram, "attachDeviceProgram"));
   exports.Set("deviceProgramIds", Napi::Function::New(env, ocits::DeviceProgramIds, "deviceProgramIds"));
+  exports.Set("systemdConnect", Napi::Function::New(env, ocits::SystemdConnect, "systemdConnect"));
+  exports.Set("systemdStartTransientUnit", Napi::Function::New(env, ocits::SystemdStartTransientUnit, "systemdStartTransientUnit"));
+  exports.Set("systemdStopUnit", Napi::Function::New(env, ocits::SystemdStopUnit, "systemdStopUnit"));
+  exports.Set("systemdSetUnitProperties", Napi::Function::New(env, ocits::SystemdSetUnitProperties, "systemdSetUnitProperties"));
+  exports.Set("systemdAttachProcesses", Napi::Function::New(env, ocits::SystemdAttachProcesses, "systemdAttachProcesses"));
+  exports.Set("systemdManagerProperty", Napi::Function::New(env, ocits::SystemdManagerProperty, "systemdManagerProperty"));
   return exports;
 }
 

@@ -106,6 +106,8 @@ void ReadCgroupJoin(PlanStorage& storage, const Napi::Value& source, init::Cgrou
   Napi::Object join = source.As<Napi::Object>();
   out.dir = Int(join, "dir");
   out.dir_needs_write = false;
+  Napi::Value from_parent = join.Get("fromParent");
+  out.from_parent = from_parent.IsBoolean() && from_parent.As<Napi::Boolean>().Value();
   Napi::Array tasks = join.Get("tasks").As<Napi::Array>();
   for (uint32_t i = 0; i < tasks.Length(); ++i) storage.cgroup_tasks.push_back(tasks.Get(i).As<Napi::Number>().Int32Value());
   out.tasks = storage.cgroup_tasks.data();
@@ -401,6 +403,7 @@ Napi::Value InitMessageFormat(const Napi::CallbackInfo& info) {
   kinds.Set("seccompListener", Napi::Number::New(env, init::kMessageSeccompListener));
   kinds.Set("mapIds", Napi::Number::New(env, init::kMessageMapIds));
   kinds.Set("initPid", Napi::Number::New(env, init::kMessageInitPid));
+  kinds.Set("placeMe", Napi::Number::New(env, init::kMessagePlaceMe));
   Napi::Object format = Napi::Object::New(env);
   format.Set("kinds", kinds);
   format.Set("size", (double)sizeof(init::Message));

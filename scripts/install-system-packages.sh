@@ -2,6 +2,7 @@
 # The Debian packages ocits needs to build, test and demo, installed with
 # apt-get (root). Used by .ci/run and scripts/demo.sh.
 #   libseccomp-dev  the addon links libseccomp
+#   libsystemd-dev  the addon links libsystemd's sd-bus (the systemd cgroup driver)
 #   runc            the reference the tests and the conformance suite compare with
 #   busybox-static  container root filesystems, built locally
 #   jq              reading jest's JSON results in .ci/run
@@ -16,5 +17,5 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq libseccomp-dev runc busybox-static jq python3 containerd podman \
+apt-get install -y -qq libseccomp-dev libsystemd-dev runc busybox-static jq python3 containerd podman \
   docker-registry apache2-utils openssl curl skopeo umoci debootstrap attr zstd time >/dev/null

@@ -18,7 +18,7 @@ export interface SeccompFilterRules {
 
 /** initMessageFormat(): enum MessageKind by name, and struct Message's layout. */
 export interface InitMessageFormat {
-  kinds: Record<'mounted' | 'ready' | 'error' | 'continue' | 'execPid' | 'seccompListener' | 'mapIds' | 'initPid', number>;
+  kinds: Record<'mounted' | 'ready' | 'error' | 'continue' | 'execPid' | 'seccompListener' | 'mapIds' | 'initPid' | 'placeMe', number>;
   /** sizeof(Message) */
   size: number;
   /** offsetof(Message, detail); kind, step, index and errno are the int32s before it. */
@@ -110,6 +110,11 @@ export interface CgroupJoin {
   dir: number;
   /** Each v1 hierarchy's tasks file: the init writes "0" to move itself, its only thread. */
   tasks: number[];
+  /**
+   * The init first says placeMe and waits: the parent has systemd put it in
+   * its scope (StartTransientUnit takes a pid). Then it joins dir and tasks.
+   */
+  fromParent?: boolean;
 }
 
 /** One mount(2), with the extra calls runc makes around it. */

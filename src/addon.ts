@@ -11,6 +11,23 @@ export interface ExitStatus {
   signal: number | null;
 }
 
+/** A connection to systemd's manager over D-Bus (opaque; closed when collected or at exit). */
+export interface SystemdBus {
+  readonly systemdBus: unique symbol;
+}
+
+/** A value for a D-Bus signature: 't' and 'x' take bigints, arrays and structs take arrays. */
+export type BusValue = boolean | number | bigint | string | BusValue[];
+
+/** A unit property as systemd's Manager takes it: name, D-Bus signature, value. */
+export type UnitProperty = [name: string, signature: string, value: BusValue];
+
+/** What an addon error from systemd carries besides its message. */
+export interface SystemdError extends Error {
+  /** The D-Bus error name, e.g. org.freedesktop.systemd1.NoSuchUnit. */
+  dbusName?: string;
+}
+
 export interface Addon {
   /** flock(2); false only when wait is false and the lock is held elsewhere. */
   flock(fd: number, mode: LockMode, wait: boolean): boolean;
@@ -79,6 +96,19 @@ export interface Addon {
   attachDeviceProgram(cgroupDir: string, instructions: Buffer, license: string): void;
   /** Ids of the device programs attached to this cgroup2 directory itself. */
   deviceProgramIds(cgroupDir: string): number[];
+
+  /** Connects to the system bus, or the caller's user bus, and checks that systemd answers there. */
+  systemdConnect(user: boolean): SystemdBus;
+  /** StartTransientUnit(name, "fail", properties), then waits up to timeoutMs for its job; throws unless the job is done. */
+  systemdStartTransientUnit(bus: SystemdBus, name: string, properties: UnitProperty[], timeoutMs: number): void;
+  /** StopUnit(name, "replace"), waits for its job, then ResetFailedUnit; false when there is no such unit. */
+  systemdStopUnit(bus: SystemdBus, name: string, timeoutMs: number): boolean;
+  /** SetUnitProperties(name, runtime, properties). */
+  systemdSetUnitProperties(bus: SystemdBus, name: string, properties: UnitProperty[]): void;
+  /** AttachProcessesToUnit(name, subcgroup, pids): moves processes into a running unit's cgroup, or one below it. */
+  systemdAttachProcesses(bus: SystemdBus, name: string, subcgroup: string, pids: number[]): void;
+  /** A string property of the manager: ControlGroup, Version. */
+  systemdManagerProperty(bus: SystemdBus, name: string): string;
 }
 
 let loaded: Addon | undefined;

@@ -9,6 +9,10 @@
 namespace ocits::init {
 
 void JoinCgroup(const CgroupJoin& join, int socket) {
+  if (join.from_parent) {
+    Send(socket, kMessagePlaceMe);
+    AwaitContinue(socket);
+  }
   if (join.dir_needs_write) {
     int procs = OCITS_RETRY(openat(join.dir, "cgroup.procs", O_WRONLY | O_CLOEXEC));
     if (procs < 0 || OCITS_RETRY(write(procs, "0", 1)) != 1) Fail(socket, kStepCgroup, -1, errno);

@@ -72,6 +72,7 @@ enum MessageKind : int32_t {
   kMessageSeccompListener = 6,  // child: the seccomp notify fd, as SCM_RIGHTS; wait for continue
   kMessageMapIds = 7,    // init: in a new user namespace; write our uid_map and gid_map now
   kMessageInitPid = 8,   // init: index holds the host pid of the init it forked; we exit
+  kMessagePlaceMe = 9,   // init: put me in my cgroup now (systemd's scope takes a pid); wait for continue
 };
 
 struct Message {
@@ -216,6 +217,7 @@ struct CgroupJoin {
   bool dir_needs_write;  // clone3 could not start us there: write cgroup.procs
   const int* tasks;      // v1 tasks files
   size_t tasks_count;
+  bool from_parent;      // the parent places us (systemd); ask it first, then join the rest
 };
 
 // A namespace given by linux.namespaces[].path, opened by the parent.

@@ -75,6 +75,17 @@ function enableSubtreeControllers(dir: string): void {
   }
 }
 
+/**
+ * Moves pid into the container's cgroup in every hierarchy, from here (the
+ * systemd driver: systemd placed it in the hierarchies it manages, where
+ * this changes nothing).
+ */
+export function moveIntoCgroup(cgroup: ContainerCgroup, pid: number): void {
+  for (const entry of cgroup.dirs) {
+    writeCgroupFile(entry.dir, 'cgroup.procs', String(pid), `move process ${pid} into cgroup ${entry.dir}`);
+  }
+}
+
 export function openCgroupJoinFds(cgroup: ContainerCgroup): CgroupJoin {
   const fds: CgroupJoin = { dir: -1, tasks: [] };
   for (const entry of cgroup.dirs) {

@@ -10,7 +10,7 @@ export const GLOBAL_FLAGS: FlagSpecs = {
   'log-format': { type: 'string', default: 'text', describe: 'log entry format: text or json' },
   debug: { type: 'boolean', default: false, describe: 'log debug entries' },
   rootless: { type: 'string', default: 'auto', describe: 'ignore cgroup permission errors: auto, true or false' },
-  'systemd-cgroup': { type: 'boolean', default: false, describe: 'manage cgroups through systemd (not supported yet)' },
+  'systemd-cgroup': { type: 'boolean', default: false, describe: 'systemd owns the container cgroup: a transient scope from linux.cgroupsPath "slice:prefix:name"' },
 };
 
 const LOG_FORMATS: readonly string[] = ['text', 'json'];

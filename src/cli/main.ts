@@ -77,9 +77,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     const global = globalArgsOf(withDefaults(GLOBAL_FLAGS, line.global));
     configureLog({ ...(global.log !== undefined ? { file: global.log } : {}), format: global.logFormat, debug: global.debug });
-    if (global.systemdCgroup) {
-      throw new OcitsError('--systemd-cgroup: systemd cgroup management is not supported on this host');
-    }
     if (line.kind === 'version') {
       printVersion();
       return 0;

@@ -7,13 +7,14 @@ import * as path from 'node:path';
 import { addon } from '../addon';
 import { CHROOT } from '../addon-plan';
 import { applyDeviceRules } from '../cgroups/devices';
-import { detectCgroupHost } from '../cgroups/host';
+import { detectCgroupHost, type CgroupHost } from '../cgroups/host';
 import { isFrozen } from '../cgroups/freezer';
-import { cgroupPids, closeCgroupJoinFds, createCgroup, openCgroupJoinFds, removeCgroup } from '../cgroups/membership';
+import { cgroupPids, closeCgroupJoinFds, createCgroup, moveIntoCgroup, openCgroupJoinFds, removeCgroup } from '../cgroups/membership';
 import { cgroupMountSteps } from '../cgroups/mount';
 import { placeContainer } from '../cgroups/placement';
 import { applyResources } from '../cgroups/resources';
 import type { ContainerCgroup } from '../cgroups/paths';
+import { planScope, startScope, stopScope, type ScopePlan } from '../cgroups/systemd';
 import { oomKillCount } from '../cgroups/stats';
 import { OcitsError, errnoText, messageOf, quoted } from '../errors';
 import { logWarning, tracer } from '../log';
@@ -53,6 +54,8 @@ export interface CreateOptions {
    * caller instead of sending it to a console socket.
    */
   keepConsole?: boolean;
+  /** --systemd-cgroup: the cgroup is a transient systemd scope (cgroups/systemd.ts). */
+  systemdCgroup?: boolean;
 }
 
 export interface CreatedContainer {
@@ -75,7 +78,11 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   // Everything that can be refused is refused before anything is made.
   const host = detectCgroupHost();
   const privileged = process.geteuid?.() === 0;
-  const { cgroup, ownCgroup, configured } = placeContainer(host, config.linux?.cgroupsPath, id, privileged);
+  const systemd = options.systemdCgroup === true ? planScope(host, config, id, privileged) : undefined;
+  const { cgroup, ownCgroup, configured } =
+    systemd !== undefined
+      ? { cgroup: systemd.cgroup, ownCgroup: false, configured: systemd.cgroup }
+      : placeContainer(host, config.linux?.cgroupsPath, id, privileged);
   if (ownCgroup) trace('no permission to create cgroup %o: the container stays in ours', configured.dirs.map((d) => d.dir));
   const fifo = path.join(store.containerDir(id), EXEC_FIFO);
   const stateBase = { ociVersion: OCI_VERSION, id, bundle: bundleDir, annotations: config.annotations ?? {} };
@@ -102,7 +109,8 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
   undo.add(() => store.remove(id));
   try {
     // Once the id is ours: a create of a taken id says only that.
-    if (!ownCgroup) checkExistingCgroup(cgroup);
+    // (A scope that exists already is refused by systemd itself.)
+    if (!ownCgroup && systemd === undefined) checkExistingCgroup(cgroup);
     const record: ContainerRecord = {
       ociVersion: OCI_VERSION,
       id,
@@ -118,10 +126,17 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       // any point; until its end, "creating" says it may be half made.
       ...(!ownCgroup ? { cgroup } : {}),
       ...(plan.rootEntry === CHROOT ? { rootfsMountBefore: mountIdAt(rootfs) } : {}),
+      ...(systemd !== undefined ? { systemd: systemd.scope } : {}),
     };
     store.write(record);
 
-    if (!ownCgroup) {
+    if (systemd !== undefined) {
+      // The scope takes the init's pid, so it starts once the init exists
+      // (placeInScope); stopping one that never started is no error.
+      undo.add(() => removeCgroup(cgroup));
+      undo.add(() => stopScope(systemd.scope, systemd.bus));
+      plan.cgroup.fromParent = true;
+    } else if (!ownCgroup) {
       createCgroup(cgroup);
       undo.add(() => removeCgroup(cgroup));
       plan.cgroup = openCgroupJoinFds(cgroup);
@@ -150,6 +165,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     undo.add(() => killAndReap(child.pid));
     console.closeChildEnd();
     closeJoinFds();
+    if (systemd !== undefined) placeInScope(socket, spawned.pid, systemd, host, config, plan, privileged);
     child.pid = enterNamespaces(spawned, plan, config);
     const pid = child.pid;
     // Before "ready": from then on the init no longer dies with us.
@@ -199,6 +215,34 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     lock.release();
     throw error;
   }
+}
+
+/**
+ * The init waits first thing for us to put it in its cgroup: systemd makes
+ * the scope with it inside, then the hierarchies systemd leaves alone (v1
+ * ones it has no controller for) get it from us, and the limits are set in
+ * the files as well, all before it goes on.
+ */
+function placeInScope(
+  socket: number,
+  pid: number,
+  systemd: ScopePlan,
+  host: CgroupHost,
+  config: RuntimeConfig,
+  plan: InitPlan,
+  privileged: boolean,
+): void {
+  expectMessage(socket, 'placeMe', plan, config);
+  startScope(systemd, pid);
+  createCgroup(systemd.cgroup);
+  moveIntoCgroup(systemd.cgroup, pid);
+  // A device program needs CAP_BPF or CAP_SYS_ADMIN, which a user's own
+  // scope does not give; as runc, a rootless container goes without (its
+  // user namespace already keeps it from making or using device nodes).
+  if (privileged) applyDeviceRules(host, systemd.cgroup, config.linux?.resources?.devices ?? []);
+  else trace('rootless: no device program on %s', systemd.scope.unit);
+  if (config.linux?.resources !== undefined) applyResources(systemd.cgroup, config.linux.resources);
+  sendContinue(socket);
 }
 
 /**

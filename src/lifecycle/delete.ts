@@ -3,6 +3,7 @@
 // running one only with --force, which kills it first.
 import { thaw } from '../cgroups/freezer';
 import { removeCgroup } from '../cgroups/membership';
+import { stopScope } from '../cgroups/systemd';
 import { ContainerNotFoundError } from '../errors';
 import { runHooksWarningOnFailure } from './hooks';
 import { unmountContainerMounts } from './host-mounts';
@@ -40,6 +41,9 @@ function deleteRecorded(store: StateStore, id: string, force: boolean): void {
       awaitExit(record);
     }
     if (record.rootfsMountBefore !== undefined) unmountContainerMounts(record.rootfs, record.rootfsMountBefore);
+    // systemd removes the scope's cgroup; what is left (v1 hierarchies it
+    // does not manage, or a create killed early) goes as without it.
+    if (record.systemd !== undefined) stopScope(record.systemd);
     if (record.cgroup !== undefined) removeCgroup(record.cgroup);
     store.remove(id);
     runHooksWarningOnFailure('poststop', record.hooks?.poststop, specState(record, 'stopped'));

@@ -10,6 +10,7 @@ import { addon } from '../addon';
 import type { CgroupJoin } from '../addon-plan';
 import { openCgroupJoinFds } from '../cgroups/membership';
 import { cgroupForExec } from '../cgroups/placement';
+import { attachToScope } from '../cgroups/systemd';
 import { OcitsError } from '../errors';
 import { tracer } from '../log';
 import { type ExecProcessOptions, openExecNamespaces, planExecProcess, resolveProcess } from '../plan/exec';
@@ -22,7 +23,7 @@ import { assertSealedExecutable } from './sealed-exe';
 import { openContainerRoot } from './host-mounts';
 import { specState } from './state';
 import { forwardSignals } from './signal-forwarding';
-import type { StateStore } from './store';
+import type { ContainerRecord, StateStore } from './store';
 import { openConsole, relayTerminal, type ConsoleChannel, type TerminalRelay } from './terminal';
 import { writeFileAtomically } from './write-file';
 
@@ -77,7 +78,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   // the lock's among them, and a paused container's `resume` must not wait
   // for a process it froze.
   const operation = options.ignorePaused ? 'exec --ignore-paused' : 'exec';
-  const { spawned, console, handOverListener } = store.withContainer(id, operation, (record, status) => {
+  const { spawned, console, handOverListener, place } = store.withContainer(id, operation, (record, status) => {
     const opened: number[] = [];
     let console: ConsoleChannel | undefined;
     try {
@@ -94,7 +95,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       // Opened first, checked second: the fds are the recorded process's if it
       // is still alive now.
       if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) throw new OcitsError('cannot exec in a stopped container');
-      const cgroup: CgroupJoin = record.cgroup !== undefined ? openCgroupJoinFds(cgroupForExec(record.cgroup, record.pid!)) : { dir: -1, tasks: [] };
+      const cgroup = execCgroupJoin(record);
       opened.push(...cgroup.tasks, ...(cgroup.dir >= 0 ? [cgroup.dir] : []));
       console = openConsole({ consoleSocket: options.consoleSocket }, terminal);
 
@@ -113,7 +114,8 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       // As runc: the agent gets each exec'd process's notify fd too, with the container's state.
       const state = specState(record, status);
       const handOverListener = (notifyFd: number, pid: number) => sendToSeccompListener(containerSeccomp!, notifyFd, pid, state);
-      return { spawned: child, console, handOverListener };
+      const place = cgroup.fromParent === true ? placeThroughSystemd(record) : undefined;
+      return { spawned: child, console, handOverListener, place };
     } catch (error) {
       console?.close();
       throw error;
@@ -123,7 +125,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   });
   try {
     console.closeChildEnd();
-    const pid = awaitExec(spawned, options.detach, handOverListener);
+    const pid = awaitExec(spawned, options.detach, handOverListener, place);
     const consoleMaster = console.receiveMaster();
     // runc writes the pid file with or without --detach.
     if (options.pidFile !== undefined) writeFileAtomically(path.resolve(options.pidFile), String(pid), 'pid file');
@@ -131,6 +133,26 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   } finally {
     console.close();
   }
+}
+
+/**
+ * How the exec child gets into the container's cgroup: it joins it itself
+ * (fds opened here), except that a non-root caller's systemd scope is out of
+ * its reach, and its systemd instance moves it (placeThroughSystemd).
+ */
+function execCgroupJoin(record: ContainerRecord): CgroupJoin {
+  if (record.cgroup === undefined) return { dir: -1, tasks: [] };
+  if (record.systemd?.user === true) return { dir: -1, tasks: [], fromParent: true };
+  return openCgroupJoinFds(cgroupForExec(record.cgroup, record.pid!));
+}
+
+function placeThroughSystemd(record: ContainerRecord): (pid: number) => void {
+  const scope = record.systemd!;
+  const scopeDir = record.cgroup!.dirs.find((d) => d.fstype === 'cgroup2')!;
+  const target = cgroupForExec(record.cgroup!, record.pid!).dirs.find((d) => d.fstype === 'cgroup2')!;
+  // The cgroup below the scope's own that exec joins, when the container handed its controllers down.
+  const subcgroup = path.posix.relative(scopeDir.dir, target.dir);
+  return (pid) => attachToScope(scope, subcgroup === '' ? '' : `/${subcgroup}`, pid);
 }
 
 function checkConsole(options: ExecOptions, terminal: boolean): void {

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isFrozen } from '../cgroups/freezer';
 import type { ContainerCgroup } from '../cgroups/paths';
+import type { SystemdScope } from '../cgroups/systemd';
 import { OcitsError } from '../errors';
 import type { ContainerStatus, Hook } from '../spec/types';
 import { OCI_VERSION } from '../spec/version';
@@ -38,6 +39,8 @@ export interface ContainerRecord {
   rootfsMountBefore?: number;
   /** The cgroup create made, so delete removes exactly that. */
   cgroup?: ContainerCgroup;
+  /** --systemd-cgroup: the scope systemd keeps the cgroup as; delete stops it, update sets its properties. */
+  systemd?: SystemdScope;
   /** Hooks that run after create, kept as they were at create (the spec: later config edits must not matter). */
   hooks?: { poststart?: Hook[]; poststop?: Hook[] };
 }

@@ -2,6 +2,7 @@
 // container, from runc's flags or from a LinuxResources JSON document
 // (--resources FILE, or - for stdin). Only what is given is written.
 import { applyResources, completeFromCurrent } from '../cgroups/resources';
+import { updateScope } from '../cgroups/systemd';
 import { OcitsError, quoted } from '../errors';
 import { parseJson, readDocument, readDocumentFrom } from '../spec/json';
 import { formatProblem } from '../spec/problems';
@@ -14,7 +15,10 @@ export function updateContainer(store: StateStore, id: string, resources: LinuxR
   store.withContainer(id, 'update', (record) => {
     if (resources.devices !== undefined) throw new OcitsError('/devices: update cannot change device rules');
     const cgroup = cgroupOf(record);
-    applyResources(cgroup, completeFromCurrent(cgroup, resources));
+    const complete = completeFromCurrent(cgroup, resources);
+    // As runc: the unit's properties first, then the files (systemd knows only some limits).
+    if (record.systemd !== undefined) updateScope(record.systemd, cgroup.mode, complete);
+    applyResources(cgroup, complete);
   });
 }
 

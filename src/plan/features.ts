@@ -2,7 +2,9 @@
 // this host. It must stay truthful, so it lists only capabilities that work
 // at this commit and grows as they land; an empty list means "none", not
 // "unknown". It sits with the plan, whose modules decide what works.
+import * as fs from 'node:fs';
 import buildInfo from '../../generated/build-info.json';
+import { systemdIsInit } from '../cgroups/systemd';
 import { CAPABILITIES, SECCOMP_ACTIONS, SECCOMP_ARCHITECTURES, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../spec/names';
 import type { Features, SeccompFeatures } from '../spec/types';
 import { OCI_VERSION, OCI_VERSION_MIN } from '../spec/version';
@@ -21,7 +23,8 @@ export function features(): Features {
       // cap_last_cap are skipped with a warning when a config names them.
       capabilities: [...CAPABILITIES.keys()],
       // v1, v2 and hybrid hosts with linux.resources, through cgroupfs; rdma.max on both.
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      // The systemd driver where systemd is init; a user's own instance only on cgroup v2.
+      cgroup: { v1: true, v2: true, systemd: systemdIsInit(), systemdUser: systemdIsInit() && pureCgroupV2(), rdma: true },
       seccomp: seccompFeatures(),
       // Applied only where the host has the module; refused elsewhere.
       apparmor: { enabled: liveHost.apparmorEnabled() },
@@ -35,6 +38,10 @@ export function features(): Features {
       'dev.ocits.commit': buildInfo.commit,
     },
   };
+}
+
+function pureCgroupV2(): boolean {
+  return fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
 }
 
 // Sorted, as runc lists them.

@@ -54,6 +54,30 @@ export function sendContinue(socket: number): void {
 }
 
 /**
+ * The exec child asked to be placed in its cgroup (CgroupJoin.fromParent)
+ * and waits; one we cannot place is killed.
+ */
+function placeExecChild(spawned: { pid: number; socket: number }, place: (pid: number) => void): void {
+  const { kinds } = messageFormat();
+  const request = decodeMessage(addon().initReceive(spawned.socket));
+  try {
+    if (request === undefined) throw new OcitsError('exec: the process exited before it was set up');
+    if (request.kind === kinds.error) throw new OcitsError(describeFailure(request));
+    if (request.kind !== kinds.placeMe) throw new OcitsError(`exec: unexpected message ${request.kind}`);
+    place(spawned.pid);
+  } catch (error) {
+    try {
+      process.kill(spawned.pid, 'SIGKILL');
+    } catch {
+      // it exited already; reaped below either way
+    }
+    addon().reap(spawned.pid);
+    throw error;
+  }
+  sendContinue(spawned.socket);
+}
+
+/**
  * One line for a failed step. The plan, when known, names the config item
  * the step worked on.
  */
@@ -176,16 +200,19 @@ function checkMessage(bytes: Buffer, kind: MessageKind, plan: InitPlan, config: 
  * Reads the child's messages: the pid of the process it forked; with a
  * seccomp listener, the process's notify fd, which handOverListener passes
  * on before the process may go on; then either a failure or the end of the
- * socket, which execve closes. Returns the pid.
+ * socket, which execve closes. Returns the pid. With place, the child
+ * first waits to be put in its cgroup (placeExecChild).
  */
 export function awaitExec(
   spawned: { pid: number; socket: number },
   detached: boolean,
   handOverListener: (notifyFd: number, pid: number) => void,
+  place?: (pid: number) => void,
 ): number {
   const { kinds } = messageFormat();
   let pid: number | undefined;
   try {
+    if (place !== undefined) placeExecChild(spawned, place);
     const first = decodeMessage(addon().initReceive(spawned.socket));
     addon().reap(spawned.pid);
     if (first === undefined) throw new OcitsError('exec: the process exited before it was set up');

@@ -70,12 +70,6 @@ describe('bad usage', () => {
     expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(result.stdout).toBe('');
   });
-
-  it('refuses --systemd-cgroup clearly', () => {
-    const result = ocits(['--systemd-cgroup', 'state', 'x']);
-    expect(result.status).toBe(1);
-    expect(result.stderr).toBe('ocits: --systemd-cgroup: systemd cgroup management is not supported on this host\n');
-  });
 });
 
 describe('global flags', () => {

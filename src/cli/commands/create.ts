@@ -11,6 +11,6 @@ export const createCommand = defineCommand({
   run: async ({ global, flags, args: [id] }) => {
     const { StateStore } = await import('../../lifecycle/store');
     const { createContainer } = await import('../../lifecycle/create');
-    createContainer(new StateStore(global.root), id, createOptionsOf(flags));
+    createContainer(new StateStore(global.root), id, { ...createOptionsOf(flags), systemdCgroup: global.systemdCgroup });
   },
 });

@@ -15,6 +15,11 @@ export const runCommand = defineCommand({
   run: async ({ global, flags, args: [id] }) => {
     const { StateStore } = await import('../../lifecycle/store');
     const { runContainer } = await import('../../lifecycle/run');
-    return runContainer(new StateStore(global.root), id, { ...createOptionsOf(flags), detach: flags.detach, keep: flags.keep });
+    return runContainer(new StateStore(global.root), id, {
+      ...createOptionsOf(flags),
+      systemdCgroup: global.systemdCgroup,
+      detach: flags.detach,
+      keep: flags.keep,
+    });
   },
 });
