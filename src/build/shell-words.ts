@@ -27,6 +27,15 @@ export function expandWord(word: string, vars: Variables, escape: EscapeChar = '
   return new Lexer(word, vars, escape).word();
 }
 
+/**
+ * A heredoc's content (COPY <<EOF): variables expand, but quotes are plain
+ * characters and the escape character only escapes $ and itself, as in a
+ * shell's here-document.
+ */
+export function expandHeredoc(text: string, vars: Variables, escape: EscapeChar = '\\'): string {
+  return new Lexer(text, vars, escape, true).word();
+}
+
 /** Like expandWord, and reports which variables the word read. */
 export function expandWordTracked(word: string, vars: Variables, escape: EscapeChar = '\\'): ExpandResult {
   const used = new Set<string>();
@@ -76,6 +85,8 @@ class Lexer {
     private readonly text: string,
     private readonly vars: Variables,
     private readonly escape: EscapeChar,
+    /** Here-document rules: no quotes, escapes only before $ and the escape character. */
+    private readonly heredoc = false,
   ) {}
 
   word(): string {
@@ -92,7 +103,10 @@ class Lexer {
     while (this.pos < this.text.length) {
       const ch = this.text[this.pos];
       if (stop !== undefined && ch === stop) return out;
-      if (ch === "'") {
+      if (this.heredoc && (ch === "'" || ch === '"' || (ch === this.escape && this.peek(1) !== '$' && this.peek(1) !== this.escape))) {
+        out += ch;
+        this.pos++;
+      } else if (ch === "'") {
         out += this.singleQuoted();
       } else if (ch === '"') {
         out += this.doubleQuoted();
@@ -249,6 +263,7 @@ export function globToRegex(pattern: string): RegExp {
   return new RegExp(`^${source}$`, 's');
 }
 
-function escapeRegex(ch: string): string {
+/** A character as itself in a regular expression. */
+export function escapeRegex(ch: string): string {
   return /[\\^$.*+?()[\]{}|/-]/.test(ch) ? `\\${ch}` : ch;
 }

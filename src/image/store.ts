@@ -107,6 +107,27 @@ export class ImageStore {
     return digest;
   }
 
+  /** A fresh path on the blobs' file system for a blob a command makes itself (a built layer); move it in with adoptBlob. */
+  temporaryBlobFile(purpose: string): string {
+    this.ensureLayout();
+    return path.join(this.ingestDir(), `${purpose}-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  }
+
+  /** Makes a file from temporaryBlobFile the blob of digest, which its maker computed while writing it. */
+  adoptBlob(file: string, digest: string): void {
+    if (this.hasBlob(digest)) {
+      fs.rmSync(file, { force: true });
+      return;
+    }
+    const fd = fs.openSync(file, fs.constants.O_RDONLY);
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.renameIntoBlobs(file, digest);
+  }
+
   /**
    * Claims the partial file of a blob for writing, waiting while another
    * process writes it. Resolves to undefined when the blob is (or becomes)
