@@ -1,0 +1,453 @@
+// `ocits build`: Dockerfiles built into a store, each instruction checked
+// from the image config and from inside a container of the result
+// (`ocits bundle` + `ocits run`); the layer cache; hostile contexts and
+// bad input. A busybox base is built FROM scratch first, so most of these
+// need no registry; the Debian ones pull the corpus's image on demand.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { TarParser, type TarHeader } from '../../src/image/tar-parser';
+import { BUSYBOX, Runtime } from '../helpers/busybox';
+import { ocits, type CliResult } from '../helpers/cli';
+import { makeTar } from '../helpers/image-fixtures';
+import { imageCorpus, startRegistry, stopRegistry, type RunningRegistry } from '../helpers/registry';
+import { tempDir } from '../helpers/tmp';
+
+const runtime = new Runtime();
+let store: string;
+let counter = 0;
+
+type FileSpec = string | { content: string; mode?: number } | { symlink: string } | { dir: true };
+
+/** A build context with these files (and busybox when asked). */
+function makeContext(files: Record<string, FileSpec>, withBusybox = false): string {
+  const dir = tempDir('ocits-build-context-');
+  if (withBusybox) fs.copyFileSync(BUSYBOX, path.join(dir, 'busybox'));
+  for (const [name, spec] of Object.entries(files)) {
+    const file = path.join(dir, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (typeof spec === 'string') fs.writeFileSync(file, spec);
+    else if ('symlink' in spec) fs.symlinkSync(spec.symlink, file);
+    else if ('dir' in spec) fs.mkdirSync(file, { recursive: true });
+    else fs.writeFileSync(file, spec.content, { mode: spec.mode ?? 0o644 });
+    if (typeof spec === 'object' && 'content' in spec && spec.mode !== undefined) fs.chmodSync(file, spec.mode);
+  }
+  return dir;
+}
+
+function build(context: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): CliResult {
+  return ocits(['--root', runtime.root, 'build', '--store', store, '--progress', 'plain', ...args, context], { env });
+}
+
+function buildOk(context: string, args: string[] = [], env?: NodeJS.ProcessEnv): CliResult {
+  const result = build(context, args, env);
+  if (result.status !== 0) throw new Error(`build failed: ${result.stderr}`);
+  expect(result.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+  return result;
+}
+
+interface Inspected {
+  manifest: { layers: Array<{ digest: string; mediaType: string }> };
+  config: { config: Record<string, any>; history: Array<{ created_by: string; empty_layer?: boolean }>; rootfs: { diff_ids: string[] }; author?: string };
+}
+
+function inspect(ref: string): Inspected {
+  const result = ocits(['inspect', '--store', store, ref]);
+  if (result.status !== 0) throw new Error(result.stderr);
+  return JSON.parse(result.stdout);
+}
+
+/** Bundles the image and runs it (with args instead of its command when given); returns stdout. */
+function runImage(ref: string, args?: string[]): string {
+  const bundle = path.join(tempDir('ocits-build-bundle-'), 'b');
+  const made = ocits(['bundle', '--store', store, ref, bundle]);
+  if (made.status !== 0) throw new Error(made.stderr);
+  if (args !== undefined) {
+    const file = path.join(bundle, 'config.json');
+    const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+    config.process.args = args;
+    fs.writeFileSync(file, JSON.stringify(config));
+  }
+  return runtime.ok(['run', '--bundle', bundle, `build-run-${process.pid}-${++counter}`]);
+}
+
+/** The entries of each layer of an image, as [name, type, mode, uid:gid] lists. */
+function layerEntries(ref: string): TarHeader[][] {
+  return inspect(ref).manifest.layers.map((layer) => {
+    let data = fs.readFileSync(path.join(store, 'blobs', 'sha256', layer.digest.slice(7)));
+    if (layer.mediaType.endsWith('+gzip')) data = zlib.gunzipSync(data);
+    if (layer.mediaType.endsWith('+zstd')) data = spawnSync('zstd', ['-d', '-c'], { input: data, maxBuffer: 1 << 30 }).stdout;
+    const entries: TarHeader[] = [];
+    const parser = new TarParser({ entry: (header) => entries.push(header), data: () => undefined, end: () => undefined });
+    parser.write(data);
+    parser.finish();
+    return entries;
+  });
+}
+
+function images(): string[] {
+  return ocits(['images', '--store', store, '-q']).stdout.split('\n').filter((line) => line !== '');
+}
+
+/** Everything a build may leave: containers in our state root, mounts under the store. */
+function leftovers(): { containers: string[]; mounts: string[] } {
+  const containers = ocits(['--root', runtime.root, 'list', '-q']).stdout.split('\n').filter((line) => line !== '');
+  const mounts = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((mountPoint) => mountPoint !== undefined && mountPoint.startsWith(store));
+  return { containers, mounts };
+}
+
+const BB = 'localhost/ocits-build-test/busybox:latest';
+
+beforeAll(() => {
+  store = tempDir('ocits-build-store-');
+  const context = makeContext({ Dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n' }, true);
+  buildOk(context, ['-t', BB]);
+}, 60_000);
+
+afterAll(() => {
+  for (const id of leftovers().containers) ocits(['--root', runtime.root, 'delete', '--force', id]);
+  for (const mountPoint of leftovers().mounts) spawnSync('umount', ['--lazy', mountPoint]);
+  runtime.cleanUp();
+});
+
+describe('instructions into the image config', () => {
+  test('ENV, LABEL, EXPOSE, VOLUME, USER, WORKDIR, STOPSIGNAL, HEALTHCHECK, SHELL, ENTRYPOINT, CMD, ONBUILD, MAINTAINER', () => {
+    const context = makeContext({
+      Dockerfile: [
+        `FROM ${BB}`,
+        'MAINTAINER someone',
+        'ENV A=1 B="two words"',
+        'ENV C=${A}-${B:+set}-${NOPE:-default} D=$A',
+        'LABEL org.example.one=1 "with space"="v w"',
+        'EXPOSE 80 53/udp 9000-9001',
+        'VOLUME ["/data", "/cache"]',
+        'VOLUME /more',
+        'WORKDIR /srv',
+        'WORKDIR app',
+        'USER 1000:1000',
+        'STOPSIGNAL SIGQUIT',
+        'HEALTHCHECK --interval=30s --retries=3 CMD wget -q localhost || exit 1',
+        'SHELL ["/bin/sh", "-ec"]',
+        'ENTRYPOINT ["/bin/sh", "-c", "echo $C in $(pwd) as $(id -u): $0"]',
+        'CMD ["argument"]',
+        'ONBUILD RUN echo triggered',
+      ].join('\n'),
+    });
+    const ref = 'localhost/ocits-build-test/config:1';
+    buildOk(context, ['-t', ref]);
+    const { config, history, author } = inspect(ref).config;
+    expect(config.Env).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=1', 'B=two words', 'C=1-set-default', 'D=1']);
+    expect(config.Labels).toEqual({ 'org.example.one': '1', 'with space': 'v w' });
+    expect(config.ExposedPorts).toEqual({ '80/tcp': {}, '53/udp': {}, '9000/tcp': {}, '9001/tcp': {} });
+    expect(config.Volumes).toEqual({ '/data': {}, '/cache': {}, '/more': {} });
+    expect(config.WorkingDir).toBe('/srv/app');
+    expect(config.User).toBe('1000:1000');
+    expect(config.StopSignal).toBe('SIGQUIT');
+    expect(config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'wget -q localhost || exit 1'], Interval: 30e9, Retries: 3 });
+    expect(config.Shell).toEqual(['/bin/sh', '-ec']);
+    expect(config.Cmd).toEqual(['argument']);
+    expect(config.OnBuild).toEqual(['RUN echo triggered']);
+    expect(author).toBe('someone');
+    expect(history.filter((entry) => entry.created_by.startsWith('ENV')).every((entry) => entry.empty_layer === true)).toBe(true);
+    expect(runImage(ref)).toBe('1-set-default in /srv/app as 1000: argument\n');
+  });
+
+  test('ARG before FROM, per stage, --build-arg, defaults; ARGs reach RUN but not the image', () => {
+    const context = makeContext({
+      Dockerfile: ['ARG BASE=missing', 'FROM ${BASE}', 'ARG WHO=world', 'ARG BASE', 'ARG UNSET', 'RUN echo "hello $WHO from $BASE [$UNSET]" > /greeting', 'CMD ["cat", "/greeting"]'].join('\n'),
+    });
+    const ref = 'localhost/ocits-build-test/args:1';
+    const result = buildOk(context, ['-t', ref, '--build-arg', `BASE=${BB}`, '--build-arg', 'WHO=ocits', '--build-arg', 'IGNORED=1']);
+    expect(result.stderr).toContain('[Warning] one or more build-args [IGNORED] were not consumed');
+    expect(runImage(ref)).toBe(`hello ocits from ${BB} []\n`);
+    expect(inspect(ref).config.config.Env.some((entry: string) => entry.startsWith('WHO='))).toBe(false);
+  });
+
+  test('ENTRYPOINT clears a Cmd inherited from the base, shell forms go through the shell, and ONBUILD runs in the child', () => {
+    const parent = makeContext({ Dockerfile: `FROM ${BB}\nCMD ["echo", "from-base"]\nONBUILD RUN echo onbuild-ran > /onbuild\n` });
+    buildOk(parent, ['-t', 'localhost/ocits-build-test/parent:1']);
+    const child = makeContext({ Dockerfile: 'FROM localhost/ocits-build-test/parent:1\nENTRYPOINT cat /onbuild\n' });
+    buildOk(child, ['-t', 'localhost/ocits-build-test/child:1']);
+    const { config } = inspect('localhost/ocits-build-test/child:1').config;
+    expect(config.Cmd).toBeUndefined();
+    expect(config.Entrypoint).toEqual(['/bin/sh', '-c', 'cat /onbuild']);
+    expect(config.OnBuild).toBeUndefined();
+    expect(runImage('localhost/ocits-build-test/child:1')).toBe('onbuild-ran\n');
+  });
+});
+
+describe('COPY and ADD', () => {
+  test('directory contents, wildcards, renames, --chown, --chmod, .dockerignore with exceptions, heredocs', () => {
+    const context = makeContext({
+      Dockerfile: [
+        `FROM ${BB}`,
+        'COPY dir /dest/',
+        'COPY *.txt /texts/',
+        'COPY one.txt /renamed.txt',
+        'COPY --chown=1234:5678 --chmod=0750 one.txt /owned',
+        'COPY ["sp ace.txt", "/json form/"]',
+        'WORKDIR /work',
+        'COPY one.txt relative/',
+        'COPY <<EOF /inline.txt',
+        'value of A: ${A:-unset}',
+        'EOF',
+        'CMD ["sh", "-c", "cd / && find dest texts renamed.txt owned \'json form\' work inline.txt | sort && stat -c \'%n %a %u:%g\' owned renamed.txt && cat inline.txt"]',
+      ].join('\n'),
+      'dir/a': 'a',
+      'dir/sub/b': 'b',
+      'dir/ignored.tmp': 'no',
+      'dir/keep.tmp': 'yes',
+      'one.txt': { content: 'one', mode: 0o600 },
+      'two.txt': 'two',
+      'sp ace.txt': 'space',
+      'secret.key': 'do not copy',
+      '.dockerignore': '**/*.tmp\n!dir/keep.tmp\nsecret.key\n',
+    });
+    const ref = 'localhost/ocits-build-test/copy:1';
+    buildOk(context, ['-t', ref]);
+    expect(runImage(ref)).toBe(
+      [
+        'dest',
+        'dest/a',
+        'dest/keep.tmp',
+        'dest/sub',
+        'dest/sub/b',
+        'inline.txt',
+        'json form',
+        'json form/sp ace.txt',
+        'owned',
+        'renamed.txt',
+        'texts',
+        'texts/one.txt',
+        'texts/sp ace.txt',
+        'texts/two.txt',
+        'work',
+        'work/relative',
+        'work/relative/one.txt',
+        'owned 750 1234:5678',
+        'renamed.txt 600 0:0',
+        'value of A: unset',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('ADD extracts a local tar archive and copies other files as they are', () => {
+    const context = makeContext({
+      Dockerfile: `FROM ${BB}\nADD archive.tar.gz /unpacked/\nADD plain.txt /plain.txt\nCMD ["sh", "-c", "cat /unpacked/top /unpacked/d/inner /plain.txt"]\n`,
+      'plain.txt': 'plain\n',
+    });
+    fs.writeFileSync(path.join(context, 'archive.tar.gz'), zlib.gzipSync(makeTar([{ name: 'top', content: 'top\n' }, { name: 'd/', type: 'dir' }, { name: 'd/inner', content: 'inner\n' }])));
+    const ref = 'localhost/ocits-build-test/add:1';
+    buildOk(context, ['-t', ref]);
+    expect(runImage(ref)).toBe('top\ninner\nplain\n');
+  });
+
+  test('a RUN that deletes files: whiteouts in its layer, the files gone in a container', () => {
+    const context = makeContext({ Dockerfile: `FROM ${BB}\nCOPY tree /tree/\nRUN rm -r /tree/gone-dir /tree/gone-file && mkdir /tree/kept/new\n`, 'tree/gone-dir/x': 'x', 'tree/gone-file': 'y', 'tree/kept/z': 'z' });
+    const ref = 'localhost/ocits-build-test/whiteout:1';
+    buildOk(context, ['-t', ref]);
+    const last = layerEntries(ref).pop()!;
+    expect(last.map((entry) => `${entry.name} ${entry.type}`)).toEqual(['tree/ directory', 'tree/.wh.gone-dir file', 'tree/.wh.gone-file file', 'tree/kept/ directory', 'tree/kept/new/ directory']);
+    expect(runImage(ref, ['find', '/tree'])).toBe('/tree\n/tree/kept\n/tree/kept/new\n/tree/kept/z\n');
+  });
+});
+
+describe('stages', () => {
+  const dockerfile = [
+    `FROM ${BB} AS builder`,
+    'RUN echo built > /artifact',
+    `FROM ${BB} AS unused`,
+    'RUN exit 3',
+    `FROM ${BB}`,
+    'COPY --from=builder /artifact /from-builder',
+    'COPY --from=0 /artifact /from-index',
+    'CMD ["cat", "/from-builder", "/from-index"]',
+  ].join('\n');
+
+  test('COPY --from a stage by name and by index; stages the target does not need are not built', () => {
+    const ref = 'localhost/ocits-build-test/multi:1';
+    const result = buildOk(makeContext({ Dockerfile: dockerfile }), ['-t', ref]);
+    expect(result.stderr).not.toContain('exit 3');
+    expect(runImage(ref)).toBe('built\nbuilt\n');
+  });
+
+  test('--target builds that stage', () => {
+    const ref = 'localhost/ocits-build-test/multi:builder';
+    buildOk(makeContext({ Dockerfile: dockerfile }), ['-t', ref, '--target', 'builder']);
+    expect(runImage(ref, ['cat', '/artifact'])).toBe('built\n');
+    expect(build(makeContext({ Dockerfile: dockerfile }), ['--target', 'nope']).stderr).toBe('ocits: --target nope: no stage is named "nope"\n');
+  });
+});
+
+describe('the layer cache', () => {
+  test('a second build runs no RUN step; a changed COPY input rebuilds from that step on; --no-cache runs everything', () => {
+    const context = makeContext({
+      Dockerfile: `FROM ${BB}\nRUN echo first-step-ran\nCOPY input /input\nRUN echo second-step-ran\n`,
+      input: 'one',
+    });
+    // A step's output line: "#N SECONDS TEXT".
+    const ran = (output: string, step: string) => new RegExp(`^#\\d+ [\\d.]+ ${step}-step-ran$`, 'm').test(output);
+    const first = buildOk(context, ['-t', 'localhost/ocits-build-test/cache:1']).stderr;
+    expect(ran(first, 'first')).toBe(true);
+    expect(ran(first, 'second')).toBe(true);
+    const second = buildOk(context, ['-t', 'localhost/ocits-build-test/cache:2']);
+    expect(ran(second.stderr, 'first') || ran(second.stderr, 'second')).toBe(false);
+    expect(second.stderr.match(/CACHED/g)).toHaveLength(3);
+    expect(inspect('localhost/ocits-build-test/cache:2').config.rootfs).toEqual(inspect('localhost/ocits-build-test/cache:1').config.rootfs);
+    fs.writeFileSync(path.join(context, 'input'), 'two');
+    const third = buildOk(context, ['-t', 'localhost/ocits-build-test/cache:3']).stderr;
+    expect(ran(third, 'first')).toBe(false);
+    expect(ran(third, 'second')).toBe(true);
+    const fourth = buildOk(context, ['--no-cache']).stderr;
+    expect(ran(fourth, 'first') && ran(fourth, 'second')).toBe(true);
+    expect(fourth).not.toContain('CACHED');
+  });
+
+  test('SOURCE_DATE_EPOCH makes two builds give the same digest; --compress zstd', () => {
+    const context = makeContext({ Dockerfile: `FROM ${BB}\nRUN echo same > /file && mkdir /d\nCOPY f /f\n`, f: 'f' });
+    const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
+    const one = buildOk(context, ['--no-cache', '--compress', 'zstd'], env).stdout;
+    const two = buildOk(context, ['--no-cache', '--compress', 'zstd'], env).stdout;
+    const ref = 'localhost/ocits-build-test/zstd:1';
+    buildOk(context, ['--compress', 'zstd', '-t', ref], env);
+    expect(one).toBe(two);
+    const layers = inspect(ref).manifest.layers;
+    expect(layers[layers.length - 1].mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
+    expect(layerEntries(ref).pop()!.every((entry) => entry.mtime <= 1700000000)).toBe(true);
+    expect(runImage(ref, ['cat', '/f'])).toBe('f');
+  });
+});
+
+describe('bad input: a clear error naming the line, exit 1, no image under the tag', () => {
+  const tag = 'localhost/ocits-build-test/bad:1';
+  test.each([
+    ['an unknown instruction', `FROM ${BB}\nFROB x\n`, {}, 'ocits: Dockerfile:2: unknown instruction: FROB'],
+    ['an unterminated heredoc', `FROM ${BB}\nRUN <<EOF\necho\n`, {}, 'ocits: Dockerfile:2: RUN: unterminated heredoc EOF'],
+    ['COPY of a missing file', `FROM ${BB}\nCOPY missing /x\n`, {}, 'ocits: Dockerfile:2: COPY: "missing": not found in the build context or excluded by .dockerignore'],
+    ['COPY of an excluded file', `FROM ${BB}\nCOPY secret /x\n`, { secret: 's', '.dockerignore': 'secret' }, 'ocits: Dockerfile:2: COPY: "secret": not found'],
+    ['a --from that names no stage', `FROM ${BB}\nCOPY --from=nostage /x /x\n`, {}, 'ocits: Dockerfile:2: COPY: --from=nostage: no stage before this one is named "nostage"'],
+    ['a failing RUN', `FROM ${BB}\nRUN echo about to fail && exit 7\n`, {}, 'ocits: Dockerfile:2: RUN: the command "echo about to fail && exit 7" exited with status 7'],
+    ['several sources into a file', `FROM ${BB}\nCOPY a b /x\n`, { a: 'a', b: 'b' }, 'ocits: Dockerfile:2: COPY: When using COPY with more than one source file, the destination must be a directory and end with a /'],
+    ['a flag not built yet', `FROM ${BB}\nCOPY --link a /x\n`, { a: 'a' }, 'ocits: Dockerfile:2: COPY: --link is not supported by ocits yet'],
+    ['no FROM', 'RUN true\n', {}, 'ocits: Dockerfile:1: RUN: no build stage in current context'],
+  ])('%s', (_, dockerfile, files, message) => {
+    const result = build(makeContext({ Dockerfile: dockerfile, ...files }), ['-t', tag]);
+    expect(result.status).toBe(1);
+    const lastLine = result.stderr.trimEnd().split('\n').pop()!;
+    expect(lastLine.startsWith(message)).toBe(true);
+    expect(images()).not.toContain(`${tag}`);
+  });
+
+  test('a failing RUN shows its output even with --progress quiet', () => {
+    const result = ocits(['--root', runtime.root, 'build', '--store', store, '--progress', 'quiet', makeContext({ Dockerfile: `FROM ${BB}\nRUN echo the-output && false\n` })]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('the-output');
+  });
+
+  test('flags that are not built yet are refused, not ignored', () => {
+    const context = makeContext({ Dockerfile: `FROM ${BB}\n` });
+    expect(build(context, ['--network', 'bridge']).stderr).toBe('ocits: --network bridge: only host and none are supported by ocits yet\n');
+    expect(build(context, ['--secret', 'id=x,env=HOME']).stderr).toBe('ocits: --secret id=x,env=HOME: env= is not supported by ocits yet; use src=FILE\n');
+  });
+});
+
+describe('hostile contexts and layers', () => {
+  test('names with .. and symlinks out of the context stay inside it', () => {
+    const context = makeContext({
+      Dockerfile: `FROM ${BB}\nCOPY ../../../../etc/hostname /x\n`,
+      'escape-link': { symlink: '/etc/shadow' },
+      'dir/up-link': { symlink: '../../../../../../etc' },
+    });
+    expect(build(context).stderr).toMatch(/Dockerfile:2: COPY: "..\/..\/..\/..\/etc\/hostname": not found in the build context/);
+    fs.writeFileSync(path.join(context, 'Dockerfile'), `FROM ${BB}\nCOPY escape-link /x\n`);
+    expect(build(context).stderr).toMatch(/COPY: "escape-link": not found in the build context/);
+    // Inside a copied directory a symlink is copied as a symlink, never followed.
+    fs.writeFileSync(path.join(context, 'Dockerfile'), `FROM ${BB}\nCOPY dir /dir/\n`);
+    const ref = 'localhost/ocits-build-test/links:1';
+    buildOk(context, ['-t', ref]);
+    const entries = layerEntries(ref).pop()!;
+    expect(entries.map((entry) => [entry.name, entry.type, entry.linkname])).toEqual([
+      ['dir/', 'directory', ''],
+      ['dir/up-link', 'symlink', '../../../../../../etc'],
+    ]);
+  });
+
+  test('an ADD archive with an entry that leaves its directory is refused', () => {
+    const context = makeContext({ Dockerfile: `FROM ${BB}\nADD evil.tar /x/\n` });
+    fs.writeFileSync(path.join(context, 'evil.tar'), makeTar([{ name: '../escaped', content: 'x' }]));
+    const result = build(context);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/ADD: cannot extract evil.tar, entry "..\/escaped": name "..\/escaped" with ".." is refused/);
+  });
+
+  test('a bind mount source is found inside the context', () => {
+    const context = makeContext({ Dockerfile: `FROM ${BB}\nRUN --mount=type=bind,source=../../etc,target=/m ls /m\n`, etc: { dir: true }, 'etc/inside': 'x' });
+    const result = buildOk(context);
+    expect(result.stderr).toMatch(/ inside\n/);
+  });
+});
+
+describe('on the Debian image, pulled on demand', () => {
+  let registry: RunningRegistry | undefined;
+  let deb: string;
+  beforeAll(() => {
+    imageCorpus();
+    registry = startRegistry('none', ['deb']);
+    deb = `${registry.address}/test/deb`;
+  }, 300_000);
+  afterAll(() => stopRegistry(registry));
+
+  test('useradd, deleted base files, a heredoc, a stage copy, a shared cache mount and a secret in no layer', () => {
+    const secretFile = path.join(tempDir(), 'token');
+    fs.writeFileSync(secretFile, 'top-secret-value-42\n');
+    const context = makeContext({
+      Dockerfile: [
+        `FROM ${deb} AS base`,
+        'USER root',
+        'RUN useradd -m -u 4321 builder && rm /etc/debian_version && rm -r /usr/share/base-files',
+        'RUN --mount=type=cache,target=/var/cache/shared echo line >> /var/cache/shared/log && wc -l < /var/cache/shared/log',
+        'RUN --mount=type=secret,id=token test "$(cat /run/secrets/token)" = top-secret-value-42 && echo secret-seen',
+        'RUN <<EOF',
+        'set -e',
+        'echo "from a heredoc as $(id -un)" > /heredoc',
+        'EOF',
+        `FROM ${deb}`,
+        'USER root',
+        'COPY --from=base /heredoc /etc/passwd /from-base/',
+        'CMD ["sh", "-c", "cat /from-base/heredoc; grep -c builder /from-base/passwd"]',
+      ].join('\n'),
+    });
+    const args = ['--tls-verify=false', '--secret', `id=token,src=${secretFile}`];
+    const first = buildOk(context, [...args, '-t', 'localhost/ocits-build-test/deb:base', '--target', 'base']);
+    expect(first.stderr).toContain(`pulling ${deb}:latest`);
+    expect(first.stderr).toContain('secret-seen');
+    expect(first.stderr).toMatch(/#\d+ [\d.]+ 1\n/);
+    const second = buildOk(context, [...args, '--no-cache', '-t', 'localhost/ocits-build-test/deb:final']);
+    // The cache mount kept the first build's line.
+    expect(second.stderr).toMatch(/#\d+ [\d.]+ 2\n/);
+
+    // The Debian image's own layers come first; the build's follow.
+    const base = layerEntries('localhost/ocits-build-test/deb:base').slice(inspect(`${deb}:latest`).manifest.layers.length);
+    const useradd = base[0].map((entry) => entry.name);
+    expect(useradd).toEqual(expect.arrayContaining(['etc/.wh.debian_version', 'usr/share/.wh.base-files', 'home/builder/']));
+    for (const layer of base) expect(layer.every((entry) => !entry.name.startsWith('run/secrets') && !entry.name.startsWith('var/cache/shared'))).toBe(true);
+    const blobs = inspect('localhost/ocits-build-test/deb:base').manifest.layers.map((layer) => zlib.gunzipSync(fs.readFileSync(path.join(store, 'blobs', 'sha256', layer.digest.slice(7)))));
+    expect(blobs.some((blob) => blob.includes('top-secret-value-42'))).toBe(false);
+
+    expect(runImage('localhost/ocits-build-test/deb:base', ['sh', '-c', 'id builder; test -e /etc/debian_version || echo gone; ls /usr/share/base-files 2>&1 | head -1'])).toBe(
+      'uid=4321(builder) gid=4321(builder) groups=4321(builder)\ngone\nls: cannot access \'/usr/share/base-files\': No such file or directory\n',
+    );
+    expect(runImage('localhost/ocits-build-test/deb:final')).toBe('from a heredoc as root\n1\n');
+  }, 300_000);
+});
+
+test('no container or mount is left behind', () => {
+  expect(leftovers()).toEqual({ containers: [], mounts: [] });
+  expect(fs.readdirSync(path.join(store, '.ocits')).filter((name) => name.startsWith('build-') && name !== 'build-cache' && name !== 'build-cache-mounts')).toEqual([]);
+});
