@@ -9,6 +9,7 @@
 // only once everything is in the store: a failed build names nothing.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { OcitsError, errnoText, isErrno, messageOf } from '../errors';
 import { applyLayers } from '../image/bundle';
@@ -125,11 +126,23 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const dockerfile = parseDockerfile(text, options.file ?? 'Dockerfile');
   const builder = new Builder(options, dockerfile, context);
   const release = await options.store.holdBlobs();
+  // Killed between RUN steps, the build still unmounts its overlays and removes its work directory.
+  // During a RUN step, the signal goes to the container (run-step.ts) and the build fails as usual.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (builder.running) return;
+    builder.cleanUp();
+    release();
+    process.exit(128 + os.constants.signals[signal]);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const image = await builder.build();
     for (const name of names) options.store.setReference(name, image);
     return { digest: image.digest, names };
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     builder.cleanUp();
     release();
   }
@@ -149,6 +162,8 @@ class Builder {
   private readonly platform;
   private readonly mounts: OverlayMount[] = [];
   private counter = 0;
+  /** Whether a RUN step's container is running. */
+  running = false;
 
   constructor(
     private readonly options: BuildOptions,
@@ -565,7 +580,8 @@ class Builder {
         const destinations = writeRunBundle(bundle, mount.merged, { args, env, user: settings.User, workdir, network: networkMode, mounts: prepared.mounts });
         const missing = missingMountpoints(mount.merged, destinations);
         const id = `ocits-build-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-        const result = await runBundle(bundle, id, this.options.runtime, (chunk) => step.output(chunk));
+        this.running = true;
+        const result = await runBundle(bundle, id, this.options.runtime, (chunk) => step.output(chunk)).finally(() => (this.running = false));
         if (result.status !== 0) {
           const shown = this.options.progress.quiet ? `\n${result.output.trimEnd()}` : '';
           throw new OcitsError(`the command ${JSON.stringify(args[args.length - 1].split('\n')[0])} exited with status ${result.status}${shown}`);
@@ -677,14 +693,14 @@ class Builder {
     try {
       response = await fetch(url, { redirect: 'follow' });
     } catch (error) {
-      throw new OcitsError(`ADD ${url}: ${messageOf((error as { cause?: unknown }).cause ?? error)}`);
+      throw new OcitsError(`${url}: ${messageOf((error as { cause?: unknown }).cause ?? error)}`);
     }
-    if (!response.ok) throw new OcitsError(`ADD ${url}: the server answered ${response.status} ${response.statusText}`);
+    if (!response.ok) throw new OcitsError(`${url}: the server answered ${response.status} ${response.statusText}`);
     const data = Buffer.from(await response.arrayBuffer());
     const file = path.join(this.scratchDir('download'), 'file');
     fs.writeFileSync(file, data, { mode: 0o600 });
     const basename = decodeURIComponent(new URL(url).pathname.split('/').filter((part) => part !== '').pop() ?? '');
-    if (basename === '' || basename === '.' || basename === '..') throw new OcitsError(`ADD ${url}: cannot tell a file name from the URL; give a destination file name`);
+    if (basename === '' || basename === '.' || basename === '..') throw new OcitsError(`${url}: cannot tell a file name from the URL; give a destination file name`);
     const lastModified = response.headers.get('last-modified');
     const modified = lastModified !== null && !Number.isNaN(Date.parse(lastModified)) ? new Date(lastModified) : undefined;
     return { url, file, basename, digest: `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`, ...(modified !== undefined ? { modified } : {}) };

@@ -5,13 +5,15 @@
 // need no registry; the Debian ones pull the corpus's image on demand.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { TarParser, type TarHeader } from '../../src/image/tar-parser';
 import { BUSYBOX, Runtime } from '../helpers/busybox';
 import { ocits, type CliResult } from '../helpers/cli';
 import { makeTar } from '../helpers/image-fixtures';
-import { imageCorpus, startRegistry, stopRegistry, type RunningRegistry } from '../helpers/registry';
+import { imageCorpus, ocitsAsync, startRegistry, stopRegistry, type RunningRegistry } from '../helpers/registry';
 import { tempDir } from '../helpers/tmp';
 
 const runtime = new Runtime();
@@ -248,6 +250,31 @@ describe('COPY and ADD', () => {
     expect(runImage(ref)).toBe('top\ninner\nplain\n');
   });
 
+  test('ADD of a URL downloads it (mode 0600, its Last-Modified time), into a directory or as a file', async () => {
+    const server = http.createServer((request, response) => {
+      if (request.url !== '/files/data.txt') {
+        response.writeHead(404).end();
+        return;
+      }
+      response.writeHead(200, { 'Last-Modified': 'Tue, 14 Nov 2023 22:13:20 GMT' }).end('downloaded\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const context = makeContext({ Dockerfile: `FROM ${BB}\nADD ${base}/files/data.txt /dl/\nADD ${base}/files/data.txt /named\n` });
+      const ref = 'localhost/ocits-build-test/url:1';
+      const result = await ocitsAsync(['--root', runtime.root, 'build', '--store', store, '-t', ref, context]);
+      expect(result.stderr).not.toContain('ocits:');
+      expect(result.status).toBe(0);
+      expect(runImage(ref, ['stat', '-c', '%n %a %Y %s', '/dl/data.txt', '/named'])).toBe('/dl/data.txt 600 1700000000 11\n/named 600 1700000000 11\n');
+      fs.writeFileSync(path.join(context, 'Dockerfile'), `FROM ${BB}\nADD ${base}/missing /x\n`);
+      const missing = await ocitsAsync(['--root', runtime.root, 'build', '--store', store, context]);
+      expect(missing.stderr).toContain(`ocits: Dockerfile:2: ADD: ${base}/missing: the server answered 404`);
+    } finally {
+      server.close();
+    }
+  });
+
   test('a RUN that deletes files: whiteouts in its layer, the files gone in a container', () => {
     const context = makeContext({ Dockerfile: `FROM ${BB}\nCOPY tree /tree/\nRUN rm -r /tree/gone-dir /tree/gone-file && mkdir /tree/kept/new\n`, 'tree/gone-dir/x': 'x', 'tree/gone-file': 'y', 'tree/kept/z': 'z' });
     const ref = 'localhost/ocits-build-test/whiteout:1';
@@ -445,6 +472,19 @@ describe('on the Debian image, pulled on demand', () => {
     );
     expect(runImage('localhost/ocits-build-test/deb:final')).toBe('from a heredoc as root\n1\n');
   }, 300_000);
+});
+
+test('image prune removes the layers only the cache used, and their records; a build after it runs again', () => {
+  const context = makeContext({ Dockerfile: `FROM ${BB}\nRUN echo prune-me > /p\n` });
+  const ref = 'localhost/ocits-build-test/prune:1';
+  buildOk(context, ['-t', ref]);
+  const layer = inspect(ref).manifest.layers.pop()!.digest;
+  expect(ocits(['rmi', '--store', store, ref]).status).toBe(0);
+  expect(ocits(['image', 'prune', '--store', store]).status).toBe(0);
+  expect(fs.existsSync(path.join(store, 'blobs', 'sha256', layer.slice(7)))).toBe(false);
+  const records = fs.readdirSync(path.join(store, '.ocits', 'build-cache')).map((name) => fs.readFileSync(path.join(store, '.ocits', 'build-cache', name), 'utf8'));
+  expect(records.some((record) => record.includes(layer))).toBe(false);
+  expect(buildOk(context, ['-t', ref]).stderr).not.toContain('CACHED');
 });
 
 test('no container or mount is left behind', () => {
