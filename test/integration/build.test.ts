@@ -12,7 +12,7 @@ import * as zlib from 'node:zlib';
 import { TarParser, type TarHeader } from '../../src/image/tar-parser';
 import { BUSYBOX, Runtime } from '../helpers/busybox';
 import { ocits, type CliResult } from '../helpers/cli';
-import { makeTar } from '../helpers/image-fixtures';
+import { makeTar, snapshotTree } from '../helpers/image-fixtures';
 import { imageCorpus, ocitsAsync, startRegistry, stopRegistry, type RunningRegistry } from '../helpers/registry';
 import { tempDir } from '../helpers/tmp';
 
@@ -429,6 +429,68 @@ describe('on the Debian image, pulled on demand', () => {
     deb = `${registry.address}/test/deb`;
   }, 300_000);
   afterAll(() => stopRegistry(registry));
+
+  test('the same Dockerfile built by buildah gives the same files and config fields', () => {
+    const dockerfile = (base: string) =>
+      [
+        `FROM ${base}`,
+        'USER root',
+        'ENV APP_HOME=/srv/app LANG=C.UTF-8',
+        'WORKDIR $APP_HOME',
+        'COPY files/ ./',
+        'COPY --chown=1000:1000 one.txt /etc/one.txt',
+        'RUN mkdir -p /var/lib/thing && echo data > /var/lib/thing/f && chmod 0711 /var/lib/thing && ln -s f /var/lib/thing/link && rm /etc/debian_version && useradd -u 2000 other',
+        'LABEL x=y',
+        'EXPOSE 8080/tcp 53/udp',
+        'VOLUME /data2',
+        'STOPSIGNAL SIGTERM',
+        'USER app',
+        'ENTRYPOINT ["/bin/sh", "-c"]',
+        'CMD ["echo hi"]',
+      ].join('\n');
+    const context = makeContext({ 'one.txt': 'one\n', 'files/a': 'a\n', 'files/sub/b': 'b\n', 'files/link': { symlink: 'a' } });
+    fs.chmodSync(path.join(context, 'files', 'sub'), 0o751);
+
+    // buildah: private vfs storage (no mounts to leave), chroot isolation, the corpus's deb as localhost/deb.
+    const work = tempDir('ocits-build-buildah-');
+    const storage = ['--root', path.join(work, 'root'), '--runroot', path.join(work, 'runroot'), '--storage-driver', 'vfs'];
+    const run = (program: string, args: string[]) => {
+      const result = spawnSync(program, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+      if (result.status !== 0) throw new Error(`${program} ${args.join(' ')}: ${result.stderr}`);
+    };
+    const { layout } = imageCorpus();
+    run('skopeo', ['copy', '-q', `oci:${layout}:deb`, `containers-storage:[vfs@${path.join(work, 'root')}+${path.join(work, 'runroot')}]localhost/deb:latest`]);
+    fs.writeFileSync(path.join(context, 'Dockerfile'), dockerfile('localhost/deb'));
+    run('buildah', [...storage, 'bud', '--isolation', 'chroot', '-q', '-t', 'localhost/compare:1', context]);
+    run('buildah', [...storage, 'push', '-q', 'localhost/compare:1', `oci:${path.join(work, 'out')}:compare`]);
+    const theirs = path.join(work, 'theirs');
+    expect(ocits(['bundle', '--store', path.join(work, 'out'), 'compare', theirs]).status).toBe(0);
+
+    fs.writeFileSync(path.join(context, 'Dockerfile'), dockerfile(deb));
+    const ref = 'localhost/ocits-build-test/compare:1';
+    buildOk(context, ['--tls-verify=false', '-t', ref]);
+    const ours = path.join(tempDir(), 'ours');
+    expect(ocits(['bundle', '--store', store, ref, ours]).status).toBe(0);
+
+    const a = snapshotTree(path.join(ours, 'rootfs'));
+    const b = snapshotTree(path.join(theirs, 'rootfs'));
+    // buildah leaves its RUN mount points (empty files) and makes the image's volume directories; docker build does neither.
+    const buildahOnly = ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/var/cache/app', '/data2'];
+    const differences: string[] = [];
+    for (const [file, entry] of b) {
+      if (buildahOnly.includes(file) && !a.has(file)) continue;
+      if (JSON.stringify(a.get(file)) !== JSON.stringify(entry)) differences.push(`${file}: ours ${JSON.stringify(a.get(file))}, buildah's ${JSON.stringify(entry)}`);
+    }
+    for (const file of a.keys()) if (!b.has(file)) differences.push(`${file}: only ours`);
+    expect(differences).toEqual([]);
+    expect(a.get('/srv/app/sub')).toMatchObject({ type: 'dir', mode: '751' });
+    expect(a.has('/etc/debian_version')).toBe(false);
+
+    const fields = ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'Labels', 'ExposedPorts', 'Volumes', 'StopSignal'];
+    const pick = (config: Record<string, any>) => Object.fromEntries(fields.map((field) => [field, field === 'Labels' ? { ...config.Labels, 'io.buildah.version': undefined } : config[field]]));
+    const theirConfig = JSON.parse(ocits(['inspect', '--store', path.join(work, 'out'), 'compare']).stdout).config.config;
+    expect(pick(inspect(ref).config.config)).toEqual(pick(theirConfig));
+  }, 300_000);
 
   test('useradd, deleted base files, a heredoc, a stage copy, a shared cache mount and a secret in no layer', () => {
     const secretFile = path.join(tempDir(), 'token');
