@@ -777,8 +777,8 @@ class Builder {
       this.mounts.splice(this.mounts.indexOf(mount), 1);
     }
     this.cache.put(key, layer !== undefined ? { layer } : {});
+    // The new layer reaches the stage's root filesystem when a later step needs it (ensureRootfs).
     this.addLayer(state, key, createdBy, layer);
-    if (layer !== undefined) await this.applyNewLayers(state);
     step.done();
   }
 

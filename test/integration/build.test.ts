@@ -430,6 +430,15 @@ describe('on the Debian image, pulled on demand', () => {
   }, 300_000);
   afterAll(() => stopRegistry(registry));
 
+  test('a base image missing from the store is pulled as ocits pull would, once', () => {
+    const context = makeContext({ Dockerfile: `FROM ${deb}\nLABEL pulled=yes\n` });
+    const first = buildOk(context, ['--tls-verify=false', '-t', 'localhost/ocits-build-test/pulled:1']);
+    expect(first.stderr).toContain(`pulling ${deb}:latest`);
+    expect(images()).toContain(`${deb}:latest`);
+    expect(buildOk(context, ['--tls-verify=false']).stderr).not.toContain('pulling');
+    expect(build(context).stderr).not.toContain('ocits:');
+  });
+
   test('the same Dockerfile built by buildah gives the same files and config fields', () => {
     const dockerfile = (base: string) =>
       [
@@ -514,7 +523,6 @@ describe('on the Debian image, pulled on demand', () => {
     });
     const args = ['--tls-verify=false', '--secret', `id=token,src=${secretFile}`];
     const first = buildOk(context, [...args, '-t', 'localhost/ocits-build-test/deb:base', '--target', 'base']);
-    expect(first.stderr).toContain(`pulling ${deb}:latest`);
     expect(first.stderr).toContain('secret-seen');
     expect(first.stderr).toMatch(/#\d+ [\d.]+ 1\n/);
     const second = buildOk(context, [...args, '--no-cache', '-t', 'localhost/ocits-build-test/deb:final']);
