@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OcitsError } from '../errors';
-import { resolveImageUser } from '../image/image-user';
+import { resolveImageUser, resolveInRoot } from '../image/image-user';
 import { defaultConfig } from '../spec/default-config';
 import type { Mount } from '../spec/types';
 
@@ -65,6 +65,8 @@ export function writeRunBundle(bundleDir: string, rootfs: string, step: RunStep)
   processSpec.cwd = step.workdir;
   processSpec.terminal = false;
   processSpec.user = resolveImageUser(rootfs, step.user);
+  // As runc does for docker build: HOME from the user's /etc/passwd entry when the image sets none.
+  if (!step.env.some((entry) => entry.startsWith('HOME='))) processSpec.env = [...step.env, `HOME=${homeOf(rootfs, processSpec.user.uid)}`];
   processSpec.capabilities = { bounding: [...DOCKER_CAPABILITIES], effective: [...DOCKER_CAPABILITIES], permitted: [...DOCKER_CAPABILITIES] };
   // setuid programs (su, sudo, apt's sandbox) work in a RUN step as in docker build.
   processSpec.noNewPrivileges = false;
@@ -76,6 +78,22 @@ export function writeRunBundle(bundleDir: string, rootfs: string, step: RunStep)
   if (step.network === 'host') config.linux!.namespaces = config.linux!.namespaces!.filter((namespace) => namespace.type !== 'network');
   fs.writeFileSync(path.join(bundleDir, 'config.json'), JSON.stringify(config, null, '\t'), { mode: 0o600 });
   return config.mounts.map((mount) => mount.destination);
+}
+
+/** The home directory of uid in the rootfs's /etc/passwd; / when it has none. */
+function homeOf(rootfs: string, uid: number): string {
+  const passwd = resolveInRoot(rootfs, '/etc/passwd');
+  let text = '';
+  try {
+    if (passwd !== undefined) text = fs.readFileSync(passwd, 'utf8');
+  } catch {
+    // An unreadable passwd is a missing one.
+  }
+  for (const line of text.split('\n')) {
+    const fields = line.split(':');
+    if (fields.length >= 6 && fields[2] === String(uid) && fields[5] !== '') return fields[5];
+  }
+  return '/';
 }
 
 export interface RunResult {

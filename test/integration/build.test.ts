@@ -285,6 +285,44 @@ describe('COPY and ADD', () => {
   });
 });
 
+describe('RUN', () => {
+  test('a heredoc with #! runs as its own program; one after a command is its stdin; tmpfs and stage bind mounts', () => {
+    const context = makeContext({
+      Dockerfile: [
+        `FROM ${BB} AS files`,
+        'RUN echo from-stage > /staged',
+        `FROM ${BB}`,
+        'RUN <<EOF',
+        '#!/bin/sh -e',
+        'echo "script $0" > /script-ran',
+        'EOF',
+        'RUN cat > /fed <<-EOF',
+        '\tfed through stdin',
+        '\tEOF',
+        'RUN --mount=type=tmpfs,target=/scratch --mount=type=bind,from=files,source=/staged,target=/in/staged echo x > /scratch/x && cat /in/staged > /copied-from-mount',
+        'CMD ["sh", "-c", "cat /script-ran /fed /copied-from-mount; ls /scratch /in 2>&1 | wc -l"]',
+      ].join('\n'),
+    });
+    const ref = 'localhost/ocits-build-test/run:1';
+    buildOk(context, ['-t', ref]);
+    expect(runImage(ref)).toBe('script /dev/.ocits-heredoc-script\nfed through stdin\nfrom-stage\n2\n');
+  });
+
+  test('--network none leaves a step only loopback; the host network is the default', () => {
+    const context = makeContext({ Dockerfile: `FROM ${BB}\nRUN echo interfaces: $(ls /sys/class/net)\n` });
+    expect(buildOk(context, ['--no-cache', '--network', 'none']).stderr).toMatch(/ interfaces: lo\n/);
+    const host = fs.readdirSync('/sys/class/net').sort().join(' ');
+    expect(buildOk(context, ['--no-cache']).stderr).toContain(` interfaces: ${host}\n`);
+  });
+
+  test('COPY --from an image of the store', () => {
+    const context = makeContext({ Dockerfile: `FROM scratch\nCOPY --from=${BB} /bin/busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "copied from an image"]\n` });
+    const ref = 'localhost/ocits-build-test/from-image:1';
+    buildOk(context, ['-t', ref]);
+    expect(runImage(ref)).toBe('copied from an image\n');
+  });
+});
+
 describe('stages', () => {
   const dockerfile = [
     `FROM ${BB} AS builder`,
@@ -513,7 +551,7 @@ describe('on the Debian image, pulled on demand', () => {
         'RUN --mount=type=secret,id=token test "$(cat /run/secrets/token)" = top-secret-value-42 && echo secret-seen',
         'RUN <<EOF',
         'set -e',
-        'echo "from a heredoc as $(id -un)" > /heredoc',
+        'echo "from a heredoc as $(id -un) in $HOME" > /heredoc',
         'EOF',
         `FROM ${deb}`,
         'USER root',
@@ -540,7 +578,7 @@ describe('on the Debian image, pulled on demand', () => {
     expect(runImage('localhost/ocits-build-test/deb:base', ['sh', '-c', 'id builder; test -e /etc/debian_version || echo gone; ls /usr/share/base-files 2>&1 | head -1'])).toBe(
       'uid=4321(builder) gid=4321(builder) groups=4321(builder)\ngone\nls: cannot access \'/usr/share/base-files\': No such file or directory\n',
     );
-    expect(runImage('localhost/ocits-build-test/deb:final')).toBe('from a heredoc as root\n1\n');
+    expect(runImage('localhost/ocits-build-test/deb:final')).toBe('from a heredoc as root in /root\n1\n');
   }, 300_000);
 });
 
