@@ -190,7 +190,7 @@ export function copySources(tree: SourceTree, sources: readonly ResolvedSource[]
   for (const source of sources) {
     if (source.status.isDirectory()) {
       const target = makeDirectoryInRoot(root, dest, options.owner);
-      copyChildren(tree, source.full, source.relative, target, options, links);
+      copyChildren(tree, source.full, source.relative, root, target, options, links);
     } else {
       const target = fileTarget(root, dest, path.posix.basename(source.relative), options.owner);
       copyObject(source.full, source.status, target, options, links);
@@ -198,17 +198,25 @@ export function copySources(tree: SourceTree, sources: readonly ResolvedSource[]
   }
 }
 
-function copyChildren(tree: SourceTree, dir: string, relative: string, target: string, options: CopyOptions, links: Map<string, string>): void {
+function copyChildren(tree: SourceTree, dir: string, relative: string, root: string, target: string, options: CopyOptions, links: Map<string, string>): void {
   for (const name of fs.readdirSync(dir).sort(compareNames)) {
     const childRelative = relative === '' ? name : `${relative}/${name}`;
     const full = `${dir}/${name}`;
     const status = fs.lstatSync(full);
     if (excluded(tree, childRelative, status)) continue;
     const childTarget = `${target}/${name}`;
+    // A directory copied onto the image's symlink to a directory (Debian's bin -> usr/bin) goes where it points, inside the root.
+    if (status.isDirectory() && lstatOrUndefined(childTarget)?.isSymbolicLink()) {
+      const real = resolveInRoot(root, path.relative(root, childTarget));
+      if (real !== undefined && fs.statSync(real).isDirectory()) {
+        copyChildren(tree, full, childRelative, root, real, options, links);
+        continue;
+      }
+    }
     const selfExcluded = tree.ignore?.excludes(childRelative) ?? false;
     if (!selfExcluded || !status.isDirectory()) copyObject(full, status, childTarget, options, links);
     else if (status.isDirectory() && lstatOrUndefined(childTarget) === undefined) fs.mkdirSync(childTarget, 0o755);
-    if (status.isDirectory()) copyChildren(tree, full, childRelative, childTarget, options, links);
+    if (status.isDirectory()) copyChildren(tree, full, childRelative, root, childTarget, options, links);
   }
 }
 

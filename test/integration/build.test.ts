@@ -239,6 +239,13 @@ describe('COPY and ADD', () => {
     );
   });
 
+  test("a copied directory follows the image's symlinks to directories, inside the root", () => {
+    const context = makeContext({ Dockerfile: `FROM ${BB}\nRUN mkdir -p /usr/lib/real && ln -s usr/lib/real /linked && ln -s /../../.. /up\nCOPY tree/ /\n`, 'tree/linked/file': 'through the link', 'tree/up/etc-file': 'stays inside' });
+    const ref = 'localhost/ocits-build-test/follow:1';
+    buildOk(context, ['-t', ref]);
+    expect(runImage(ref, ['sh', '-c', 'readlink /linked; cat /usr/lib/real/file; echo; cat /etc-file'])).toBe('usr/lib/real\nthrough the link\nstays inside');
+  });
+
   test('ADD extracts a local tar archive and copies other files as they are', () => {
     const context = makeContext({
       Dockerfile: `FROM ${BB}\nADD archive.tar.gz /unpacked/\nADD plain.txt /plain.txt\nCMD ["sh", "-c", "cat /unpacked/top /unpacked/d/inner /plain.txt"]\n`,
