@@ -647,7 +647,6 @@ class Builder {
       else names.push(name);
     }
     const from = flags.get('from')?.[0];
-    if (from !== undefined && add) throw new OcitsError('ADD has no --from: use COPY --from');
     const fromState = from !== undefined ? await this.sourceState(this.expand(state, from), state) : undefined;
     const contextTree: SourceTree = { root: this.context, what: 'build context', ignore: this.ignore };
     // Context sources are found (and hashed) now; a stage's files only if the step must run: its key says what they are.
