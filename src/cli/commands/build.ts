@@ -1,4 +1,5 @@
 // ocits build [flags] CONTEXT: an image from a Dockerfile into the store, every RUN step an ocits container.
+import * as fs from 'node:fs';
 import { OcitsError } from '../../errors';
 import { defineCommand } from '../command';
 import { PLATFORM_FLAG, REGISTRY_FLAGS, STORE_FLAG } from '../image-flags';
@@ -12,7 +13,7 @@ export const buildCommand = defineCommand({
   flags: {
     store: STORE_FLAG,
     file: { type: 'string', alias: 'f', describe: 'the Dockerfile; default CONTEXT/Dockerfile' },
-    tag: { type: 'strings', alias: 't', describe: 'a name for the image (repeatable); without one the image is stored unnamed' },
+    tag: { type: 'strings', alias: 't', describe: 'a name for the image (repeatable); without one nothing names the result and `ocits image prune` removes it' },
     'build-arg': { type: 'strings', describe: 'K=V for an ARG (repeatable); K alone takes the value of $K' },
     target: { type: 'string', describe: 'build this stage (an AS name) and what it needs, not the last stage' },
     'no-cache': { type: 'boolean', default: false, describe: 'run every step, reusing no layer from earlier builds' },
@@ -81,6 +82,13 @@ function secretsOf(values: readonly string[]): Map<string, string> {
     if (id === undefined || id === '' || source === undefined || source === '') throw new OcitsError(`--secret ${value}: expected id=ID,src=PATH`);
     for (const key of fields.keys()) if (!['id', 'src', 'source', 'type'].includes(key)) throw new OcitsError(`--secret ${value}: unknown field "${key}"`);
     if (fields.has('type') && fields.get('type') !== 'file') throw new OcitsError(`--secret ${value}: only type=file is supported by ocits yet`);
+    let isFile = false;
+    try {
+      isFile = fs.statSync(source).isFile();
+    } catch {
+      // Reported just below, as for a directory.
+    }
+    if (!isFile) throw new OcitsError(`--secret ${value}: ${source} is not a readable file`);
     secrets.set(id, source);
   }
   return secrets;
