@@ -47,7 +47,7 @@ import { runBundle, writeRunBundle, type NetworkMode, type RuntimeInvocation } f
 import { HEREDOC_SCRIPT, parseRunMounts, prepareRunMounts } from './run-mounts';
 import { expandHeredoc, expandWord, splitWords, variablesOf, type Variables } from './shell-words';
 import { findStage, globalArgNames, neededStages, planStages, targetStage, type Stage, type StagePlan } from './stages';
-import { readXattrs, writeTree } from './tree-entries';
+import { readXattrs, writeUpperDirectory } from './upper-entries';
 
 export interface BuildOptions extends CredentialOptions {
   store: ImageStore;
@@ -803,7 +803,7 @@ class Builder {
     const file = store.temporaryBlobFile('build-layer');
     const writer = new LayerWriter(file, compression, this.epoch);
     try {
-      await writeTree(upper, writer, { prefix: '', overlay: true, xattrs });
+      await writeUpperDirectory(upper, writer, xattrs);
       const written = await writer.finish();
       store.adoptBlob(file, written.digest);
       return { descriptor: { mediaType: written.mediaType, digest: written.digest, size: written.size }, diffId: written.diffId };

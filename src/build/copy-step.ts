@@ -21,7 +21,7 @@ import { applyTarFile } from '../image/layer-stream';
 import type { Compression } from '../image/media-types';
 import { RootfsWriter } from '../image/rootfs-writer';
 import type { IgnoreRules } from './dockerignore';
-import { compareNames } from './tree-entries';
+import { compareNames } from './upper-entries';
 
 export interface SourceTree {
   root: string;

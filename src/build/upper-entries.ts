@@ -1,9 +1,8 @@
-// Directory trees read as layer entries, sorted by name, without following
-// any symlink: an overlayfs upper directory after a RUN step (its whiteouts,
-// 0:0 character devices, become .wh.NAME entries and its opaque directories
-// a .wh..wh..opq entry), and the trees COPY and ADD take files from. Files
-// linked to each other become hard links, xattrs are kept (overlayfs's own
-// trusted.overlay.* excepted).
+// A step's overlayfs upper directory read as layer entries, sorted by name,
+// without following any symlink: its whiteouts (0:0 character devices)
+// become .wh.NAME entries and its opaque directories a .wh..wh..opq entry;
+// files linked to each other become hard links; xattrs are kept,
+// overlayfs's own trusted.overlay.* excepted.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { OcitsError, errnoText } from '../errors';
@@ -41,7 +40,7 @@ function unescapeDumpPath(text: string): string {
   const bytes: number[] = [];
   const raw = Buffer.from(text, 'utf8');
   for (let i = 0; i < raw.length; i++) {
-    if (raw[i] === 0x5c && i + 3 < raw.length + 0 && /^[0-7]{3}$/.test(raw.subarray(i + 1, i + 4).toString('ascii'))) {
+    if (raw[i] === 0x5c && i + 3 < raw.length && /^[0-7]{3}$/.test(raw.subarray(i + 1, i + 4).toString('ascii'))) {
       bytes.push(parseInt(raw.subarray(i + 1, i + 4).toString('ascii'), 8));
       i += 3;
     } else {
@@ -51,65 +50,45 @@ function unescapeDumpPath(text: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-export interface TreeOptions {
-  /** The name of the tree's root in the layer ("" for the layer's root: the root itself is not an entry). */
-  prefix: string;
-  /** Overlayfs upper directory semantics: whiteouts and opaque directories. */
-  overlay: boolean;
-  xattrs: Map<string, Map<string, Buffer>>;
-  /** Owner and mode overrides (COPY --chown, --chmod). */
-  owner?: { uid: number; gid: number };
-  chmod?: number;
-  /** A context-relative path filter (.dockerignore); true keeps it. */
-  include?: (relative: string, isDirectory: boolean) => 'keep' | 'skip' | 'walk-only';
-}
-
 /** Hard links: the first name of each inode in this layer. */
-export type LinkTable = Map<string, string>;
+type LinkTable = Map<string, string>;
 
-/** Writes the entries of everything under dir (not dir itself), sorted. */
-export async function writeTree(dir: string, writer: LayerWriter, options: TreeOptions, links: LinkTable = new Map(), relative = ''): Promise<void> {
-  const names = fs.readdirSync(dir).sort(compareNames);
-  for (const name of names) {
+/**
+ * Writes the entries of an overlayfs upper directory (not the directory
+ * itself), sorted: its whiteouts as .wh. files, an opaque directory's
+ * marker right after the directory.
+ */
+export async function writeUpperDirectory(upper: string, writer: LayerWriter, xattrs: Map<string, Map<string, Buffer>>, links: LinkTable = new Map(), relative = ''): Promise<void> {
+  const dir = relative === '' ? upper : `${upper}/${relative}`;
+  for (const name of fs.readdirSync(dir).sort(compareNames)) {
     const full = `${dir}/${name}`;
-    const rel = relative === '' ? name : `${relative}/${name}`;
-    const entryName = options.prefix === '' ? rel : `${options.prefix}/${rel}`;
+    const entryName = relative === '' ? name : `${relative}/${name}`;
     const status = fs.lstatSync(full);
-    if (options.overlay && status.isCharacterDevice() && status.rdev === 0) {
+    if (status.isCharacterDevice() && status.rdev === 0) {
       await writer.add({ name: whiteoutName(entryName), type: 'file', mode: 0, uid: 0, gid: 0, mtime: status.mtimeMs / 1000 });
       continue;
     }
-    const verdict = options.include?.(rel, status.isDirectory()) ?? 'keep';
-    if (verdict === 'skip') continue;
-    if (verdict === 'keep') await writeEntry(full, entryName, status, writer, options, links);
+    await writeEntry(full, entryName, status, writer, xattrs, links);
     if (status.isDirectory()) {
-      if (options.overlay && options.xattrs.get(full)?.get(OPAQUE_XATTR)?.toString() === 'y') {
+      if (xattrs.get(full)?.get(OPAQUE_XATTR)?.toString() === 'y') {
         await writer.add({ name: `${entryName}/.wh..wh..opq`, type: 'file', mode: 0, uid: 0, gid: 0, mtime: status.mtimeMs / 1000 });
       }
-      await writeTree(full, writer, options, links, rel);
+      await writeUpperDirectory(upper, writer, xattrs, links, entryName);
     }
   }
 }
 
 /** One file system object as a layer entry under the given name. */
-export async function writeEntry(
-  full: string,
-  name: string,
-  status: fs.Stats,
-  writer: LayerWriter,
-  options: Pick<TreeOptions, 'xattrs' | 'owner' | 'chmod'>,
-  links: LinkTable,
-): Promise<void> {
+async function writeEntry(full: string, name: string, status: fs.Stats, writer: LayerWriter, allXattrs: Map<string, Map<string, Buffer>>, links: LinkTable): Promise<void> {
   const type = entryType(status);
   if (type === undefined) return;
-  const xattrs = new Map([...(options.xattrs.get(full) ?? new Map<string, Buffer>())].filter(([key]) => !key.startsWith(OVERLAY_XATTR_PREFIX)));
-  const mode = options.chmod !== undefined && type !== 'symlink' ? options.chmod : status.mode & 0o7777;
+  const xattrs = new Map([...(allXattrs.get(full) ?? new Map<string, Buffer>())].filter(([key]) => !key.startsWith(OVERLAY_XATTR_PREFIX)));
   const entry: LayerEntry = {
     name,
     type,
-    mode,
-    uid: options.owner?.uid ?? status.uid,
-    gid: options.owner?.gid ?? status.gid,
+    mode: status.mode & 0o7777,
+    uid: status.uid,
+    gid: status.gid,
     mtime: status.mtimeMs / 1000,
     ...(xattrs.size > 0 ? { xattrs } : {}),
   };
