@@ -3,7 +3,7 @@
 // (`ocits bundle` + `ocits run`); the layer cache; hostile contexts and
 // bad input. A busybox base is built FROM scratch first, so most of these
 // need no registry; the Debian ones pull the corpus's image on demand.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { TarParser, type TarHeader } from '../../src/image/tar-parser';
 import { BUSYBOX, Runtime } from '../helpers/busybox';
-import { ocits, type CliResult } from '../helpers/cli';
+import { OCITS, ocits, type CliResult } from '../helpers/cli';
 import { makeTar, snapshotTree } from '../helpers/image-fixtures';
 import { imageCorpus, ocitsAsync, startRegistry, stopRegistry, type RunningRegistry } from '../helpers/registry';
 import { tempDir } from '../helpers/tmp';
@@ -161,12 +161,21 @@ describe('instructions into the image config', () => {
 
   test('ARG before FROM, per stage, --build-arg, defaults; ARGs reach RUN but not the image', () => {
     const context = makeContext({
-      Dockerfile: ['ARG BASE=missing', 'FROM ${BASE}', 'ARG WHO=world', 'ARG BASE', 'ARG UNSET', 'RUN echo "hello $WHO from $BASE [$UNSET]" > /greeting', 'CMD ["cat", "/greeting"]'].join('\n'),
+      Dockerfile: [
+        'ARG BASE=missing',
+        'FROM ${BASE}',
+        'ARG WHO=world',
+        'ARG BASE',
+        'ARG UNSET',
+        'ARG TARGETARCH',
+        'RUN echo "hello $WHO from $BASE [$UNSET] on $TARGETARCH via ${HTTP_PROXY:-no proxy}" > /greeting',
+        'CMD ["cat", "/greeting"]',
+      ].join('\n'),
     });
     const ref = 'localhost/ocits-build-test/args:1';
-    const result = buildOk(context, ['-t', ref, '--build-arg', `BASE=${BB}`, '--build-arg', 'WHO=ocits', '--build-arg', 'IGNORED=1']);
+    const result = buildOk(context, ['-t', ref, '--build-arg', `BASE=${BB}`, '--build-arg', 'WHO=ocits', '--build-arg', 'IGNORED=1', '--build-arg', 'HTTP_PROXY=http://proxy:3128']);
     expect(result.stderr).toContain('[Warning] one or more build-args [IGNORED] were not consumed');
-    expect(runImage(ref)).toBe(`hello ocits from ${BB} []\n`);
+    expect(runImage(ref)).toBe(`hello ocits from ${BB} [] on amd64 via http://proxy:3128\n`);
     expect(inspect(ref).config.config.Env.some((entry: string) => entry.startsWith('WHO='))).toBe(false);
   });
 
@@ -588,6 +597,25 @@ describe('on the Debian image, pulled on demand', () => {
     );
     expect(runImage('localhost/ocits-build-test/deb:final')).toBe('from a heredoc as root in /root\n1\n');
   }, 300_000);
+});
+
+test('a build killed (SIGTERM, SIGINT) during a RUN step leaves no container, mount or work directory', async () => {
+  const context = makeContext({ Dockerfile: `FROM ${BB}\nRUN echo step-started && sleep 60\n` });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    let stderr = '';
+    const child = spawn(OCITS, ['--root', runtime.root, 'build', '--store', store, '--no-cache', context], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes(' step-started')) resolve();
+      });
+    });
+    child.kill(signal);
+    expect(await exited).not.toBe(0);
+    expect(leftovers()).toEqual({ containers: [], mounts: [] });
+    expect(fs.readdirSync(path.join(store, '.ocits')).filter((name) => /^build-[^c]/.test(name))).toEqual([]);
+  }
 });
 
 test('image prune removes the layers only the cache used, and their records; a build after it runs again', () => {
