@@ -567,7 +567,13 @@ class Builder {
     const env = this.runEnvironment(state);
     const workdir = settings.WorkingDir || '/';
     const createdBy = instruction.json !== undefined ? `RUN ${JSON.stringify(args)}` : `RUN ${shell.join(' ')} ${instruction.args}`;
-    const mountKeys = mountSpecs.map((spec) => (spec.type === 'bind' && spec.from === undefined ? { ...spec, content: this.bindDigest(spec.source) } : spec));
+    // A bind mount's content is part of the step: the context's files by digest, a stage's or image's by its key.
+    const mountKeys = await Promise.all(
+      mountSpecs.map(async (spec) => {
+        if (spec.type !== 'bind') return spec;
+        return { ...spec, content: spec.from === undefined ? this.bindDigest(spec.source) : (await this.sourceState(spec.from, state)).key };
+      }),
+    );
     const keyParts = ['RUN', args, env, settings.User ?? '', workdir, networkMode, mountKeys, heredocScript?.toString() ?? ''];
     await this.layerStep(state, step, `${createdBy} # buildkit`, keyParts, async (mount) => {
       makeDirectoryInRoot(mount.merged, workdir);

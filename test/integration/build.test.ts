@@ -390,6 +390,13 @@ describe('the layer cache', () => {
     expect(fourth).not.toContain('CACHED');
   });
 
+  test('a RUN that binds a stage runs again when that stage changed', () => {
+    const context = makeContext({ Dockerfile: `FROM ${BB} AS data\nCOPY value /value\nFROM ${BB}\nRUN --mount=type=bind,from=data,target=/data cat /data/value\n`, value: 'first-value' });
+    expect(buildOk(context).stderr).toMatch(/ first-value\n/);
+    fs.writeFileSync(path.join(context, 'value'), 'second-value');
+    expect(buildOk(context).stderr).toMatch(/ second-value\n/);
+  });
+
   test('SOURCE_DATE_EPOCH makes two builds give the same digest; --compress zstd', () => {
     const context = makeContext({ Dockerfile: `FROM ${BB}\nRUN echo same > /file && mkdir /d\nCOPY f /f\n`, f: 'f' });
     const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
