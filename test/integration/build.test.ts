@@ -487,7 +487,7 @@ describe('on the Debian image, pulled on demand', () => {
   let deb: string;
   beforeAll(() => {
     imageCorpus();
-    registry = startRegistry('none', ['deb']);
+    registry = startRegistry('none', ['deb', 'multi']);
     deb = `${registry.address}/test/deb`;
   }, 300_000);
   afterAll(() => stopRegistry(registry));
@@ -499,6 +499,17 @@ describe('on the Debian image, pulled on demand', () => {
     expect(images()).toContain(`${deb}:latest`);
     expect(buildOk(context, ['--tls-verify=false']).stderr).not.toContain('pulling');
     expect(build(context).stderr).not.toContain('ocits:');
+  });
+
+  test('FROM --platform picks that platform from an index; the image config says so', () => {
+    const multi = `${registry!.address}/test/multi`;
+    const context = makeContext({ Dockerfile: `FROM --platform=linux/arm64 ${multi} AS arm\nFROM scratch\nCOPY --from=arm /etc/ocits-platform /platform\nFROM --platform=linux/arm64 ${multi}\nCOPY --from=1 /platform /copied\n` });
+    const ref = 'localhost/ocits-build-test/arm64:1';
+    buildOk(context, ['--tls-verify=false', '-t', ref]);
+    const { config } = inspect(ref) as unknown as { config: { architecture: string; os: string } };
+    expect([config.os, config.architecture]).toEqual(['linux', 'arm64']);
+    const copied = layerEntries(ref).pop()!;
+    expect(copied.map((entry) => entry.name)).toEqual(['copied']);
   });
 
   test('the same Dockerfile built by buildah gives the same files and config fields', () => {
