@@ -668,6 +668,14 @@ class Builder {
     if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText)) throw new OcitsError(`--chmod=${chmodText}: only an octal mode is supported by ocits yet`);
     const chmod = chmodText !== undefined ? parseInt(chmodText, 8) : undefined;
     const downloads = await Promise.all(urls.map((url) => this.download(url)));
+    const checksum = flags.get('checksum')?.[0];
+    if (checksum !== undefined) {
+      // As in BuildKit: a checksum pins the content of a single URL source.
+      if (urls.length !== 1 || names.length > 0 || inline.length > 0) throw new OcitsError('--checksum needs exactly one source, a URL');
+      const expected = this.expand(state, checksum);
+      if (!/^sha256:[0-9a-f]{64}$/.test(expected)) throw new OcitsError(`--checksum=${expected}: expected sha256:<64 hex digits>`);
+      if (downloads[0].digest !== expected) throw new OcitsError(`${downloads[0].url}: its content has the digest ${downloads[0].digest}, not the --checksum ${expected}`);
+    }
     const keyParts = [
       instruction.keyword,
       fromState !== undefined ? fromState.key : 'context',

@@ -58,7 +58,7 @@ const ACCEPTED_FLAGS: Record<string, readonly string[]> = {
 const UNSUPPORTED_FLAGS: Record<string, readonly string[]> = {
   RUN: ['security'],
   COPY: ['link', 'parents', 'exclude'],
-  ADD: ['link', 'checksum', 'keep-git-dir', 'exclude'],
+  ADD: ['link', 'keep-git-dir', 'exclude'],
 };
 /** Flags that may be given more than once. */
 const REPEATABLE: ReadonlySet<string> = new Set(['mount', 'exclude']);

@@ -4,6 +4,7 @@
 // bad input. A busybox base is built FROM scratch first, so most of these
 // need no registry; the Debian ones pull the corpus's image on demand.
 import { spawn, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -283,6 +284,14 @@ describe('COPY and ADD', () => {
       expect(result.stderr).not.toContain('ocits:');
       expect(result.status).toBe(0);
       expect(runImage(ref, ['stat', '-c', '%n %a %Y %s', '/dl/data.txt', '/named'])).toBe('/dl/data.txt 600 1700000000 11\n/named 600 1700000000 11\n');
+      const digest = `sha256:${crypto.createHash('sha256').update('downloaded\n').digest('hex')}`;
+      fs.writeFileSync(path.join(context, 'Dockerfile'), `FROM ${BB}\nADD --checksum=${digest} ${base}/files/data.txt /checked\n`);
+      expect((await ocitsAsync(['--root', runtime.root, 'build', '--store', store, context])).status).toBe(0);
+      const wrong = `sha256:${'0'.repeat(64)}`;
+      fs.writeFileSync(path.join(context, 'Dockerfile'), `FROM ${BB}\nADD --checksum=${wrong} ${base}/files/data.txt /checked\n`);
+      expect((await ocitsAsync(['--root', runtime.root, 'build', '--store', store, context])).stderr).toContain(
+        `\nocits: Dockerfile:2: ADD: ${base}/files/data.txt: its content has the digest ${digest}, not the --checksum ${wrong}\n`,
+      );
       fs.writeFileSync(path.join(context, 'Dockerfile'), `FROM ${BB}\nADD ${base}/missing /x\n`);
       const missing = await ocitsAsync(['--root', runtime.root, 'build', '--store', store, context]);
       expect(missing.stderr).toContain(`ocits: Dockerfile:2: ADD: ${base}/missing: the server answered 404`);
