@@ -1,7 +1,9 @@
 // The mounts of a RUN step: /etc/hosts and /etc/resolv.conf (copies, so a
 // step cannot write the host's), the script of a RUN <<EOF that starts
 // with #!, and `RUN --mount=` of type bind (from the context or a stage,
-// read-only), cache (a directory of the store kept between builds, by id),
+// read-only), cache (a directory of the store kept between builds, by id;
+// sharing=locked waits for another step using it, private then gets a
+// fresh directory),
 // tmpfs and secret (a --secret file, never in any layer).
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -143,12 +145,18 @@ export async function prepareRunMounts(specs: readonly RunMountSpec[], environme
             fs.chownSync(dir, spec.uid, spec.gid);
             fs.chmodSync(dir, spec.mode);
           }
-          if (spec.sharing === 'locked') {
+          let source = dir;
+          if (spec.sharing !== 'shared') {
+            // locked: wait for the step using it; private: a fresh directory of our own while another step uses it.
             const fd = fs.openSync(`${dir}.lock`, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
             locks.push(fd);
-            addon().flock(fd, 'exclusive', true);
+            if (!addon().flock(fd, 'exclusive', spec.sharing === 'locked')) {
+              source = path.join(scratch, `cache-${index}`);
+              fs.mkdirSync(source, { mode: spec.mode });
+              fs.chownSync(source, spec.uid, spec.gid);
+            }
           }
-          mounts.push({ destination, type: 'bind', source: dir, options: ['rbind', spec.readonly ? 'ro' : 'rw'] });
+          mounts.push({ destination, type: 'bind', source, options: ['rbind', spec.readonly ? 'ro' : 'rw'] });
           break;
         }
         case 'tmpfs':

@@ -114,12 +114,14 @@ export function runBundle(bundleDir: string, id: string, runtime: RuntimeInvocat
     };
     child.stdout.on('data', take);
     child.stderr.on('data', take);
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
+    // A cancelled build cancels its step, as BuildKit does: the container is killed (a PID 1 such as
+    // sleep ignores SIGTERM), ocits run then deletes it and the build fails and cleans up.
+    const cancel = () => spawn(runtime.launcher, ['--root', runtime.stateRoot, 'kill', id, 'KILL'], { stdio: 'ignore' });
+    process.on('SIGINT', cancel);
+    process.on('SIGTERM', cancel);
     const done = () => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
+      process.off('SIGINT', cancel);
+      process.off('SIGTERM', cancel);
     };
     child.on('error', (error) => {
       done();

@@ -627,7 +627,7 @@ describe('on the Debian image, pulled on demand', () => {
 });
 
 test('a build killed (SIGTERM, SIGINT) during a RUN step leaves no container, mount or work directory', async () => {
-  const context = makeContext({ Dockerfile: `FROM ${BB}\nRUN echo step-started && sleep 60\n` });
+  const context = makeContext({ Dockerfile: `FROM ${BB}\nRUN touch /x && echo step-started && sleep 60\n` });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     let stderr = '';
     const child = spawn(OCITS, ['--root', runtime.root, 'build', '--store', store, '--no-cache', context], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -642,6 +642,30 @@ test('a build killed (SIGTERM, SIGINT) during a RUN step leaves no container, mo
     expect(await exited).not.toBe(0);
     expect(leftovers()).toEqual({ containers: [], mounts: [] });
     expect(fs.readdirSync(path.join(store, '.ocits')).filter((name) => /^build-[^c]/.test(name))).toEqual([]);
+  }
+});
+
+test('cache mounts: sharing=private gets a fresh directory while another step holds it locked', async () => {
+  const id = `shared-${process.pid}`;
+  const holder = makeContext({ Dockerfile: `FROM ${BB}\nRUN --mount=type=cache,id=${id},target=/c,sharing=locked touch /c/marker && echo holding && sleep 60\n` });
+  const child = spawn(OCITS, ['--root', runtime.root, 'build', '--store', store, '--no-cache', holder], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  try {
+    await new Promise<void>((resolve) => {
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes(' holding')) resolve();
+      });
+    });
+    const reader = makeContext({ Dockerfile: `FROM ${BB}\nRUN --mount=type=cache,id=${id},target=/c,sharing=private echo "[$(ls /c)]"\n` });
+    expect((await ocitsAsync(['--root', runtime.root, 'build', '--store', store, '--no-cache', reader])).stderr).toMatch(/ \[\]\n/);
+    child.kill('SIGTERM');
+    await exited;
+    expect((await ocitsAsync(['--root', runtime.root, 'build', '--store', store, '--no-cache', reader])).stderr).toMatch(/ \[marker\]\n/);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
   }
 });
 
