@@ -117,6 +117,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     throw new OcitsError(`build context ${context}: ${errnoText(error)}`);
   }
   if (!contextStatus.isDirectory()) throw new OcitsError(`build context ${context} is not a directory`);
+  if (options.file === '-') throw new OcitsError('-f -: a Dockerfile on stdin is not supported by ocits yet; give its path');
   const file = options.file !== undefined ? path.resolve(options.file) : path.join(context, 'Dockerfile');
   let text: string;
   try {

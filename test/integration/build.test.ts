@@ -451,6 +451,7 @@ describe('bad input: a clear error naming the line, exit 1, no image under the t
     const context = makeContext({ Dockerfile: `FROM ${BB}\n` });
     expect(build(context, ['--network', 'bridge']).stderr).toBe('ocits: --network bridge: only host and none are supported by ocits yet\n');
     expect(build(context, ['--secret', 'id=x,env=HOME']).stderr).toBe('ocits: --secret id=x,env=HOME: env= is not supported by ocits yet; use src=FILE\n');
+    expect(build(context, ['-f', '-']).stderr).toBe('ocits: -f -: a Dockerfile on stdin is not supported by ocits yet; give its path\n');
     expect(build(context, ['--secret', 'id=x,src=/nonexistent']).stderr).toBe('ocits: --secret id=x,src=/nonexistent: /nonexistent is not a readable file\n');
   });
 });
