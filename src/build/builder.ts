@@ -59,8 +59,8 @@ export interface BuildOptions extends CredentialOptions {
   target?: string;
   noCache: boolean;
   network: NetworkMode;
-  /** --secret id=ID,src=PATH: the file of each id. */
-  secrets: Map<string, string>;
+  /** --secret: the content of each id. */
+  secrets: Map<string, Buffer>;
   compression: 'gzip' | 'zstd';
   platform?: string;
   tlsVerify: boolean;

@@ -88,7 +88,8 @@ export interface MountEnvironment {
   context: SourceTree;
   /** The root filesystem of a stage (or image) named by from=. */
   stageRoot(reference: string): Promise<SourceTree>;
-  secrets: ReadonlyMap<string, string>;
+  /** The --secret contents by id. */
+  secrets: ReadonlyMap<string, Buffer>;
   store: ImageStore;
   /** A private directory for the step's files. */
   scratch: string;
@@ -163,13 +164,13 @@ export async function prepareRunMounts(specs: readonly RunMountSpec[], environme
           mounts.push({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(spec.size !== undefined ? [`size=${spec.size}`] : [])] });
           break;
         case 'secret': {
-          const file = environment.secrets.get(spec.id);
-          if (file === undefined) {
+          const content = environment.secrets.get(spec.id);
+          if (content === undefined) {
             if (spec.required) throw new OcitsError(`the secret "${spec.id}" is required: give it with --secret id=${spec.id},src=FILE`);
             break;
           }
           const copy = path.join(scratch, `secret-${index}`);
-          fs.copyFileSync(file, copy);
+          fs.writeFileSync(copy, content, { mode: 0o600 });
           fs.chownSync(copy, spec.uid, spec.gid);
           fs.chmodSync(copy, spec.mode);
           mounts.push(readOnlyBind(copy, destination));

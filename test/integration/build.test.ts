@@ -450,7 +450,7 @@ describe('bad input: a clear error naming the line, exit 1, no image under the t
   test('flags that are not built yet are refused, not ignored', () => {
     const context = makeContext({ Dockerfile: `FROM ${BB}\n` });
     expect(build(context, ['--network', 'bridge']).stderr).toBe('ocits: --network bridge: only host and none are supported by ocits yet\n');
-    expect(build(context, ['--secret', 'id=x,env=HOME']).stderr).toBe('ocits: --secret id=x,env=HOME: env= is not supported by ocits yet; use src=FILE\n');
+    expect(build(context, ['--secret', 'id=x,env=OCITS_NO_SUCH_VARIABLE']).stderr).toBe('ocits: --secret id=x,env=OCITS_NO_SUCH_VARIABLE: the environment has no OCITS_NO_SUCH_VARIABLE\n');
     expect(build(context, ['-f', '-']).stderr).toBe('ocits: -f -: a Dockerfile on stdin is not supported by ocits yet; give its path\n');
     expect(build(context, ['--secret', 'id=x,src=/nonexistent']).stderr).toBe('ocits: --secret id=x,src=/nonexistent: /nonexistent is not a readable file\n');
   });
@@ -593,7 +593,7 @@ describe('on the Debian image, pulled on demand', () => {
         'USER root',
         'RUN useradd -m -u 4321 builder && rm /etc/debian_version && rm -r /usr/share/base-files',
         'RUN --mount=type=cache,target=/var/cache/shared echo line >> /var/cache/shared/log && wc -l < /var/cache/shared/log',
-        'RUN --mount=type=secret,id=token test "$(cat /run/secrets/token)" = top-secret-value-42 && echo secret-seen',
+        'RUN --mount=type=secret,id=token --mount=type=secret,id=fromenv,target=/etc/env-secret test "$(cat /run/secrets/token)" = top-secret-value-42 && test "$(cat /etc/env-secret)" = env-secret-17 && echo secret-seen',
         'RUN <<EOF',
         'set -e',
         'echo "from a heredoc as $(id -un) in $HOME" > /heredoc',
@@ -604,11 +604,12 @@ describe('on the Debian image, pulled on demand', () => {
         'CMD ["sh", "-c", "cat /from-base/heredoc; grep -c builder /from-base/passwd"]',
       ].join('\n'),
     });
-    const args = ['--tls-verify=false', '--secret', `id=token,src=${secretFile}`];
-    const first = buildOk(context, [...args, '-t', 'localhost/ocits-build-test/deb:base', '--target', 'base']);
+    const args = ['--tls-verify=false', '--secret', `id=token,src=${secretFile}`, '--secret', 'id=fromenv,env=OCITS_TEST_SECRET'];
+    const env = { ...process.env, OCITS_TEST_SECRET: 'env-secret-17' };
+    const first = buildOk(context, [...args, '-t', 'localhost/ocits-build-test/deb:base', '--target', 'base'], env);
     expect(first.stderr).toContain('secret-seen');
     expect(first.stderr).toMatch(/#\d+ [\d.]+ 1\n/);
-    const second = buildOk(context, [...args, '--no-cache', '-t', 'localhost/ocits-build-test/deb:final']);
+    const second = buildOk(context, [...args, '--no-cache', '-t', 'localhost/ocits-build-test/deb:final'], env);
     // The cache mount kept the first build's line.
     expect(second.stderr).toMatch(/#\d+ [\d.]+ 2\n/);
 
@@ -618,7 +619,8 @@ describe('on the Debian image, pulled on demand', () => {
     expect(useradd).toEqual(expect.arrayContaining(['etc/.wh.debian_version', 'usr/share/.wh.base-files', 'home/builder/']));
     for (const layer of base) expect(layer.every((entry) => !entry.name.startsWith('run/secrets') && !entry.name.startsWith('var/cache/shared'))).toBe(true);
     const blobs = inspect('localhost/ocits-build-test/deb:base').manifest.layers.map((layer) => zlib.gunzipSync(fs.readFileSync(path.join(store, 'blobs', 'sha256', layer.digest.slice(7)))));
-    expect(blobs.some((blob) => blob.includes('top-secret-value-42'))).toBe(false);
+    expect(blobs.some((blob) => blob.includes('top-secret-value-42') || blob.includes('env-secret-17'))).toBe(false);
+    for (const layer of base) expect(layer.every((entry) => entry.name !== 'etc/env-secret')).toBe(true);
 
     expect(runImage('localhost/ocits-build-test/deb:base', ['sh', '-c', 'id builder; test -e /etc/debian_version || echo gone; ls /usr/share/base-files 2>&1 | head -1'])).toBe(
       'uid=4321(builder) gid=4321(builder) groups=4321(builder)\ngone\nls: cannot access \'/usr/share/base-files\': No such file or directory\n',

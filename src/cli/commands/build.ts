@@ -7,7 +7,7 @@ import { PLATFORM_FLAG, REGISTRY_FLAGS, STORE_FLAG } from '../image-flags';
 export const buildCommand = defineCommand({
   name: 'build',
   usage:
-    '[-f FILE] [-t REF]... [--build-arg K=V]... [--target STAGE] [--no-cache] [--network host|none] [--secret id=ID,src=PATH]... [--compress gzip|zstd] [--progress auto|plain|quiet] [--platform P] [--tls-verify=false] [--creds U:P] [--authfile F] CONTEXT',
+    '[-f FILE] [-t REF]... [--build-arg K=V]... [--target STAGE] [--no-cache] [--network host|none] [--secret id=ID,src=PATH|env=VAR]... [--compress gzip|zstd] [--progress auto|plain|quiet] [--platform P] [--tls-verify=false] [--creds U:P] [--authfile F] CONTEXT',
   describe: 'build an image from a Dockerfile into the image store; prints the manifest digest',
   args: { min: 1, max: 1 },
   flags: {
@@ -18,7 +18,7 @@ export const buildCommand = defineCommand({
     target: { type: 'string', describe: 'build this stage (an AS name) and what it needs, not the last stage' },
     'no-cache': { type: 'boolean', default: false, describe: 'run every step, reusing no layer from earlier builds' },
     network: { type: 'string', default: 'host', describe: "RUN steps' network: host (the host's) or none (loopback only)" },
-    secret: { type: 'strings', describe: 'id=ID,src=PATH: a file RUN --mount=type=secret,id=ID can read, never in a layer (repeatable)' },
+    secret: { type: 'strings', describe: 'id=ID,src=PATH or id=ID,env=VAR: a file (or variable) RUN --mount=type=secret,id=ID can read, never in a layer (repeatable)' },
     compress: { type: 'string', default: 'gzip', describe: 'layer compression: gzip or zstd' },
     progress: { type: 'string', default: 'auto', describe: "auto or plain: BuildKit's plain step output on stderr; quiet: only a failing step's output" },
     platform: PLATFORM_FLAG,
@@ -72,24 +72,32 @@ function buildArgsOf(values: readonly string[]): Map<string, string> {
   return args;
 }
 
-function secretsOf(values: readonly string[]): Map<string, string> {
-  const secrets = new Map<string, string>();
+/** --secret id=ID,src=PATH or id=ID,env=VAR: each secret's content, read once, up front. */
+function secretsOf(values: readonly string[]): Map<string, Buffer> {
+  const secrets = new Map<string, Buffer>();
   for (const value of values) {
     const fields = new Map(value.split(',').map((field) => [field.slice(0, field.indexOf('=')), field.slice(field.indexOf('=') + 1)] as const));
+    for (const key of fields.keys()) if (!['id', 'src', 'source', 'env', 'type'].includes(key)) throw new OcitsError(`--secret ${value}: unknown field "${key}"`);
     const id = fields.get('id');
     const source = fields.get('src') ?? fields.get('source');
-    if (fields.has('env')) throw new OcitsError(`--secret ${value}: env= is not supported by ocits yet; use src=FILE`);
-    if (id === undefined || id === '' || source === undefined || source === '') throw new OcitsError(`--secret ${value}: expected id=ID,src=PATH`);
-    for (const key of fields.keys()) if (!['id', 'src', 'source', 'type'].includes(key)) throw new OcitsError(`--secret ${value}: unknown field "${key}"`);
-    if (fields.has('type') && fields.get('type') !== 'file') throw new OcitsError(`--secret ${value}: only type=file is supported by ocits yet`);
-    let isFile = false;
+    const variable = fields.get('env');
+    if (id === undefined || id === '' || (source === undefined) === (variable === undefined)) throw new OcitsError(`--secret ${value}: expected id=ID,src=PATH or id=ID,env=VAR`);
+    const type = fields.get('type') ?? (source !== undefined ? 'file' : 'env');
+    if ((type !== 'file' || source === undefined) && (type !== 'env' || variable === undefined)) throw new OcitsError(`--secret ${value}: type=${type} does not go with ${source !== undefined ? 'src' : 'env'}=`);
+    if (variable !== undefined) {
+      const content = process.env[variable];
+      if (content === undefined) throw new OcitsError(`--secret ${value}: the environment has no ${variable}`);
+      secrets.set(id, Buffer.from(content));
+      continue;
+    }
+    let content: Buffer | undefined;
     try {
-      isFile = fs.statSync(source).isFile();
+      if (fs.statSync(source!).isFile()) content = fs.readFileSync(source!);
     } catch {
       // Reported just below, as for a directory.
     }
-    if (!isFile) throw new OcitsError(`--secret ${value}: ${source} is not a readable file`);
-    secrets.set(id, source);
+    if (content === undefined) throw new OcitsError(`--secret ${value}: ${source} is not a readable file`);
+    secrets.set(id, content);
   }
   return secrets;
 }
