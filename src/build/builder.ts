@@ -127,7 +127,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   }
   const names = options.tags.map((tag) => normalizeReference(tag));
   const dockerfile = parseDockerfile(text, options.file ?? 'Dockerfile');
-  const builder = new Builder(options, dockerfile, context);
+  const builder = new Builder(options, dockerfile, context, file);
   const release = await options.store.holdBlobs();
   // Killed between RUN steps, the build still unmounts its overlays and removes its work directory.
   // During a RUN step, the signal goes to the container (run-step.ts) and the build fails as usual.
@@ -172,10 +172,11 @@ class Builder {
     private readonly options: BuildOptions,
     private readonly dockerfile: Dockerfile,
     private readonly context: string,
+    dockerfilePath: string,
   ) {
     this.plan = planStages(dockerfile);
     this.cache = new BuildCache(options.store, !options.noCache);
-    this.ignore = IgnoreRules.fromContext(context);
+    this.ignore = IgnoreRules.forBuild(context, dockerfilePath);
     this.platform = options.platform !== undefined ? parsePlatform(options.platform) : hostPlatform();
     const epochText = options.buildArgs.get('SOURCE_DATE_EPOCH') ?? process.env.SOURCE_DATE_EPOCH;
     if (epochText !== undefined && epochText !== '') {

@@ -31,14 +31,20 @@ export class IgnoreRules {
     }
   }
 
-  static fromContext(context: string): IgnoreRules {
-    let text = '';
-    try {
-      text = fs.readFileSync(path.join(context, '.dockerignore'), 'utf8');
-    } catch (error) {
-      if (!isErrno(error, 'ENOENT')) throw new OcitsError(`cannot read ${path.join(context, '.dockerignore')}: ${errnoText(error)}`);
+  /**
+   * The rules of a build: DOCKERFILE.dockerignore beside the Dockerfile
+   * when there is one (BuildKit's per-Dockerfile file), else the context's
+   * .dockerignore, else none.
+   */
+  static forBuild(context: string, dockerfile: string): IgnoreRules {
+    for (const file of [`${dockerfile}.dockerignore`, path.join(context, '.dockerignore')]) {
+      try {
+        return new IgnoreRules(fs.readFileSync(file, 'utf8').split('\n'));
+      } catch (error) {
+        if (!isErrno(error, 'ENOENT')) throw new OcitsError(`cannot read ${file}: ${errnoText(error)}`);
+      }
     }
-    return new IgnoreRules(text.split('\n'));
+    return new IgnoreRules([]);
   }
 
   get empty(): boolean {

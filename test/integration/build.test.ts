@@ -256,6 +256,13 @@ describe('COPY and ADD', () => {
     expect(runImage(ref, ['sh', '-c', 'readlink /linked; cat /usr/lib/real/file; echo; cat /etc-file'])).toBe('usr/lib/real\nthrough the link\nstays inside');
   });
 
+  test('a Dockerfile.dockerignore beside the Dockerfile replaces the context\'s .dockerignore', () => {
+    const context = makeContext({ 'docker/app.Dockerfile': `FROM ${BB}\nCOPY . /ctx/\n`, 'docker/app.Dockerfile.dockerignore': 'docker\nb\n', '.dockerignore': 'a\n', a: 'a', b: 'b' });
+    const ref = 'localhost/ocits-build-test/ignore:1';
+    buildOk(context, ['-t', ref, '-f', path.join(context, 'docker', 'app.Dockerfile')]);
+    expect(runImage(ref, ['ls', '-A', '/ctx'])).toBe('.dockerignore\na\n');
+  });
+
   test('ADD extracts a local tar archive and copies other files as they are', () => {
     const context = makeContext({
       Dockerfile: `FROM ${BB}\nADD archive.tar.gz /unpacked/\nADD plain.txt /plain.txt\nCMD ["sh", "-c", "cat /unpacked/top /unpacked/d/inner /plain.txt"]\n`,
