@@ -6,6 +6,7 @@
         "addon/module.cc",
         "addon/errors.cc",
         "addon/lock.cc",
+        "addon/unmount.cc",
         "addon/bpf.cc",
         "addon/seccomp_info.cc",
         "addon/seccomp_filter.cc",

@@ -43,6 +43,8 @@ void ReadExecPlan(ExecStorage& storage, ExecPlan& plan, const Napi::Object& sour
 
   plan.preserved_fds = Int(source, "preservedFds");
   plan.oom_score_adj = storage.process.String(source.Get("oomScoreAdj"));
+  plan.root = Int(source, "root");
+  if (plan.root >= 0) kept.push_back(plan.root);
   for (int fd = 3; fd < 3 + plan.preserved_fds; ++fd) kept.push_back(fd);
   ReadProcess(storage.process, source.Get("process").As<Napi::Object>(), plan.process);
   if (plan.process.console_socket >= 0) kept.push_back(plan.process.console_socket);

@@ -75,6 +75,9 @@ void RunExecChild(const ExecPlan& plan) {
     if (setns(ns.fd, ns.type) != 0) Fail(socket, init::kStepJoinNamespace, (int)i, errno, ns.name);
     close(ns.fd);
   }
+  if (plan.root >= 0 && (fchdir(plan.root) != 0 || chroot(".") != 0)) {
+    Fail(socket, init::kStepPivotRoot, -1, errno, "chroot to the container's root");
+  }
 
   long pid = syscall(SYS_clone, SIGCHLD, 0, nullptr, nullptr, 0);
   if (pid < 0) Fail(socket, init::kStepFork, -1, errno);

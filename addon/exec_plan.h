@@ -28,6 +28,9 @@ struct ExecPlan {
   size_t kept_count;
   int preserved_fds;  // fds 3 .. 3+preserved_fds-1 pass to the process
   const char* oom_score_adj;  // written to /proc/self/oom_score_adj; nullptr: inherit ours
+  // -1, or the container's root (/proc/<init>/root, O_PATH) to chroot to:
+  // a container that shares our mount namespace has no root of its own there.
+  int root;
   init::ProcessPlan process;
   int sync_socket;
 };

@@ -5,6 +5,7 @@
 #include "bpf.h"
 #include "exec.h"
 #include "lock.h"
+#include "unmount.h"
 #include "process_control.h"
 #include "seccomp_filter.h"
 #include "seccomp_info.h"
@@ -23,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("initReceiveWithFd", Napi::Function::New(env, ocits::InitReceiveWithFd, "initReceiveWithFd"));
   exports.Set("spawnContainerInit", Napi::Function::New(env, ocits::SpawnContainerInit, "spawnContainerInit"));
   exports.Set("initReceive", Napi::Function::New(env, ocits::InitReceive, "initReceive"));
+  exports.Set("detachMount", Napi::Function::New(env, ocits::DetachMount, "detachMount"));
   exports.Set("initSend", Napi::Function::New(env, ocits::InitSend, "initSend"));
   exports.Set("namespaceType", Napi::Function::New(env, ocits::NamespaceType, "namespaceType"));
   exports.Set("initStepNames", Napi::Function::New(env, ocits::InitStepNames, "initStepNames"));

@@ -187,7 +187,8 @@ void ReadPlan(PlanStorage& storage, Plan& plan, const Napi::Object& source) {
   plan.rootfs_parent_mount = storage.String(source.Get("rootfsParentMount"));
   plan.readonly_root = Bool(source, "readonlyRoot");
   plan.dev_remount = Uint(source, "devRemount");
-  plan.no_pivot = Bool(source, "noPivot");
+  plan.root_entry = static_cast<init::RootEntry>(Int(source, "rootEntry"));
+  plan.hidden_mounts = storage.Paths(source.Get("hiddenMounts"), &plan.hidden_count);
 
   Napi::Array mounts = source.Get("mounts").As<Napi::Array>();
   for (uint32_t i = 0; i < mounts.Length(); ++i) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Build step run by `npm ci` (prepare) and before tests:
-//  1. compile schemas/*.schema.json to standalone validator code (ajv), so no
+//  1. compile schemas/*.schema.json (the runtime's, and the image manifests the
+//     registry server checks) to standalone validator code (ajv), so no
 //     schema is compiled when a command runs;
 //  2. record the version and git commit for `ocits --version`;
 //  3. compile the CLI into one executable, dist/ocits, with Bun (the npm
@@ -19,11 +20,22 @@ const top = path.join(__dirname, '..');
 const generated = path.join(top, 'generated');
 fs.mkdirSync(generated, { recursive: true });
 
-const SCHEMAS = { validateConfig: 'config', validateState: 'state', validateFeatures: 'features' };
+const SCHEMAS = {
+  validateConfig: 'config',
+  validateState: 'state',
+  validateFeatures: 'features',
+  validateImageManifest: 'image-manifest',
+  validateImageIndex: 'image-index',
+};
+// Schemas only referenced by the ones above.
+const SHARED_SCHEMAS = ['image-descriptor'];
 
 function compileSchemas() {
   const ajv = new Ajv({ allErrors: true, strict: true, code: { source: true } });
   const exports = {};
+  for (const schema of SHARED_SCHEMAS) {
+    ajv.addSchema(JSON.parse(fs.readFileSync(path.join(top, 'schemas', `${schema}.schema.json`), 'utf8')));
+  }
   for (const [name, schema] of Object.entries(SCHEMAS)) {
     const document = JSON.parse(fs.readFileSync(path.join(top, 'schemas', `${schema}.schema.json`), 'utf8'));
     ajv.addSchema(document);

@@ -33,6 +33,14 @@ export const ENSURE_FILE: Ensure = 2;
 /** A directory reached through no symlink at all, or the mount is refused. */
 export const ENSURE_PLAIN_DIRECTORY: Ensure = 3;
 
+/** enum RootEntry in plan.h. */
+export type RootEntry = 0 | 1 | 2;
+export const PIVOT_ROOT: RootEntry = 0;
+/** --no-pivot: MS_MOVE the rootfs onto / and chroot. */
+export const MOVE_ROOT: RootEntry = 1;
+/** No mount namespace of the container's own: mounts stay in the runtime's, and chroot. */
+export const CHROOT: RootEntry = 2;
+
 /** spawnContainerInit's input: struct Plan. */
 export interface Plan {
   cloneFlags: number;
@@ -48,7 +56,13 @@ export interface Plan {
   readonlyRoot: boolean;
   /** Nonzero: remount /dev with these flags once it is populated. */
   devRemount: number;
-  noPivot: boolean;
+  /** How the init makes the rootfs its root. */
+  rootEntry: RootEntry;
+  /**
+   * With MOVE_ROOT: the proc and sysfs mounts of the namespace outside the
+   * rootfs, unmounted (or covered) before the move.
+   */
+  hiddenMounts: string[];
   mounts: MountStep[];
   devices: DeviceNode[];
   symlinks: Symlink[];
@@ -254,6 +268,11 @@ export interface ExecPlan {
   preservedFds: number;
   /** Decimal, or null to keep ours. */
   oomScoreAdj: string | null;
+  /**
+   * -1, or an O_PATH fd of the container's root to chroot to: a container
+   * without a mount namespace of its own shares ours, whose root is the host's.
+   */
+  root: number;
   process: ProcessPlan;
 }
 

@@ -61,6 +61,8 @@ export interface Addon {
   /** Gives the terminal `to` the window size of the terminal `from` (TIOCGWINSZ, TIOCSWINSZ). */
   copyWindowSize(from: number, to: number): void;
   mkfifo(file: string, mode: number): void;
+  /** umount2(MNT_DETACH | UMOUNT_NOFOLLOW): the mount at file and everything below it. */
+  detachMount(file: string): void;
   /** A connected pair of SOCK_STREAM unix sockets, close-on-exec. */
   socketPair(): [number, number];
   /** A connected SOCK_STREAM unix socket. */

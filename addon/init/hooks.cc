@@ -99,6 +99,8 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* erro
     return false;
   }
   if (pid == 0) {
+    // Ignored while we feed its stdin (RunContainerHooks); the hook gets the default.
+    signal(SIGPIPE, SIG_DFL);
     dup3(input[0], 0, 0);
     dup3(captured[1], 1, 0);
     dup3(captured[1], 2, 0);
@@ -110,10 +112,12 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* erro
   close(input[0]);
   close(captured[1]);
   close(exec_failure[1]);
-  // The state is small; a hook that never reads it must not block us.
+  // Fed as the hook reads it, between reads of its output: the state may be
+  // larger than a pipe holds (annotations), and a hook that never reads it
+  // must not block us.
   fcntl(input[1], F_SETFL, O_NONBLOCK);
-  OCITS_RETRY(write(input[1], state, Length(state)));
-  close(input[1]);
+  const char* unsent = state;
+  size_t unsent_length = Length(state);
 
   int64_t deadline = hook.timeout_seconds > 0 ? NowMilliseconds() + hook.timeout_seconds * 1000LL : -1;
   output.used = 0;
@@ -123,12 +127,24 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* erro
   bool timed_out = false;
   bool exited = false;
   while (!exited) {
-    struct pollfd ready = {captured[0], POLLIN, 0};
-    poll(&ready, 1, 10);
-    if (ready.revents & (POLLIN | POLLHUP)) {
+    struct pollfd ready[2] = {{captured[0], POLLIN, 0}, {input[1], POLLOUT, 0}};
+    poll(ready, 2, 10);
+    if (ready[0].revents & (POLLIN | POLLHUP)) {
       char chunk[512];
       long count = OCITS_RETRY(read(captured[0], chunk, sizeof chunk));
       output.Append(chunk, count);
+    }
+    if (input[1] >= 0 && (ready[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      long written = OCITS_RETRY(write(input[1], unsent, unsent_length));
+      if (written > 0) {
+        unsent += written;
+        unsent_length -= (size_t)written;
+      }
+      // Sent, or the hook closed its stdin (EPIPE): it has what it wanted.
+      if (unsent_length == 0 || (written < 0 && errno != EAGAIN)) {
+        close(input[1]);
+        input[1] = -1;
+      }
     }
     if (OCITS_RETRY(waitpid(pid, &status, WNOHANG)) == pid) exited = true;
     else if (deadline >= 0 && NowMilliseconds() > deadline) {
@@ -144,6 +160,7 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* erro
   long count;
   while ((count = OCITS_RETRY(read(captured[0], chunk, sizeof chunk))) > 0) output.Append(chunk, count);
   close(captured[0]);
+  if (input[1] >= 0) close(input[1]);
   int exec_errno = 0;
   bool exec_failed = OCITS_RETRY(read(exec_failure[0], &exec_errno, sizeof exec_errno)) == (long)sizeof exec_errno;
   close(exec_failure[0]);
@@ -174,11 +191,16 @@ bool RunHook(const HookCommand& hook, const char* state, Text& detail, int* erro
 int RunContainerHooks(const HookCommand* hooks, size_t count, const char* state, char* buffer, size_t capacity,
                       int* error) {
   *error = 0;
-  for (size_t i = 0; i < count; ++i) {
+  // A hook that exits before reading all its state must not kill us with SIGPIPE.
+  signal(SIGPIPE, SIG_IGN);
+  int failed = -1;
+  for (size_t i = 0; i < count && failed < 0; ++i) {
     Text detail(buffer, capacity);
-    if (!RunHook(hooks[i], state, detail, error)) return (int)i;
+    if (!RunHook(hooks[i], state, detail, error)) failed = (int)i;
   }
-  return -1;
+  // The container's process gets the default, as ResetSignals left it.
+  signal(SIGPIPE, SIG_DFL);
+  return failed;
 }
 
 }  // namespace ocits::init

@@ -84,6 +84,22 @@ char hook_detail[sizeof(Message::detail)];
   _exit(127);
 }
 
+// The createContainer and startContainer states, each ending in a NUL (JSON
+// text never holds a raw one). They come in as many messages as their size
+// needs: with large annotations they exceed what one message may carry.
+void ReceiveStateDocuments(int socket, char* buffer, size_t capacity) {
+  size_t used = 0;
+  int documents = 0;
+  while (documents < 2) {
+    if (used == capacity) Fail(socket, kStepSync, -1, EMSGSIZE);
+    long received = OCITS_RETRY(recv(socket, buffer + used, capacity - used, MSG_TRUNC));
+    if (received <= 0) _exit(1);
+    if ((size_t)received > capacity - used) Fail(socket, kStepSync, -1, EMSGSIZE);
+    for (long i = 0; i < received; ++i) documents += buffer[used + i] == '\0';
+    used += (size_t)received;
+  }
+}
+
 }  // namespace
 
 void RunContainerInit(const Plan& plan) {
@@ -117,9 +133,7 @@ void RunContainerInit(const Plan& plan) {
   EnterNamespaces(plan);
 
   // The parent has put us in our cgroup and sends the hooks' state documents.
-  long received = OCITS_RETRY(recv(socket, plan.state_buffer, plan.state_buffer_size, MSG_TRUNC));
-  if (received <= 0) _exit(1);
-  if ((size_t)received > plan.state_buffer_size) Fail(socket, kStepSync, -1, EMSGSIZE);
+  ReceiveStateDocuments(socket, plan.state_buffer, plan.state_buffer_size);
   const char* create_state = plan.state_buffer;
   const char* start_state = create_state + Length(create_state) + 1;
 

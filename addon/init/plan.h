@@ -85,6 +85,13 @@ struct Message {
 // kEnsurePlainDirectory: a directory, and no symlink on the way to it.
 enum Ensure : int32_t { kEnsureNothing = 0, kEnsureDirectory = 1, kEnsureFile = 2, kEnsurePlainDirectory = 3 };
 
+// How the rootfs becomes the root (src/addon-plan.ts has the same values).
+enum RootEntry : int32_t {
+  kPivotRoot = 0,
+  kMoveRoot = 1,  // --no-pivot: MS_MOVE onto / and chroot
+  kChroot = 2,    // no mount namespace of the container's own: chroot only
+};
+
 // One mount(2), with the extra calls runc makes around it.
 struct MountStep {
   const char* source;      // host path or filesystem source; nullptr for none
@@ -242,11 +249,13 @@ struct Plan {
   const char* hostname;     // nullptr: leave it
   const char* domainname;
   const char* rootfs;       // absolute host path
-  unsigned long root_propagation;  // applied recursively to / first (MS_REC|MS_SLAVE by default)
+  unsigned long root_propagation;  // applied recursively to / first (MS_REC|MS_SLAVE by default); 0: none
   const char* rootfs_parent_mount;  // made private so pivot_root accepts the rootfs; may be nullptr
   bool readonly_root;
   unsigned long dev_remount;  // nonzero: remount /dev so once its submounts, nodes and links exist
-  bool no_pivot;
+  RootEntry root_entry;
+  const char* const* hidden_mounts;  // kMoveRoot: unmounted, or covered, before the move
+  size_t hidden_count;
   const MountStep* mounts;
   size_t mount_count;
   const DeviceNode* devices;

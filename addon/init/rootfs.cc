@@ -233,7 +233,7 @@ int OpenInRoot(int root, const char* rel, int flags) { return OpenInRootResolvin
 
 int PrepareRootfs(const Plan& plan) {
   int socket = plan.sync_socket;
-  if (mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0) {
+  if (plan.root_propagation != 0 && mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0) {
     Fail(socket, kStepRootPropagation, -1, errno);
   }
   // pivot_root refuses a new root whose parent mount is shared.
@@ -449,10 +449,38 @@ void MakeReadonlyPaths(const Plan& plan, int root) {
   }
 }
 
+namespace {
+
+// The proc and sysfs mounts the chroot would leave beneath the container
+// (see revealingMounts in src/plan/rootfs.ts). Each is made a slave first so
+// the unmount stays in our namespace. One that may not be unmounted (locked,
+// from a more privileged namespace) is covered with an empty tmpfs instead,
+// as runc does. One already gone with a mount above it is skipped.
+void HideMounts(const Plan& plan) {
+  int socket = plan.sync_socket;
+  for (size_t i = 0; i < plan.hidden_count; ++i) {
+    const char* path = plan.hidden_mounts[i];
+    if (mount(nullptr, path, nullptr, MS_SLAVE | MS_REC, nullptr) != 0) {
+      if (errno == ENOENT || errno == EINVAL) continue;
+      Fail(socket, kStepPivotRoot, -1, errno, path);
+    }
+    if (umount2(path, MNT_DETACH) == 0) continue;
+    if (errno != EINVAL && errno != EPERM) Fail(socket, kStepPivotRoot, -1, errno, path);
+    if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+      Fail(socket, kStepPivotRoot, -1, errno, path);
+    }
+  }
+}
+
+}  // namespace
+
 void EnterRootfs(const Plan& plan) {
   int socket = plan.sync_socket;
   if (chdir(plan.rootfs) != 0) Fail(socket, kStepPivotRoot, -1, errno, plan.rootfs);
-  if (plan.no_pivot) {
+  if (plan.root_entry == kChroot) {
+    if (chroot(".") != 0) Fail(socket, kStepPivotRoot, -1, errno, "chroot");
+  } else if (plan.root_entry == kMoveRoot) {
+    HideMounts(plan);
     if (mount(plan.rootfs, "/", nullptr, MS_MOVE, nullptr) != 0) Fail(socket, kStepPivotRoot, -1, errno, "MS_MOVE");
     if (chroot(".") != 0) Fail(socket, kStepPivotRoot, -1, errno, "chroot");
   } else {

@@ -23,7 +23,7 @@ void CreateSymlinks(const Plan& plan, int root);
 void CreateCwd(const Plan& plan, int root);
 void MaskPaths(const Plan& plan, int root);
 void MakeReadonlyPaths(const Plan& plan, int root);
-// pivot_root (or MS_MOVE and chroot with no_pivot) into the rootfs; leaves the
+// pivot_root (or MS_MOVE and chroot, or chroot alone: plan.root_entry) into the rootfs; leaves the
 // cwd at the new /.
 void EnterRootfs(const Plan& plan);
 void RemountRootReadonly(const Plan& plan);

@@ -821,7 +821,7 @@ class Builder {
     try {
       await writeUpperDirectory(upper, writer, xattrs);
       const written = await writer.finish();
-      store.adoptBlob(file, written.digest);
+      store.commitFile(file, written.digest);
       return { descriptor: { mediaType: written.mediaType, digest: written.digest, size: written.size }, diffId: written.diffId };
     } catch (error) {
       writer.abort();

@@ -111,6 +111,13 @@ export class LayerWriter {
     await this.write(Buffer.alloc(BLOCK * 2));
     this.out.end();
     await this.done;
+    // On disk before the store names it.
+    const fd = fs.openSync(this.file, fs.constants.O_RDONLY);
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     const digest = await digestOfFile(this.file);
     return { mediaType: MEDIA_TYPES[this.compression], digest, size: fs.statSync(this.file).size, diffId: this.diffId.digest() };
   }

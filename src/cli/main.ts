@@ -23,7 +23,11 @@ import { startCommand } from './commands/start';
 import { listCommand } from './commands/list';
 import { pauseCommand } from './commands/pause';
 import { psCommand } from './commands/ps';
+import { loginCommand } from './commands/login';
+import { logoutCommand } from './commands/logout';
 import { pullCommand } from './commands/pull';
+import { pushCommand } from './commands/push';
+import { registryCommand } from './commands/registry';
 import { resumeCommand } from './commands/resume';
 import { rmiCommand } from './commands/rmi';
 import { specCommand } from './commands/spec';
@@ -52,6 +56,9 @@ const COMMANDS = [
   updateCommand,
   eventsCommand,
   pullCommand,
+  pushCommand,
+  loginCommand,
+  logoutCommand,
   imagesCommand,
   bundleCommand,
   buildCommand,
@@ -59,6 +66,7 @@ const COMMANDS = [
   tagCommand,
   rmiCommand,
   imageCommand,
+  registryCommand,
 ] as unknown as readonly Command[];
 
 export async function main(argv: string[]): Promise<number> {

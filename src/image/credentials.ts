@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OcitsError, errnoText, isErrno } from '../errors';
+import { writeFileAtomically } from '../lifecycle/write-file';
 
 export interface Credentials {
   username: string;
@@ -36,7 +37,7 @@ export function findCredentials(registry: string, options: CredentialOptions): C
     return fromAuths(file, registry, explicit) ?? fromHelpers(file, registry);
   }
   const candidates = [
-    ...(nonEmpty(process.env.XDG_RUNTIME_DIR) !== undefined ? [path.join(process.env.XDG_RUNTIME_DIR!, 'containers', 'auth.json')] : []),
+    runtimeAuthFile(),
     path.join(nonEmpty(process.env.DOCKER_CONFIG) ?? path.join(os.homedir(), '.docker'), 'config.json'),
   ];
   for (const candidate of candidates) {
@@ -46,6 +47,44 @@ export function findCredentials(registry: string, options: CredentialOptions): C
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+/** podman's own auth file: $XDG_RUNTIME_DIR/containers/auth.json, else /run/containers/UID/auth.json. */
+function runtimeAuthFile(): string {
+  const runtimeDir = nonEmpty(process.env.XDG_RUNTIME_DIR);
+  return runtimeDir !== undefined ? path.join(runtimeDir, 'containers', 'auth.json') : path.join('/run/containers', String(process.getuid?.() ?? 0), 'auth.json');
+}
+
+/** The file login writes and logout edits: --authfile, $REGISTRY_AUTH_FILE, else podman's own. */
+export function loginAuthFile(authFile: string | undefined): string {
+  return authFile ?? nonEmpty(process.env.REGISTRY_AUTH_FILE) ?? runtimeAuthFile();
+}
+
+/** Records credentials for a registry host in an auth file (made if missing, mode 0600), keeping its other entries. */
+export function saveCredentials(file: string, registry: string, credentials: Credentials): void {
+  const content = readAuthFile(file, false) ?? {};
+  const auths = { ...content.auths, [registry]: { auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') } };
+  writeAuthFile(file, { ...content, auths });
+}
+
+/** Removes a registry's entries from an auth file; false when it had none. */
+export function removeCredentials(file: string, registry: string): boolean {
+  const content = readAuthFile(file, false);
+  const keys = authKeysFor(registry);
+  const remaining = Object.entries(content?.auths ?? {}).filter(([key]) => !keys.includes(key.replace(/\/+$/, '')));
+  if (content === undefined || remaining.length === Object.keys(content.auths ?? {}).length) return false;
+  writeAuthFile(file, { ...content, auths: Object.fromEntries(remaining) });
+  return true;
+}
+
+/** Credentials: only the owner reads the file. */
+function writeAuthFile(file: string, content: AuthFile): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new OcitsError(`cannot write the auth file ${file}: ${errnoText(error)}`);
+  }
+  writeFileAtomically(file, `${JSON.stringify(content, null, '\t')}\n`, 'auth file', 0o600);
 }
 
 function parseCreds(text: string): Credentials {

@@ -66,3 +66,36 @@ export function descriptorMediaType(document: ManifestDocument, served: string):
   if (document.kind === 'index') return document.index.mediaType === DOCKER_MANIFEST_LIST ? DOCKER_MANIFEST_LIST : OCI_INDEX;
   return document.manifest.mediaType === DOCKER_MANIFEST ? DOCKER_MANIFEST : OCI_MANIFEST;
 }
+
+/** What a manifest or index points at, read leniently: artifacts have layers of any media type. */
+export interface ManifestLinks {
+  /** An index's manifests. */
+  manifests: Descriptor[];
+  /** A manifest's config and layers. */
+  blobs: Descriptor[];
+  subject?: Descriptor;
+}
+
+/**
+ * The descriptors a manifest or index holds, each with a valid digest (they
+ * become file names); undefined for a blob that is no JSON manifest.
+ */
+export function manifestLinks(data: Buffer): ManifestLinks | undefined {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const descriptors = (value: unknown): Descriptor[] =>
+    (Array.isArray(value) ? value : [value]).filter(
+      (d): d is Descriptor => typeof d === 'object' && d !== null && typeof (d as Descriptor).digest === 'string' && isDigest((d as Descriptor).digest),
+    );
+  const subject = parsed.subject !== undefined ? descriptors(parsed.subject)[0] : undefined;
+  return {
+    manifests: Array.isArray(parsed.manifests) ? descriptors(parsed.manifests) : [],
+    blobs: [...(parsed.config !== undefined ? descriptors(parsed.config) : []), ...(Array.isArray(parsed.layers) ? descriptors(parsed.layers) : [])],
+    ...(subject !== undefined ? { subject } : {}),
+  };
+}

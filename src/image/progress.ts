@@ -2,6 +2,7 @@
 // rate), redrawn in place; otherwise a plain summary line every few seconds
 // and one line per finished blob, for logs; nothing at all when quiet.
 import { writeStderr } from '../output';
+import type { Descriptor } from './media-types';
 
 export type ProgressMode = 'bars' | 'lines' | 'quiet';
 
@@ -118,4 +119,37 @@ export function formatBytes(bytes: number): string {
   let unit = 0;
   for (; value >= 1024 && unit < units.length - 1; unit++) value /= 1024;
   return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * Runs transfer (a download or an upload) for each blob, at most jobs at
+ * once, each with its progress item; the first failure ends it once the
+ * transfers already running settle.
+ */
+export async function transferBlobs(
+  blobs: readonly Descriptor[],
+  jobs: number,
+  progress: Progress,
+  transfer: (blob: Descriptor, onBytes: (bytes: number) => void) => Promise<void>,
+): Promise<void> {
+  const queue = [...blobs];
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    for (let blob = queue.shift(); blob !== undefined && failure === undefined; blob = queue.shift()) {
+      const id = blob.digest;
+      progress.add(id, `blob ${blob.digest.slice(0, 19)}`, blob.size);
+      try {
+        await transfer(blob, (bytes) => progress.update(id, bytes));
+        progress.finish(id);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(jobs, blobs.length) }, worker));
+  } finally {
+    progress.stop();
+  }
+  if (failure !== undefined) throw failure;
 }

@@ -1,9 +1,11 @@
-// Garbage collection of the store: blobs that no name in index.json reaches
-// (through indexes, manifests, configs and layers), and partial downloads no
-// process is writing. It runs while no pull or bundle holds the store's
-// blobs (ImageStore.holdBlobs), so it never takes a blob a pull is about to name.
-import { OcitsError } from '../errors';
-import { parseManifestDocument } from './manifest';
+// Garbage collection of the store (`image prune`, `registry gc`): blobs that
+// no entry of index.json reaches (through indexes, manifests, configs and
+// layers; a referrer is an entry of its own), partial downloads no process is
+// writing, and idle upload sessions. It runs while no pull, bundle or
+// registry request holds the store's blobs (ImageStore.holdBlobs), and spares
+// leased blobs (ImageStore.leaseBlob), so it never takes a blob a pull or a
+// push is about to name, even while a registry serves the store.
+import { manifestLinks } from './manifest';
 import type { Descriptor } from './media-types';
 import type { ImageStore } from './store';
 
@@ -14,16 +16,24 @@ export interface PruneResult {
   freed: number;
 }
 
-export function pruneStore(store: ImageStore): PruneResult {
+export interface PruneOptions {
+  /** Only report what would go. */
+  dryRun?: boolean;
+}
+
+export function pruneStore(store: ImageStore, options: PruneOptions = {}): PruneResult {
   if (!store.exists()) return { removed: [], freed: 0 };
+  const remove = options.dryRun !== true;
   return store.withBlobsExclusive(() => {
-    const reachable = reachableBlobs(store);
+    const now = Date.now();
+    const kept = reachableBlobs(store);
+    for (const digest of store.leasedBlobs(now, remove)) kept.add(digest);
     const removed: string[] = [];
-    let freed = store.removeStaleIngests();
+    let freed = store.staleUploadBytes(now, remove) + (remove ? store.removeStaleIngests() : 0);
     for (const digest of store.listBlobs()) {
-      if (reachable.has(digest)) continue;
+      if (kept.has(digest)) continue;
       freed += store.blobSize(digest);
-      store.removeBlob(digest);
+      if (remove) store.removeBlob(digest);
       removed.push(digest);
     }
     return { removed, freed };
@@ -37,16 +47,11 @@ export function reachableBlobs(store: ImageStore): Set<string> {
     if (reachable.has(descriptor.digest)) return;
     reachable.add(descriptor.digest);
     if (!store.hasBlob(descriptor.digest)) return;
-    let document;
-    try {
-      document = parseManifestDocument(store.readBlob(descriptor.digest), descriptor.mediaType, descriptor.digest);
-    } catch (error) {
-      // A blob that is no manifest (a config or layer named directly) reaches nothing more.
-      if (error instanceof OcitsError) return;
-      throw error;
-    }
-    if (document.kind === 'index') document.index.manifests.forEach(visit);
-    else [document.manifest.config, ...document.manifest.layers].forEach((d) => reachable.add(d.digest));
+    // A blob that is no manifest (a config or layer named directly) reaches nothing more.
+    const links = manifestLinks(store.readBlob(descriptor.digest));
+    if (links === undefined) return;
+    links.manifests.forEach(visit);
+    links.blobs.forEach((d) => reachable.add(d.digest));
   };
   for (const { descriptor } of store.references()) visit(descriptor);
   // Entries of index.json without a name (written by other tools) count too.

@@ -5,9 +5,9 @@
 import { OcitsError } from '../errors';
 import { findCredentials, type CredentialOptions } from './credentials';
 import { descriptorMediaType, parseManifestDocument } from './manifest';
-import type { Descriptor, ImageConfig, ImageManifest, Platform } from './media-types';
+import type { ImageConfig, ImageManifest, Platform } from './media-types';
 import { formatPlatform, hostPlatform, parsePlatform, platformMatches, platformOfConfig, selectManifest } from './platform';
-import type { Progress } from './progress';
+import { transferBlobs, type Progress } from './progress';
 import { formatReference, parseReference, registryHost } from './reference';
 import { RegistryClient } from './registry-client';
 import type { ImageStore } from './store';
@@ -57,7 +57,7 @@ export async function pullImage(referenceText: string, options: PullOptions): Pr
   try {
     if (!store.hasBlob(manifest.config.digest)) store.putBlob(await client.getBlob(manifest.config), manifest.config.digest);
     if (document === top) warnOnOtherPlatform(store.readJsonBlob<ImageConfig>(manifest.config.digest), platform, name, progress);
-    await downloadLayers(client, store, manifest.layers, options.jobs, progress);
+    await transferBlobs(manifest.layers, options.jobs, progress, (layer, onBytes) => client.downloadBlob(store, layer, onBytes));
     const digest = store.putBlob(fetched.data, fetched.digest);
     store.setReference(name, { mediaType: descriptorMediaType(document, fetched.mediaType), digest, size: fetched.data.length });
     return { name, digest };
@@ -75,34 +75,4 @@ function warnOnOtherPlatform(config: ImageConfig, wanted: Platform, name: string
   if (!platformMatches(wanted, platform)) {
     progress.message(`warning: ${name} is for ${formatPlatform(platform)}, not ${formatPlatform(wanted)}`);
   }
-}
-
-/** At most `jobs` downloads at once; the first failure ends the pull once the running ones settle. */
-async function downloadLayers(
-  client: RegistryClient,
-  store: ImageStore,
-  layers: readonly Descriptor[],
-  jobs: number,
-  progress: Progress,
-): Promise<void> {
-  const queue = [...layers];
-  let failure: unknown;
-  const worker = async (): Promise<void> => {
-    for (let layer = queue.shift(); layer !== undefined && failure === undefined; layer = queue.shift()) {
-      const id = layer.digest;
-      progress.add(id, `blob ${layer.digest.slice(0, 19)}`, layer.size);
-      try {
-        await client.downloadBlob(store, layer, (bytes) => progress.update(id, bytes));
-        progress.finish(id);
-      } catch (error) {
-        failure ??= error;
-      }
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.min(jobs, layers.length) }, worker));
-  } finally {
-    progress.stop();
-  }
-  if (failure !== undefined) throw failure;
 }

@@ -1,14 +1,16 @@
 // A distribution-spec client for one repository: manifests and blobs over
 // HTTPS (or plain HTTP with tlsVerify false), with anonymous, Basic and
 // Bearer-token auth as the registry's WWW-Authenticate challenge asks,
-// retries with backoff on network errors, 5xx and 429, redirects, and blobs
-// streamed to disk with their size and digest checked as they arrive.
+// retries with backoff on network errors, 5xx and 429, redirects, blobs
+// streamed to disk with their size and digest checked as they arrive (pull),
+// and blobs streamed from the store, mounts and manifests sent (push).
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OcitsError, errnoCode, errnoText, messageOf } from '../errors';
 import type { Credentials } from './credentials';
+import { hashFile, writeAt } from './blob-file';
 import { Digester, digestOf, parseDigest } from './digest';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, type Descriptor } from './media-types';
 import type { ImageStore, Ingest } from './store';
@@ -47,6 +49,9 @@ interface Challenge {
 
 /** An HTTP answer whose body is still to be read (or drained). */
 type Response = http.IncomingMessage;
+
+/** What a request sends: bytes, or a file streamed (again on a retry). */
+type RequestBody = Buffer | { file: string; size: number };
 
 /** A failure worth another attempt: the network, or a status the registry asks us to retry. */
 class TransientError extends Error {}
@@ -130,7 +135,7 @@ export class RegistryClient {
     const { digest, size } = descriptor;
     const digester = new Digester(algorithm);
     let offset = Math.min(ingest.offset, size);
-    if (offset > 0) hashFilePrefix(ingest.fd, offset, digester);
+    if (offset > 0) hashFile(ingest.fd, digester, offset);
     if (offset < size) {
       const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
       const response = await this.request('GET', `/v2/${this.repository}/blobs/${digest}`, headers, `blob ${digest}`);
@@ -159,17 +164,98 @@ export class RegistryClient {
     if (actual !== digest) throw new OcitsError(`blob ${digest}: downloaded content has digest ${actual}; the partial blob was removed`);
   }
 
+  /** Checks that the registry takes our credentials (GET /v2/, as podman login does); a refusal throws. */
+  async checkCredentials(): Promise<void> {
+    const response = await this.request('GET', '/v2/', {}, `login to ${this.host}`);
+    response.resume();
+  }
+
+  // ---------------------------------------------------------------- push
+
+  /** Whether the registry has the blob (HEAD). */
+  async hasBlob(digest: string): Promise<boolean> {
+    const response = await this.request('HEAD', `/v2/${this.repository}/blobs/${digest}`, {}, `blob ${digest}`, undefined, [404]);
+    response.resume();
+    return response.statusCode !== 404;
+  }
+
+  /** Asks the registry to mount the blob from another of its repositories; false when it would rather have it uploaded. */
+  async mountBlob(digest: string, from: string): Promise<boolean> {
+    const query = `mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const response = await this.request('POST', `/v2/${this.repository}/blobs/uploads/?${query}`, { 'Content-Length': '0' }, `mount of blob ${digest}`);
+    response.resume();
+    if (response.statusCode === 201) return true;
+    // It opened an upload session instead: close it, the upload opens its own.
+    const location = response.headers.location;
+    if (location !== undefined) {
+      await this.request('DELETE', this.samePathOf(location, digest), {}, `upload of blob ${digest}`, undefined, [404]).then(
+        (answer) => answer.resume(),
+        () => undefined,
+      );
+    }
+    return false;
+  }
+
+  /** Uploads a blob of the store: POST for a session, then one PUT with the whole blob and its digest. */
+  async uploadBlob(file: string, descriptor: Descriptor): Promise<void> {
+    const what = `upload of blob ${descriptor.digest}`;
+    const started = await this.request('POST', `/v2/${this.repository}/blobs/uploads/`, { 'Content-Length': '0' }, what);
+    started.resume();
+    const location = started.headers.location;
+    if (location === undefined) throw new OcitsError(`${what}: registry ${this.host} gave no upload location`);
+    const target = this.samePathOf(location, descriptor.digest);
+    const put = await this.request(
+      'PUT',
+      `${target}${target.includes('?') ? '&' : '?'}digest=${encodeURIComponent(descriptor.digest)}`,
+      { 'Content-Type': 'application/octet-stream', 'Content-Length': String(descriptor.size) },
+      what,
+      { file, size: descriptor.size },
+    );
+    put.resume();
+  }
+
+  /** Sends a manifest under a tag or its digest; returns the digest the registry reports, else ours. */
+  async putManifest(reference: string, data: Buffer, mediaType: string): Promise<string> {
+    const what = `manifest ${this.host}/${this.repository}${reference.includes(':') ? '@' : ':'}${reference}`;
+    const response = await this.request(
+      'PUT',
+      `/v2/${this.repository}/manifests/${reference}`,
+      { 'Content-Type': mediaType, 'Content-Length': String(data.length) },
+      what,
+      data,
+    );
+    response.resume();
+    const reported = response.headers['docker-content-digest'];
+    return typeof reported === 'string' && reported !== '' ? reported : digestOf(data);
+  }
+
+  /** The path and query of an upload Location (absolute or relative); uploads go to this registry only. */
+  private samePathOf(location: string, digest: string): string {
+    const base = `${this.scheme ?? 'https'}://${this.host}`;
+    const url = new URL(location, base);
+    if (url.host !== this.host) throw new OcitsError(`upload of blob ${digest}: registry ${this.host} sends uploads to ${url.host}, which ocits does not do yet`);
+    return `${url.pathname}${url.search}`;
+  }
+
   // ---------------------------------------------------------------- HTTP
 
   /**
    * One request with auth, redirects and retries; resolves to a 2xx answer
    * whose body the caller reads. what names the object in errors.
    */
-  private async request(method: string, pathAndQuery: string, headers: Record<string, string>, what: string): Promise<Response> {
+  private async request(
+    method: string,
+    pathAndQuery: string,
+    headers: Record<string, string>,
+    what: string,
+    body?: RequestBody,
+    /** Statuses besides 2xx the caller handles (404 of a HEAD). */
+    alsoFine: readonly number[] = [],
+  ): Promise<Response> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       try {
-        return await this.authorizedRequest(method, pathAndQuery, headers, what);
+        return await this.authorizedRequest(method, pathAndQuery, headers, what, body, alsoFine);
       } catch (error) {
         if (!(error instanceof TransientError) && !isNetworkError(error)) throw error;
         lastError = error;
@@ -179,15 +265,22 @@ export class RegistryClient {
     throw wrapNetworkError(lastError, what);
   }
 
-  private async authorizedRequest(method: string, pathAndQuery: string, headers: Record<string, string>, what: string): Promise<Response> {
-    let response = await this.send(method, pathAndQuery, this.withAuth(headers));
+  private async authorizedRequest(
+    method: string,
+    pathAndQuery: string,
+    headers: Record<string, string>,
+    what: string,
+    body: RequestBody | undefined,
+    alsoFine: readonly number[],
+  ): Promise<Response> {
+    let response = await this.send(method, pathAndQuery, this.withAuth(headers), body);
     if (response.statusCode === 401) {
       const challenge = parseChallenge(response.headers['www-authenticate']);
       response.resume();
       // Refused although we sent a token: it expired, so ask for a new one.
       const stale = this.authorization?.startsWith('Bearer ') === true;
       await this.answerChallenge(challenge, what, stale);
-      response = await this.send(method, pathAndQuery, this.withAuth(headers));
+      response = await this.send(method, pathAndQuery, this.withAuth(headers), body);
       if (response.statusCode === 401) {
         response.resume();
         throw new OcitsError(
@@ -195,12 +288,12 @@ export class RegistryClient {
         );
       }
     }
-    return this.checkStatus(response, what);
+    return this.checkStatus(response, what, alsoFine);
   }
 
-  private async checkStatus(response: Response, what: string): Promise<Response> {
+  private async checkStatus(response: Response, what: string, alsoFine: readonly number[]): Promise<Response> {
     const status = response.statusCode ?? 0;
-    if (status >= 200 && status < 300) return response;
+    if ((status >= 200 && status < 300) || alsoFine.includes(status)) return response;
     const body = await readBody(response, 64 * 1024, what).catch(() => Buffer.alloc(0));
     if (RETRIABLE_STATUS.has(status)) throw new TransientError(`${what}: registry ${this.host} answered ${status}`);
     const detail = registryErrorText(body);
@@ -221,7 +314,8 @@ export class RegistryClient {
       return;
     }
     if (challenge?.scheme === 'bearer') {
-      const scope = challenge.params.scope ?? `repository:${this.repository}:pull`;
+      // A client of the whole registry (login) asks for a token of no scope.
+      const scope = challenge.params.scope ?? (this.repository !== '' ? `repository:${this.repository}:pull` : '');
       if (stale) this.tokens.delete(scope);
       let token = this.tokens.get(scope);
       if (token === undefined) {
@@ -244,7 +338,7 @@ export class RegistryClient {
       throw new OcitsError(`${what}: registry ${this.host} sent an invalid token realm "${realm}"`);
     }
     if (params.service !== undefined) url.searchParams.set('service', params.service);
-    for (const one of scope.split(' ')) url.searchParams.append('scope', one);
+    for (const one of scope.split(' ').filter((s) => s !== '')) url.searchParams.append('scope', one);
     const credentials = this.options.credentials;
     const headers: Record<string, string> =
       credentials !== undefined ? { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` } : {};
@@ -273,13 +367,13 @@ export class RegistryClient {
   }
 
   /** Sends one request, following redirects; settles http vs https for tlsVerify false. */
-  private async send(method: string, pathAndQuery: string, headers: Record<string, string>): Promise<Response> {
+  private async send(method: string, pathAndQuery: string, headers: Record<string, string>, body?: RequestBody): Promise<Response> {
     let url: URL;
     if (this.scheme === undefined) {
       try {
-        const response = await sendRequest(new URL(`https://${this.host}${pathAndQuery}`), method, headers, false);
+        const response = await sendRequest(new URL(`https://${this.host}${pathAndQuery}`), method, headers, false, body);
         this.scheme = 'https';
-        return await this.followRedirects(response, method, headers);
+        return await this.followRedirects(response, method, headers, body);
       } catch (error) {
         if (!isNetworkError(error) && !isTlsError(error)) throw error;
         // Not TLS there (or nothing there): plain HTTP, as podman does for insecure registries.
@@ -287,10 +381,10 @@ export class RegistryClient {
       }
     }
     url = new URL(`${this.scheme}://${this.host}${pathAndQuery}`);
-    return this.followRedirects(await sendRequest(url, method, headers, this.options.tlsVerify), method, headers);
+    return this.followRedirects(await sendRequest(url, method, headers, this.options.tlsVerify, body), method, headers, body);
   }
 
-  private async followRedirects(first: Response, method: string, headers: Record<string, string>): Promise<Response> {
+  private async followRedirects(first: Response, method: string, headers: Record<string, string>, body?: RequestBody): Promise<Response> {
     let response = first;
     let url = new URL(`${this.scheme ?? 'https'}://${this.host}`);
     for (let hops = 0; isRedirect(response.statusCode); hops++) {
@@ -300,14 +394,14 @@ export class RegistryClient {
       const next = new URL(location, url);
       // Credentials for the registry are not for the storage it redirects to.
       const nextHeaders = next.host === this.host ? headers : withoutAuthorization(headers);
-      response = await sendRequest(next, method, nextHeaders, this.options.tlsVerify);
+      response = await sendRequest(next, method, nextHeaders, this.options.tlsVerify, body);
       url = next;
     }
     return response;
   }
 }
 
-function sendRequest(url: URL, method: string, headers: Record<string, string>, tlsVerify: boolean): Promise<Response> {
+function sendRequest(url: URL, method: string, headers: Record<string, string>, tlsVerify: boolean, body?: RequestBody): Promise<Response> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
     const module = secure ? https : http;
@@ -321,7 +415,14 @@ function sendRequest(url: URL, method: string, headers: Record<string, string>, 
         reject(error);
       }
     });
-    request.end();
+    if (body === undefined || Buffer.isBuffer(body)) {
+      request.end(body);
+      return;
+    }
+    const stream = fs.createReadStream(body.file, { start: 0, end: Math.max(body.size - 1, 0) });
+    stream.on('error', (error) => request.destroy(error));
+    if (body.size === 0) request.end();
+    else stream.pipe(request);
   });
 }
 
@@ -338,7 +439,8 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
 function isNetworkError(error: unknown): boolean {
   if (error instanceof TransientError) return true;
   const code = errnoCode(error) ?? '';
-  return /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND|ECONNABORTED|HPE_)/.test(code);
+  // ERR_SOCKET_CLOSED: Bun's word for a connection the server closed, e.g. to a TLS hello sent to plain HTTP.
+  return /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND|ECONNABORTED|ERR_SOCKET_CLOSED|HPE_)/.test(code);
 }
 
 /** TLS failures: a server that speaks no TLS, or a certificate we do not trust. Never transient. */
@@ -424,24 +526,4 @@ function mediaTypeInside(data: Buffer): string {
 function contentRangeStart(response: Response): number | undefined {
   const match = /^bytes (\d+)-/.exec(response.headers['content-range'] ?? '');
   return match === null ? undefined : Number(match[1]);
-}
-
-function hashFilePrefix(fd: number, length: number, digester: Digester): void {
-  const buffer = Buffer.alloc(1024 * 1024);
-  for (let position = 0; position < length; ) {
-    const read = fs.readSync(fd, buffer, 0, Math.min(buffer.length, length - position), position);
-    if (read === 0) break;
-    digester.update(buffer.subarray(0, read));
-    position += read;
-  }
-}
-
-function writeAt(fd: number, data: Buffer, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const writeRest = (written: number): void => {
-      if (written === data.length) return resolve();
-      fs.write(fd, data, written, data.length - written, position + written, (error, count) => (error ? reject(error) : writeRest(written + count)));
-    };
-    writeRest(0);
-  });
 }

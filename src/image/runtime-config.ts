@@ -1,9 +1,11 @@
 // An image config turned into a runtime config.json (image-spec
 // conversion.md) on top of the defaults of `ocits spec`: Entrypoint + Cmd,
-// Env, WorkingDir, the User resolved in the rootfs, and the annotations
-// conversion.md lists, with the image's Labels taking precedence.
+// Env, WorkingDir, the User resolved in the rootfs, Volumes as mounts, and
+// the annotations conversion.md lists, with the image's Labels taking
+// precedence.
+import { OcitsError } from '../errors';
 import { defaultConfig } from '../spec/default-config';
-import type { RuntimeConfig } from '../spec/types';
+import type { Mount, RuntimeConfig } from '../spec/types';
 import { resolveImageUser } from './image-user';
 import type { ImageConfig } from './media-types';
 
@@ -22,6 +24,7 @@ export function runtimeConfigFor(image: ImageConfig, rootfs: string, rootless: {
   process.env = [...env, ...(process.env ?? []).filter((entry) => !names.has(entry.split('=')[0]))];
   if (settings.WorkingDir !== undefined && settings.WorkingDir !== '') process.cwd = settings.WorkingDir;
   process.user = resolveImageUser(rootfs, settings.User);
+  config.mounts = [...(config.mounts ?? []), ...Object.keys(settings.Volumes ?? {}).sort().map(volumeMount)];
 
   const annotations: Record<string, string> = {};
   const set = (key: string, value: string | undefined) => {
@@ -39,4 +42,17 @@ export function runtimeConfigFor(image: ImageConfig, rootfs: string, rootless: {
   set('exposedPorts', settings.ExposedPorts !== undefined ? Object.keys(settings.ExposedPorts).join(',') : undefined);
   config.annotations = { ...annotations, ...(settings.Labels ?? {}) };
   return config;
+}
+
+/**
+ * A volume is a tmpfs with umoci's options, so that what the container
+ * writes there stays out of the rootfs (conversion.md). tmpcopyup, which
+ * umoci does not add, seeds it with what the image holds at that path, as a
+ * new Docker volume is seeded.
+ */
+function volumeMount(destination: string): Mount {
+  if (!destination.startsWith('/') || destination.split('/').every((part) => part === '' || part === '.')) {
+    throw new OcitsError(`image config: volume ${JSON.stringify(destination)} must be an absolute path below /`);
+  }
+  return { destination, type: 'tmpfs', source: 'none', options: ['rw', 'nosuid', 'nodev', 'noexec', 'relatime', 'tmpcopyup'] };
 }

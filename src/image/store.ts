@@ -6,6 +6,8 @@
 //   .ocits/lock                                  flock held while index.json is rewritten
 //   .ocits/gc.lock                               shared by pulls and bundles, exclusive for prune
 //   .ocits/ingest/<alg>-<hex>                     a blob being downloaded, locked by its writer
+//   .ocits/uploads/<uuid>/                        a registry upload session (registry serve)
+//   .ocits/leases/<alg>-<hex>                     a blob a push is about to name; its mtime is the lease's start
 //
 // A blob appears under blobs/ only once its digest is verified (rename from
 // ingest/). index.json is replaced whole (temporary file, fsync, rename)
@@ -31,6 +33,16 @@ const INGEST_DIR = 'ingest';
 const LOCK_FILE = 'lock';
 /** Held shared by every command that adds or reads blobs, exclusive by garbage collection. */
 const GC_LOCK_FILE = 'gc.lock';
+const UPLOAD_DIR = 'uploads';
+const LEASE_DIR = 'leases';
+/**
+ * How long a lease keeps garbage collection from a blob no name reaches: a
+ * push uploads its blobs (or finds them there) and names them with its
+ * manifest minutes later, in another request, perhaps in another process.
+ */
+export const LEASE_MS = 60 * 60 * 1000;
+/** How long an upload session may sit idle before garbage collection ends it. */
+export const UPLOAD_IDLE_MS = 24 * 60 * 60 * 1000;
 /** How often a writer waiting for another writer of the same blob looks again. */
 const INGEST_POLL_MS = 100;
 
@@ -107,25 +119,10 @@ export class ImageStore {
     return digest;
   }
 
-  /** A fresh path on the blobs' file system for a blob a command makes itself (a built layer); move it in with adoptBlob. */
+  /** A fresh path on the blobs' file system for a blob a command makes itself (a built layer); move it in with commitFile. */
   temporaryBlobFile(purpose: string): string {
     this.ensureLayout();
     return path.join(this.ingestDir(), `${purpose}-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  }
-
-  /** Makes a file from temporaryBlobFile the blob of digest, which its maker computed while writing it. */
-  adoptBlob(file: string, digest: string): void {
-    if (this.hasBlob(digest)) {
-      fs.rmSync(file, { force: true });
-      return;
-    }
-    const fd = fs.openSync(file, fs.constants.O_RDONLY);
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    this.renameIntoBlobs(file, digest);
   }
 
   /**
@@ -173,6 +170,66 @@ export class ImageStore {
     } finally {
       fs.closeSync(ingest.fd);
     }
+  }
+
+  /** Makes a verified file (an upload's) the blob; when the blob is already there the file just goes. */
+  commitFile(file: string, digest: string): void {
+    if (this.hasBlob(digest)) {
+      fs.rmSync(file, { force: true });
+      return;
+    }
+    this.renameIntoBlobs(file, digest);
+  }
+
+  // ---------------------------------------------------------------- leases and uploads
+
+  /**
+   * Keeps the blob from garbage collection for LEASE_MS: a push in progress
+   * is about to name it. Take it while holding blobs (holdBlobs), so that a
+   * collection either ran before or sees the lease.
+   */
+  leaseBlob(digest: string): void {
+    const { algorithm, hex } = parseDigest(digest);
+    const dir = path.join(this.root, PRIVATE_DIR, LEASE_DIR);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(dir, `${algorithm}-${hex}`), '');
+  }
+
+  releaseLease(digest: string): void {
+    const { algorithm, hex } = parseDigest(digest);
+    fs.rmSync(path.join(this.root, PRIVATE_DIR, LEASE_DIR, `${algorithm}-${hex}`), { force: true });
+  }
+
+  /** The digests of leases younger than LEASE_MS; with removeExpired, older leases go. */
+  leasedBlobs(now: number, removeExpired: boolean): Set<string> {
+    const dir = path.join(this.root, PRIVATE_DIR, LEASE_DIR);
+    const leased = new Set<string>();
+    for (const name of readDirOrEmpty(dir)) {
+      const stat = statOrUndefined(path.join(dir, name));
+      if (stat === undefined) continue;
+      if (now - stat.mtimeMs < LEASE_MS) leased.add(name.replace('-', ':'));
+      else if (removeExpired) fs.rmSync(path.join(dir, name), { force: true });
+    }
+    return leased;
+  }
+
+  /** Where the registry server keeps its upload sessions. */
+  uploadsDir(): string {
+    return path.join(this.root, PRIVATE_DIR, UPLOAD_DIR);
+  }
+
+  /** Upload sessions idle for UPLOAD_IDLE_MS; with remove, they go. Returns their bytes. */
+  staleUploadBytes(now: number, remove: boolean): number {
+    let bytes = 0;
+    for (const name of readDirOrEmpty(this.uploadsDir())) {
+      const dir = path.join(this.uploadsDir(), name);
+      const files = readDirOrEmpty(dir).map((file) => statOrUndefined(path.join(dir, file)));
+      const lastUse = Math.max(statOrUndefined(dir)?.mtimeMs ?? 0, ...files.map((stat) => stat?.mtimeMs ?? 0));
+      if (now - lastUse < UPLOAD_IDLE_MS) continue;
+      bytes += files.reduce((sum, stat) => sum + (stat?.size ?? 0), 0);
+      if (remove) fs.rmSync(dir, { recursive: true, force: true });
+    }
+    return bytes;
   }
 
   /** Every blob in the store, as digests. */
@@ -276,6 +333,20 @@ export class ImageStore {
     const fd = this.openLockFile(GC_LOCK_FILE);
     while (!addon().flock(fd, 'shared', false)) await sleep(INGEST_POLL_MS);
     return () => fs.closeSync(fd);
+  }
+
+  /**
+   * Runs fn while nothing else holds blobs, waiting without blocking the
+   * event loop: a server's own requests may hold blobs meanwhile.
+   */
+  async withBlobsExclusiveAsync<T>(fn: () => T): Promise<T> {
+    const fd = this.openLockFile(GC_LOCK_FILE);
+    try {
+      while (!addon().flock(fd, 'exclusive', false)) await sleep(INGEST_POLL_MS);
+      return fn();
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** Runs fn while no other command holds blobs (see holdBlobs). */

@@ -3,9 +3,9 @@
 // fifo, process) is undone if any step fails, so a failed create leaves
 // nothing behind.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { addon } from '../addon';
+import { CHROOT } from '../addon-plan';
 import { applyDeviceRules } from '../cgroups/devices';
 import { detectCgroupHost } from '../cgroups/host';
 import { isFrozen } from '../cgroups/freezer';
@@ -27,6 +27,7 @@ import { loadConfig } from '../spec/bundle';
 import type { RuntimeConfig } from '../spec/types';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks, runHooksWarningOnFailure } from './hooks';
+import { mountIdAt, unmountContainerMounts } from './host-mounts';
 import { SIGKILL, signalQuietly } from './process-signals';
 import { Cleanup, once } from './cleanup';
 import { readProcessStat } from './process-status';
@@ -116,6 +117,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       // as it does (the init), so that `delete` finishes a create killed at
       // any point; until its end, "creating" says it may be half made.
       ...(!ownCgroup ? { cgroup } : {}),
+      ...(plan.rootEntry === CHROOT ? { rootfsMountBefore: mountIdAt(rootfs) } : {}),
     };
     store.write(record);
 
@@ -129,6 +131,9 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
       if (config.linux?.resources !== undefined) applyResources(cgroup, config.linux.resources);
     }
 
+    const { rootfsMountBefore } = record;
+    // After the init is killed (the undo runs last to first).
+    if (rootfsMountBefore !== undefined) undo.add(() => unmountContainerMounts(rootfs, rootfsMountBefore));
     addon().mkfifo(fifo, 0o622);
 
     const console = openConsole(options, terminal);
@@ -167,7 +172,7 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     if (plan.process.seccomp?.listener === true) {
       const notifyFd = expectListenerFd(socket, plan, config);
       try {
-        sendToSeccompListener(config.linux!.seccomp!, notifyFd, runtimeState);
+        sendToSeccompListener(config.linux!.seccomp!, notifyFd, pid, runtimeState);
       } finally {
         fs.closeSync(notifyFd);
       }
@@ -247,12 +252,22 @@ function resolveRootfs(bundleDir: string, config: RuntimeConfig): string {
   }
 }
 
+/**
+ * The caller's user name from /etc/passwd, or #UID without an entry, as
+ * runc's list shows it. (Bun's os.userInfo() says "unknown" when $USER is
+ * not set, as under an engine.)
+ */
 function ownerName(): string {
+  const uid = String(process.geteuid?.() ?? 0);
   try {
-    return os.userInfo().username;
-  } catch {
-    return String(process.getuid?.() ?? '');
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const [name, , id] = line.split(':');
+      if (id === uid && name !== '') return name;
+    }
+  } catch (error) {
+    trace('cannot read /etc/passwd: %s', messageOf(error));
   }
+  return `#${uid}`;
 }
 
 // The addon refuses a plan it cannot start with a message naming the mount:

@@ -4,10 +4,11 @@
 import { thaw } from '../cgroups/freezer';
 import { removeCgroup } from '../cgroups/membership';
 import { ContainerNotFoundError } from '../errors';
-import { OCI_VERSION } from '../spec/version';
 import { runHooksWarningOnFailure } from './hooks';
+import { unmountContainerMounts } from './host-mounts';
 import { isSameLiveProcess } from './process-status';
 import { SIGKILL, awaitExit, signalInit } from './process-signals';
+import { specState } from './state';
 import type { StateStore } from './store';
 
 export function deleteContainer(store: StateStore, id: string, force: boolean): void {
@@ -38,10 +39,9 @@ function deleteRecorded(store: StateStore, id: string, force: boolean): void {
       if (status === 'paused') thaw(record.cgroup!);
       awaitExit(record);
     }
+    if (record.rootfsMountBefore !== undefined) unmountContainerMounts(record.rootfs, record.rootfsMountBefore);
     if (record.cgroup !== undefined) removeCgroup(record.cgroup);
     store.remove(id);
-    runHooksWarningOnFailure('poststop', record.hooks?.poststop, {
-      ociVersion: OCI_VERSION, id, status: 'stopped', bundle: record.bundle, annotations: record.annotations ?? {},
-    });
+    runHooksWarningOnFailure('poststop', record.hooks?.poststop, specState(record, 'stopped'));
   });
 }

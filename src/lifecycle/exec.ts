@@ -16,9 +16,11 @@ import { type ExecProcessOptions, openExecNamespaces, planExecProcess, resolvePr
 import { liveHost } from '../plan/host';
 import { isOpen } from '../plan/passed-fds';
 import { awaitExec } from '../plan/protocol';
-import { planExecSeccomp } from '../plan/seccomp';
+import { planSeccomp, sendToSeccompListener } from '../plan/seccomp';
 import { isSameLiveProcess } from './process-status';
 import { assertSealedExecutable } from './sealed-exe';
+import { openContainerRoot } from './host-mounts';
+import { specState } from './state';
 import { forwardSignals } from './signal-forwarding';
 import type { StateStore } from './store';
 import { openConsole, relayTerminal, type ConsoleChannel, type TerminalRelay } from './terminal';
@@ -75,7 +77,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   // the lock's among them, and a paused container's `resume` must not wait
   // for a process it froze.
   const operation = options.ignorePaused ? 'exec --ignore-paused' : 'exec';
-  const { spawned, console } = store.withContainer(id, operation, (record) => {
+  const { spawned, console, handOverListener } = store.withContainer(id, operation, (record, status) => {
     const opened: number[] = [];
     let console: ConsoleChannel | undefined;
     try {
@@ -83,11 +85,12 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
       const processSpec = resolved.process;
       // The container's filter holds for every process in it, as in runc.
       const containerSeccomp = resolved.config.linux?.seccomp;
-      const seccomp = containerSeccomp !== undefined ? planExecSeccomp(containerSeccomp, liveHost.seccomp) : null;
+      const seccomp = containerSeccomp !== undefined ? planSeccomp(containerSeccomp, liveHost.seccomp) : null;
       const terminal = processSpec.terminal === true;
       checkConsole(options, terminal);
 
       const namespaces = openExecNamespaces(record.pid!, opened);
+      const root = record.rootfsMountBefore !== undefined ? openContainerRoot(record.pid!, opened) : -1;
       // Opened first, checked second: the fds are the recorded process's if it
       // is still alive now.
       if (!isSameLiveProcess(record.pid!, record.pidStartTime!)) throw new OcitsError('cannot exec in a stopped container');
@@ -103,10 +106,14 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
         namespaces,
         preservedFds: options.preserveFds,
         oomScoreAdj: processSpec.oomScoreAdj !== undefined ? String(processSpec.oomScoreAdj) : null,
+        root,
         process: { ...planExecProcess(processSpec, console.childEnd, record.pid!, liveHost), seccomp },
       });
       trace('exec child %d', child.pid);
-      return { spawned: child, console };
+      // As runc: the agent gets each exec'd process's notify fd too, with the container's state.
+      const state = specState(record, status);
+      const handOverListener = (notifyFd: number, pid: number) => sendToSeccompListener(containerSeccomp!, notifyFd, pid, state);
+      return { spawned: child, console, handOverListener };
     } catch (error) {
       console?.close();
       throw error;
@@ -116,7 +123,7 @@ function startProcess(store: StateStore, id: string, options: ExecOptions): Star
   });
   try {
     console.closeChildEnd();
-    const pid = awaitExec(spawned, options.detach);
+    const pid = awaitExec(spawned, options.detach, handOverListener);
     const consoleMaster = console.receiveMaster();
     // runc writes the pid file with or without --detach.
     if (options.pidFile !== undefined) writeFileAtomically(path.resolve(options.pidFile), String(pid), 'pid file');

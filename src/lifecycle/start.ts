@@ -8,11 +8,10 @@ import * as path from 'node:path';
 import { addon } from '../addon';
 import { OcitsError, isErrno } from '../errors';
 import { decodeMessage, describeFailure } from '../plan/protocol';
-import { OCI_VERSION } from '../spec/version';
 import { runHooks } from './hooks';
 import { SIGKILL, awaitExit, signalQuietly } from './process-signals';
 import { isSameLiveProcess } from './process-status';
-import { EXEC_FIFO } from './state';
+import { EXEC_FIFO, specState } from './state';
 import type { ContainerRecord, StateStore } from './store';
 
 export function startContainer(store: StateStore, id: string): void {
@@ -25,7 +24,7 @@ export function startContainer(store: StateStore, id: string): void {
     if (failure !== undefined) throw new OcitsError(describeFailure(failure));
 
     // runtime-spec: a failed poststart hook is an error that stops the container.
-    const state = { ociVersion: OCI_VERSION, id, status: 'running', pid: record.pid, bundle: record.bundle, annotations: record.annotations ?? {} };
+    const state = specState(record, 'running');
     try {
       runHooks('poststart', record.hooks?.poststart, state);
     } catch (error) {

@@ -30,6 +30,12 @@ export interface ContainerRecord {
   /** User name or uid of the creator, for `list`. */
   owner: string;
   annotations?: Record<string, string>;
+  /**
+   * A container without a mount namespace of its own: the id of the mount
+   * that held the rootfs before create stacked the container's mounts on it
+   * in ours, so delete detaches exactly those (host-mounts.ts).
+   */
+  rootfsMountBefore?: number;
   /** The cgroup create made, so delete removes exactly that. */
   cgroup?: ContainerCgroup;
   /** Hooks that run after create, kept as they were at create (the spec: later config edits must not matter). */
@@ -56,6 +62,27 @@ export interface ContainerStateReport {
   created: string;
   owner: string;
   annotations?: Record<string, string>;
+}
+
+// A type, not an interface: hooks.ts takes it as any object with a bundle.
+export type SpecState = {
+  ociVersion: string;
+  id: string;
+  status: ContainerStatus;
+  pid?: number;
+  bundle: string;
+  annotations: Record<string, string>;
+};
+
+/**
+ * runtime-spec's state of a recorded container, as its hooks and seccomp
+ * agent read it; a stopped one has no pid.
+ */
+export function specState(record: ContainerRecord, status: ContainerStatus): SpecState {
+  return {
+    ociVersion: OCI_VERSION, id: record.id, status, ...(status !== 'stopped' ? { pid: record.pid } : {}),
+    bundle: record.bundle, annotations: record.annotations ?? {},
+  };
 }
 
 /** The container's status now; containerDir is its directory in the store. */

@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import { OcitsError, errnoText, quoted } from '../errors';
 
 /** what names the file in an error: "pid file" gives "cannot write the pid file "/x/y": ...". */
-export function writeFileAtomically(file: string, content: string, what = 'file'): void {
+export function writeFileAtomically(file: string, content: string, what = 'file', mode = 0o644): void {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
-    const fd = fs.openSync(temporary, 'w', 0o644);
+    const fd = fs.openSync(temporary, 'w', mode);
     try {
       fs.writeFileSync(fd, content);
       fs.fsyncSync(fd);

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { addon } from '../addon';
 import type { SeccompFilterRules } from '../addon-plan';
-import { parseMountinfo } from '../mountinfo';
+import { type MountEntry, parseMountinfo } from '../mountinfo';
 import { SECCOMP_ARCHITECTURES, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FLAGS } from '../spec/names';
 
 /** libseccomp and the kernel's seccomp, as the plan asks about them. */
@@ -34,8 +34,8 @@ export interface PlanHost {
    * interface, which runc falls back to.
    */
   apparmorExecFile(): string;
-  /** The mount points of our mount namespace (/proc/self/mountinfo). */
-  mountPoints(): string[];
+  /** The mounts of our mount namespace (/proc/self/mountinfo). */
+  mounts(): MountEntry[];
   /** What is at a host path: a directory, something else, or nothing (undefined). */
   pathKind(file: string): 'directory' | 'other' | undefined;
   /** Whether the host has /proc/kcore, which a container's /dev/core links to. */
@@ -95,7 +95,7 @@ export const liveHost: PlanHost = {
   apparmorEnabled: memo(apparmorEnabled),
   selinuxEnabled: memo(selinuxEnabled),
   apparmorExecFile: memo(() => (fs.existsSync('/proc/self/attr/apparmor/exec') ? '/proc/self/attr/apparmor/exec' : '/proc/self/attr/exec')),
-  mountPoints: () => parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).map((entry) => entry.mountPoint),
+  mounts: () => parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')),
   pathKind: (file) => {
     try {
       return fs.statSync(file).isDirectory() ? 'directory' : 'other';

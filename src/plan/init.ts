@@ -20,7 +20,6 @@ export interface PlanContext extends RootfsContext {
   execFifo: string;
   /** -1 without a terminal. */
   consoleSocket: number;
-  noPivot: boolean;
   /** Room for the two state documents the parent sends the init process. */
   stateBufferSize: number;
   /** Whether we have root's privileges on the host (not rootless). */
@@ -42,11 +41,6 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
   if (process === undefined) throw new OcitsError('/process: a container needs a process to run');
 
   const namespaces = planNamespaces(config, context.privileged);
-  // A mount namespace joined by path will do, as with runc: the rootfs is
-  // then built inside it (paths resolved there).
-  if (!(linux.namespaces ?? []).some((namespace) => namespace.type === 'mount')) {
-    throw new OcitsError('/linux/namespaces: ocits needs a mount namespace (new or joined) to build the rootfs');
-  }
   // New or joined, as in runc: the name is set in whichever uts namespace the
   // container has; only the runtime's own, inherited, may not be renamed.
   if ((config.hostname !== undefined || config.domainname !== undefined) && !(linux.namespaces ?? []).some((namespace) => namespace.type === 'uts')) {
@@ -66,7 +60,6 @@ export function buildInitPlan(config: RuntimeConfig, context: PlanContext): Init
     hostname: config.hostname ?? null,
     domainname: config.domainname ?? null,
     ...rootfs,
-    noPivot: context.noPivot,
     sysctls: planSysctls(config),
     createContainerHooks: planHooks(config.hooks?.createContainer, env),
     startContainerHooks: planHooks(config.hooks?.startContainer, env),

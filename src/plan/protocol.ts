@@ -123,13 +123,23 @@ export function expectMessage(socket: number, kind: MessageKind, plan: InitPlan,
 }
 
 /**
+ * One message on the init socket may be no larger than its send buffer
+ * (net.core.wmem_default, about 208 KB), and annotations alone may be 256 KB
+ * (Kubernetes's limit): the documents go in pieces of this size.
+ */
+const STATE_MESSAGE_BYTES = 64 * 1024;
+
+/**
  * Sends the state documents the container's hooks read. An init that failed
  * before it read them (an idmapped mount's source, say) may have closed its
  * end already: then its failure is what to report, not the broken pipe.
  */
 export function sendStateDocuments(socket: number, documents: string, plan: InitPlan, config: RuntimeConfig): void {
+  const bytes = Buffer.from(documents);
   try {
-    addon().initSend(socket, Buffer.from(documents));
+    for (let offset = 0; offset < bytes.length; offset += STATE_MESSAGE_BYTES) {
+      addon().initSend(socket, bytes.subarray(offset, offset + STATE_MESSAGE_BYTES));
+    }
   } catch (error) {
     if (!isErrno(error, 'EPIPE') && !isErrno(error, 'ECONNRESET')) throw error;
     expectMessage(socket, 'mounted', plan, config); // throws the init's failure, or that it exited
@@ -163,10 +173,16 @@ function checkMessage(bytes: Buffer, kind: MessageKind, plan: InitPlan, config: 
 }
 
 /**
- * Reads the child's messages: the pid of the process it forked, then either
- * a failure or the end of the socket, which execve closes. Returns the pid.
+ * Reads the child's messages: the pid of the process it forked; with a
+ * seccomp listener, the process's notify fd, which handOverListener passes
+ * on before the process may go on; then either a failure or the end of the
+ * socket, which execve closes. Returns the pid.
  */
-export function awaitExec(spawned: { pid: number; socket: number }, detached: boolean): number {
+export function awaitExec(
+  spawned: { pid: number; socket: number },
+  detached: boolean,
+  handOverListener: (notifyFd: number, pid: number) => void,
+): number {
   const { kinds } = messageFormat();
   let pid: number | undefined;
   try {
@@ -176,11 +192,31 @@ export function awaitExec(spawned: { pid: number; socket: number }, detached: bo
     if (first.kind === kinds.error) throw new OcitsError(describeFailure(first));
     if (first.kind !== kinds.execPid) throw new OcitsError(`exec: unexpected message ${first.kind}`);
     pid = first.index;
-    const second = decodeMessage(addon().initReceive(spawned.socket));
-    if (second?.kind === kinds.error) {
+    let next = addon().initReceiveWithFd(spawned.socket);
+    if (decodeMessage(next.message)?.kind === kinds.seccompListener && next.fd >= 0) {
+      try {
+        handOverListener(next.fd, pid);
+      } catch (error) {
+        // It waits for our word and must not run without its agent: it
+        // exits once the socket closes. Ours to reap unless detached (then
+        // its pid may be another's by now, so it is not signalled either).
+        if (!detached) {
+          process.kill(pid, 'SIGKILL');
+          addon().reap(pid);
+        }
+        throw error;
+      } finally {
+        fs.closeSync(next.fd);
+      }
+      sendContinue(spawned.socket);
+      next = addon().initReceiveWithFd(spawned.socket);
+    }
+    if (next.fd >= 0) fs.closeSync(next.fd);
+    const last = decodeMessage(next.message);
+    if (last?.kind === kinds.error) {
       // It has exited; as its subreaper we reap it.
       if (!detached) addon().reap(pid);
-      throw new OcitsError(describeFailure(second));
+      throw new OcitsError(describeFailure(last));
     }
     return pid;
   } finally {

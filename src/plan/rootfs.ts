@@ -3,10 +3,13 @@
 // device nodes and links, masked and read-only paths, the root's
 // propagation. Every path is relative to the rootfs.
 import * as path from 'node:path';
-import { type DeviceNode, ENSURE_DIRECTORY, ENSURE_FILE, ENSURE_PLAIN_DIRECTORY, type MountIdmap, type MountStep, type Symlink } from '../addon-plan';
+import {
+  CHROOT, type DeviceNode, ENSURE_DIRECTORY, ENSURE_FILE, ENSURE_PLAIN_DIRECTORY, MOVE_ROOT, type MountIdmap, type MountStep, PIVOT_ROOT,
+  type RootEntry, type Symlink,
+} from '../addon-plan';
 import type { CgroupMountStep } from '../cgroups/mount';
 import { OcitsError, quoted } from '../errors';
-import { isWithin } from '../mountinfo';
+import { isWithin, type MountEntry } from '../mountinfo';
 import type { Mount, RuntimeConfig } from '../spec/types';
 import { type Idmap, MS, PROPAGATIONS, parseMountOptions } from './mount-options';
 import { labelMountData, planMountLabel } from './lsm';
@@ -39,6 +42,8 @@ export interface RootfsPlan {
   rootfs: string;
   rootPropagation: number;
   rootfsParentMount: string | null;
+  rootEntry: RootEntry;
+  hiddenMounts: string[];
   readonlyRoot: boolean;
   /**
    * Nonzero: remount /dev with these flags once its submounts, nodes and
@@ -56,6 +61,8 @@ export interface RootfsPlan {
 export interface RootfsContext {
   bundleDir: string;
   rootfs: string;
+  /** --no-pivot: move the rootfs onto / and chroot, for roots pivot_root refuses (a ramdisk). */
+  noPivot: boolean;
   cgroupMountSteps(cgroupNamespace: boolean): CgroupMountStep[];
 }
 
@@ -65,8 +72,17 @@ export function planRootfs(config: RuntimeConfig, context: RootfsContext, namesp
   const setUpDev = !(config.mounts ?? []).some(
     (mount) => inRoot(mount.destination) === 'dev' && isBind(mount),
   );
-  const rootPropagation =
-    linux.rootfsPropagation !== undefined ? PROPAGATIONS.get(linux.rootfsPropagation)! : MS.SLAVE | MS.REC;
+  const ownMountNamespace = (linux.namespaces ?? []).some((namespace) => namespace.type === 'mount');
+  if (!ownMountNamespace) refuseWithoutMountNamespace(config, namespaces);
+  const rootEntry = !ownMountNamespace ? CHROOT : context.noPivot ? MOVE_ROOT : PIVOT_ROOT;
+  if (rootEntry === MOVE_ROOT && !namespaces.newTypes.has('mount')) {
+    // Its mounts are not ours to read, so neither are the ones to hide.
+    throw new OcitsError('--no-pivot: not supported by ocits with a joined mount namespace (/linux/namespaces)');
+  }
+  // In the runtime's own mount namespace, nothing of the host's may change.
+  const rootPropagation = !ownMountNamespace
+    ? 0
+    : linux.rootfsPropagation !== undefined ? PROPAGATIONS.get(linux.rootfsPropagation)! : MS.SLAVE | MS.REC;
   // A read-only /dev is mounted writable: /dev/pts, /dev/shm and the nodes
   // go into it first; the init makes it read-only after them.
   let devRemount = 0;
@@ -80,7 +96,9 @@ export function planRootfs(config: RuntimeConfig, context: RootfsContext, namesp
   return {
     rootfs: context.rootfs,
     rootPropagation,
-    rootfsParentMount: (rootPropagation & MS.SHARED) !== 0 ? mountPointOf(context.rootfs, host.mountPoints()) : null,
+    rootfsParentMount: (rootPropagation & MS.SHARED) !== 0 ? mountPointOf(context.rootfs, host.mounts()) : null,
+    rootEntry,
+    hiddenMounts: rootEntry === MOVE_ROOT ? revealingMounts(context.rootfs, host.mounts()) : [],
     readonlyRoot: config.root.readonly === true,
     devRemount,
     mounts: mounts.steps,
@@ -298,10 +316,39 @@ function devSymlinks(host: PlanHost): Symlink[] {
 }
 
 /** The mount point that holds file, among the host's. */
-function mountPointOf(file: string, mountPoints: readonly string[]): string {
+function mountPointOf(file: string, mounts: readonly MountEntry[]): string {
   let best = '/';
-  for (const mountPoint of mountPoints) {
+  for (const { mountPoint } of mounts) {
     if (isWithin(file, mountPoint) && mountPoint.length > best.length) best = mountPoint;
   }
   return best;
+}
+
+/**
+ * Without a mount namespace of its own the container's mounts go into the
+ * runtime's, under the rootfs, and its root is entered with chroot. What
+ * needs a namespace of the container's is refused, in runc's terms where it
+ * has them: masks and read-only paths would be the host's mounts to undo, and
+ * a new user namespace has no right to mount in the host's.
+ */
+function refuseWithoutMountNamespace(config: RuntimeConfig, namespaces: NamespacePlan): void {
+  const linux = config.linux ?? {};
+  const why = 'needs a mount namespace of the container\'s own (new or joined in /linux/namespaces)';
+  if ((linux.maskedPaths ?? []).length > 0) throw new OcitsError(`/linux/maskedPaths: masking paths ${why}`);
+  if ((linux.readonlyPaths ?? []).length > 0) throw new OcitsError(`/linux/readonlyPaths: read-only paths ${why}`);
+  if (linux.rootfsPropagation !== undefined) throw new OcitsError(`/linux/rootfsPropagation: ${why}`);
+  if (namespaces.userNamespace) throw new OcitsError(`/linux/namespaces: a user namespace ${why}: it may not mount in the runtime's`);
+}
+
+/**
+ * The kernel lets a process with a user namespace of its own mount a new
+ * proc or sysfs only where one is already fully visible in its mount
+ * namespace. After pivot_root none is left but the container's (masked);
+ * after --no-pivot's MS_MOVE the host's remain beneath the chroot, so they
+ * go first: every proc and sysfs mounted at its root, outside the rootfs.
+ */
+function revealingMounts(rootfs: string, mounts: readonly MountEntry[]): string[] {
+  return mounts
+    .filter((mount) => (mount.fstype === 'proc' || mount.fstype === 'sysfs') && mount.root === '/' && !isWithin(mount.mountPoint, rootfs))
+    .map((mount) => mount.mountPoint);
 }

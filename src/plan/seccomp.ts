@@ -148,27 +148,18 @@ export function planSeccomp(seccomp: Seccomp, host: SeccompHost): SeccompFilter 
 }
 
 /**
- * The container's filter for a process `exec` starts. Handing a notify fd
- * over from exec's double fork is not built yet, so a listener is refused
- * rather than the process run without the filter.
+ * Hands the notify fd of the process processPid (the init, or a process
+ * `exec` started) to the seccomp agent at listenerPath: one connection, the
+ * container process state as JSON with the fd as SCM_RIGHTS, then close
+ * (config-linux.md, "The Container Process State"). state is the
+ * container's.
  */
-export function planExecSeccomp(seccomp: Seccomp, host: SeccompHost): SeccompFilter {
-  const filter = planSeccomp(seccomp, host);
-  if (filter.listener) throw new OcitsError(`${at('listenerPath')}: exec into a container with SCMP_ACT_NOTIFY is not supported by ocits yet`);
-  return filter;
-}
-
-/**
- * Hands the notify fd to the seccomp agent at listenerPath: one connection,
- * the container process state as JSON with the fd as SCM_RIGHTS, then close
- * (config-linux.md, "The Container Process State").
- */
-export function sendToSeccompListener(seccomp: Seccomp, notifyFd: number, state: { pid: number }): void {
+export function sendToSeccompListener(seccomp: Seccomp, notifyFd: number, processPid: number, state: object): void {
   const listenerPath = seccomp.listenerPath!;
   const processState = {
     ociVersion: OCI_VERSION,
     fds: ['seccompFd'],
-    pid: state.pid,
+    pid: processPid,
     ...(seccomp.listenerMetadata !== undefined ? { metadata: seccomp.listenerMetadata } : {}),
     state,
   };

@@ -3,7 +3,7 @@
 import * as validators from '../../generated/validators';
 import { pointer, type Problem } from './problems';
 
-export type SchemaName = 'config' | 'state' | 'features';
+export type SchemaName = 'config' | 'state' | 'features' | 'imageManifest' | 'imageIndex';
 
 interface AjvError {
   instancePath: string;
@@ -21,6 +21,8 @@ const VALIDATORS: Record<SchemaName, CompiledValidator> = {
   config: validators.validateConfig as CompiledValidator,
   state: validators.validateState as CompiledValidator,
   features: validators.validateFeatures as CompiledValidator,
+  imageManifest: validators.validateImageManifest as CompiledValidator,
+  imageIndex: validators.validateImageIndex as CompiledValidator,
 };
 
 // Summaries of sub-schema failures; the failures themselves are reported.

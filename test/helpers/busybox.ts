@@ -10,7 +10,7 @@ import { OCITS, ocits, type CliResult } from './cli';
 import { tempDir } from './tmp';
 
 export const BUSYBOX = '/bin/busybox';
-const APPLETS = ['sh', 'stty', 'ls', 'cat', 'echo', 'id', 'hostname', 'readlink', 'sleep', 'true', 'false', 'grep', 'stat', 'touch', 'mkdir', 'pwd', 'env', 'umask', 'wc', 'test', 'head', 'ps', 'kill'];
+const APPLETS = ['sh', 'stty', 'ls', 'cat', 'echo', 'id', 'hostname', 'readlink', 'sleep', 'true', 'false', 'grep', 'stat', 'touch', 'mkdir', 'pwd', 'env', 'umask', 'wc', 'test', 'head', 'ps', 'kill', 'unshare', 'mount'];
 
 /** A directory with rootfs/ holding busybox and its applets. */
 export function busyboxRootfs(): string {

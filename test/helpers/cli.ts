@@ -18,3 +18,12 @@ export function ocits(args: string[], options: SpawnSyncOptions = {}, binary = O
   if (result.error) throw result.error;
   return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
+
+/** Checks a failed command: its last stderr line is "ocits: ..." matching message, no stack trace, exit 1. */
+export function expectOneLineError(result: { status: number | null; stderr: string }, message: RegExp): void {
+  expect(result.status).toBe(1);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines[lines.length - 1]).toMatch(/^ocits: /);
+  expect(lines[lines.length - 1]).toMatch(message);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+}

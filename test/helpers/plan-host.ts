@@ -1,6 +1,7 @@
 // A made-up host for building launch plans as values (test/unit/plan/):
 // every fact a plan reads from the host or asks libseccomp is given here.
 import type { SeccompFilterRules } from '../../src/addon-plan';
+import type { MountEntry } from '../../src/mountinfo';
 import type { PlanHost } from '../../src/plan/host';
 
 export interface FakeHostFacts {
@@ -8,6 +9,8 @@ export interface FakeHostFacts {
   apparmor?: boolean;
   selinux?: boolean;
   mountPoints?: string[];
+  /** Whole mountinfo entries; mountPoints makes ext4 ones. */
+  mounts?: MountEntry[];
   /** Host paths that exist, and whether each is a directory. */
   paths?: Record<string, 'directory' | 'other'>;
   kcore?: boolean;
@@ -34,7 +37,7 @@ export function fakeHost(facts: FakeHostFacts = {}): FakeHost {
     apparmorEnabled: () => facts.apparmor ?? false,
     selinuxEnabled: () => facts.selinux ?? false,
     apparmorExecFile: () => '/proc/self/attr/apparmor/exec',
-    mountPoints: () => facts.mountPoints ?? ['/'],
+    mounts: () => facts.mounts ?? (facts.mountPoints ?? ['/']).map((mountPoint) => ({ root: '/', mountPoint, fstype: 'ext4', superOptions: [] })),
     pathKind: (file) => facts.paths?.[file],
     hasKcore: () => facts.kcore ?? true,
     seccomp: {

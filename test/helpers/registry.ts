@@ -84,11 +84,37 @@ function startIn(workdir: string, auth: AuthMode, refs: readonly string[]): Runn
   return registry;
 }
 
-/** Stops the registry (by the PIDs registry.sh recorded) and removes its data. */
+/**
+ * Stops the registry (by the PIDs registry.sh recorded) and removes its
+ * data. A registry once outlived its stop on a loaded machine, so whatever
+ * still runs with a file of the workdir on its command line is then killed
+ * by PID too.
+ */
 export function stopRegistry(registry: RunningRegistry | undefined): void {
   if (registry === undefined) return;
   spawnSync(path.join(IMAGE_TOOLS, 'registry.sh'), ['stop', '--workdir', registry.workdir], { stdio: 'ignore' });
+  for (const pid of processesNaming(registry.workdir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
   fs.rmSync(registry.workdir, { recursive: true, force: true });
+}
+
+/** The pids whose command line names a file below dir. */
+function processesNaming(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').some((arg) => arg.startsWith(`${dir}/`))) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }
 
 function run(program: string, args: string[]): string {

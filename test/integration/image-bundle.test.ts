@@ -101,6 +101,32 @@ describe('ocits bundle of the Debian image', () => {
       'org.opencontainers.image.stopSignal': 'SIGQUIT',
       'org.opencontainers.image.exposedPorts': '5353/udp,8080/tcp,8443/tcp',
     });
+    // Volumes: umoci's tmpfs mounts, seeded from the image (tmpcopyup).
+    const umoci = path.join(tempDir(), 'umoci');
+    expect(spawnSync('umoci', ['unpack', '--image', `${layout}:deb`, umoci]).status).toBe(0);
+    const volumes = Object.keys((expectations.images.deb.config as { Volumes: Record<string, object> }).Volumes);
+    // umoci's order is Go's map order, which varies.
+    const volumeMounts = (mounts: Array<{ destination: string; options: string[] }>) =>
+      mounts.filter((mount) => volumes.includes(mount.destination)).sort((a, b) => a.destination.localeCompare(b.destination));
+    const theirs = volumeMounts(JSON.parse(fs.readFileSync(path.join(umoci, 'config.json'), 'utf8')).mounts);
+    expect(theirs).toHaveLength(volumes.length);
+    expect(volumeMounts(config.mounts)).toEqual(theirs.map((mount) => ({ ...mount, options: [...mount.options, 'tmpcopyup'] })));
+  }, 120_000);
+
+  test("a volume holds the image's files, and what the container writes there stays out of the rootfs", () => {
+    const configFile = path.join(deb, 'config.json');
+    const original = fs.readFileSync(configFile, 'utf8');
+    const config = JSON.parse(original);
+    config.process.args = ['/bin/sh', '-c', 'cat /data/owned-by-app.txt && echo new > /data/written && echo wrote'];
+    fs.writeFileSync(configFile, JSON.stringify(config));
+    try {
+      const result = runtime.run(['run', '--bundle', deb, `img-deb-volume-${process.pid}`]);
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('data of app\nwrote\n');
+      expect(fs.existsSync(path.join(deb, 'rootfs', 'data', 'written'))).toBe(false);
+    } finally {
+      fs.writeFileSync(configFile, original);
+    }
   });
 
   test('ocits run runs its Entrypoint and Cmd as the image user, and cat /etc/debian_version; id as root', () => {

@@ -5,7 +5,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageStore } from '../../src/image/store';
-import { OCITS, ocits } from '../helpers/cli';
+import { OCITS, expectOneLineError, ocits } from '../helpers/cli';
 import { startFakeRegistry, type FakeBlob, type FakeRegistry } from '../helpers/fake-registry';
 import { imageCorpus, ocitsAsync, startRegistry, stopRegistry, type Expectations, type RunningRegistry } from '../helpers/registry';
 import { tempDir } from '../helpers/tmp';
@@ -30,14 +30,6 @@ function pull(store: string, args: string[], env?: NodeJS.ProcessEnv) {
   return ocits(['pull', '--store', store, '--tls-verify=false', ...args], env !== undefined ? { env } : {});
 }
 
-/** Checks a failed command: one line naming the thing, exit 1. */
-function expectOneLineError(result: { status: number | null; stderr: string }, message: RegExp): void {
-  expect(result.status).toBe(1);
-  const lines = result.stderr.trim().split('\n');
-  expect(lines[lines.length - 1]).toMatch(/^ocits: /);
-  expect(lines[lines.length - 1]).toMatch(message);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
-}
 
 function storeEntries(store: string): string[] {
   return new ImageStore(store).references().map((r) => `${r.name} ${r.descriptor.digest}`);

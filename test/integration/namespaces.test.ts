@@ -246,6 +246,57 @@ describe('time namespace', () => {
   });
 });
 
+describe('no mount namespace of its own', () => {
+  // The runtime's is inherited (runtime-spec): the mounts go into it, below
+  // the rootfs, and the root is entered with chroot.
+  function sharedMountBundle(): string {
+    return busyboxBundle((config) => {
+      config.linux.namespaces = config.linux.namespaces.filter((ns: { type: string }) => ns.type !== 'mount');
+      delete config.linux.maskedPaths;
+      delete config.linux.readonlyPaths;
+      config.root.readonly = false;
+    });
+  }
+  const mountsBelow = (dir: string): string[] =>
+    fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4]).filter((point) => point !== undefined && (point === dir || point.startsWith(`${dir}/`)));
+
+  it('runs in its rootfs with its own proc and dev; exec enters the same root; delete unmounts all of it', () => {
+    const bundle = sharedMountBundle();
+    const rootfs = path.join(bundle, 'rootfs');
+    fs.writeFileSync(path.join(rootfs, 'marker'), 'inside\n');
+    expect(runIn(bundle, `readlink /proc/self/ns/mnt; cat /marker; ls /dev/null; test -e ${bundle} || echo no-host-path`).split('\n')).toEqual([
+      hostNamespace('mnt'), 'inside', '/dev/null', 'no-host-path', '',
+    ]);
+    // The foreground run deleted it: nothing of it is left mounted.
+    expect(mountsBelow(rootfs)).toEqual([]);
+
+    const { id } = startSleeper(bundle);
+    expect(mountsBelow(rootfs)).toEqual(expect.arrayContaining([rootfs, `${rootfs}/proc`, `${rootfs}/dev`, `${rootfs}/dev/pts`]));
+    // Without a mount namespace to join, exec must still not see the host's root.
+    expect(runtime.ok(['exec', id, 'sh', '-c', `cat /marker; test -e ${bundle} || echo no-host-path`])).toBe('inside\nno-host-path\n');
+    runtime.ok(['delete', '--force', id]);
+    expect(mountsBelow(rootfs)).toEqual([]);
+    expect(fs.readFileSync(path.join(rootfs, 'marker'), 'utf8')).toBe('inside\n');
+  });
+
+  it('unmounts what a failed create mounted', () => {
+    const bundle = sharedMountBundle();
+    const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+    config.process.args = ['/no/such/program'];
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
+    expect(refused(bundle)).toContain('/no/such/program');
+    expect(mountsBelow(path.join(bundle, 'rootfs'))).toEqual([]);
+  });
+
+  it('refuses masked paths, as runc does', () => {
+    const masked = busyboxBundle((config) => {
+      config.linux.namespaces = config.linux.namespaces.filter((ns: { type: string }) => ns.type !== 'mount');
+    });
+    expect(refused(masked)).toBe("ocits: /linux/maskedPaths: masking paths needs a mount namespace of the container's own (new or joined in /linux/namespaces)\n");
+    expect(mountsBelow(path.join(masked, 'rootfs'))).toEqual([]);
+  });
+});
+
 describe('joining namespaces by path', () => {
   test('B joins the network and ipc namespaces of A; the others stay its own', () => {
     const a = startSleeper(busyboxBundle());

@@ -193,29 +193,6 @@ describe('exec into a container with a seccomp filter', () => {
       expect(result.status).toBe(1);
     }
   });
-
-  it('refuses a filter with a notify listener, which exec cannot hand over yet', async () => {
-    const socketPath = path.join(tempDir('ocits-seccomp-'), 'agent.sock');
-    const agent = spawn('/usr/bin/python3', [path.join(REPO, 'test', 'helpers', 'seccomp-listener.py'), socketPath]);
-    try {
-      while (!fs.existsSync(socketPath) && agent.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 10));
-      const bundle = bundleFor('', {
-        defaultAction: 'SCMP_ACT_ALLOW',
-        listenerPath: socketPath,
-        syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }],
-      }, (config) => {
-        config.process.args = ['sleep', '1000'];
-      });
-      const id = nextId();
-      runtime.ok(['run', '--detach', '--bundle', bundle, id]);
-      const result = runtime.run(['exec', id, 'true']);
-      runtime.ok(['delete', '--force', id]);
-      expect(result.stderr).toBe('ocits: /linux/seccomp/listenerPath: exec into a container with SCMP_ACT_NOTIFY is not supported by ocits yet\n');
-      expect(result.status).toBe(1);
-    } finally {
-      agent.kill();
-    }
-  });
 });
 
 describe('a seccomp config the runtime refuses', () => {
@@ -283,8 +260,8 @@ describe('a seccomp config the runtime refuses', () => {
 });
 
 describe('SCMP_ACT_NOTIFY', () => {
-  async function startListener(socketPath: string) {
-    const agent = spawn('/usr/bin/python3', [path.join(REPO, 'test', 'helpers', 'seccomp-listener.py'), socketPath]);
+  async function startListener(socketPath: string, connections = 1) {
+    const agent = spawn('/usr/bin/python3', [path.join(REPO, 'test', 'helpers', 'seccomp-listener.py'), socketPath, String(connections)]);
     let output = '';
     agent.stdout.on('data', (chunk) => (output += chunk));
     agent.stderr.on('data', (chunk) => (output += chunk));
@@ -335,6 +312,63 @@ describe('SCMP_ACT_NOTIFY', () => {
     } finally {
       listener.agent.kill();
     }
+  });
+
+  /** A container that sleeps, with mkdir notified to the agent at socketPath. */
+  function sleeperNotifying(socketPath: string): string {
+    return bundleFor('', {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: socketPath,
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+    }, (config) => {
+      config.process.args = ['sleep', '1000'];
+    });
+  }
+
+  it("sends an exec'd process's notify fd too, with its pid and the container's state", async () => {
+    const socketPath = path.join(tempDir('ocits-seccomp-'), 'agent.sock');
+    const listener = await startListener(socketPath, 2);
+    try {
+      const bundle = sleeperNotifying(socketPath);
+      const id = nextId();
+      runtime.ok(['run', '--detach', '--bundle', bundle, id]);
+      const initPid = runtime.state(id).pid;
+      const result = runtime.run(['exec', id, 'mkdir', '/made']);
+      runtime.ok(['delete', '--force', id]);
+      expect(result.stderr).toBe("mkdir: can't create directory '/made': Read-only file system\n");
+      expect(result.status).toBe(1);
+      await listener.exited;
+      const [fromCreate, fromExec, answered] = listener.lines().map((line) => JSON.parse(line));
+      expect(fromCreate.state.pid).toBe(initPid);
+      expect(fromExec.fdTarget).toBe('anon_inode:seccomp notify');
+      expect(fromExec.state).toEqual({
+        ociVersion: '1.3.0',
+        fds: ['seccompFd'],
+        pid: answered.pid,
+        state: { ociVersion: '1.3.0', id, status: 'running', pid: initPid, bundle, annotations: {} },
+      });
+      expect(answered.pid).not.toBe(initPid);
+    } finally {
+      listener.agent.kill();
+    }
+  });
+
+  it('fails exec, without running its process, when the agent is gone', async () => {
+    const socketPath = path.join(tempDir('ocits-seccomp-'), 'agent.sock');
+    const listener = await startListener(socketPath);
+    const bundle = sleeperNotifying(socketPath);
+    const id = nextId();
+    try {
+      runtime.ok(['run', '--detach', '--bundle', bundle, id]);
+    } finally {
+      listener.agent.kill();
+    }
+    await listener.exited;
+    const result = runtime.run(['exec', id, 'echo', 'ran']);
+    runtime.ok(['delete', '--force', id]);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(new RegExp(`^ocits: /linux/seccomp/listenerPath: cannot connect to ${socketPath}: .*\n$`));
+    expect(result.status).toBe(1);
   });
 
   it('fails create with the listener path when nobody listens, and leaves nothing behind', () => {

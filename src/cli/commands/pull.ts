@@ -1,6 +1,6 @@
 // ocits pull [flags] REF: an image from a registry into the store; prints its manifest digest.
 import { defineCommand } from '../command';
-import { PLATFORM_FLAG, REGISTRY_FLAGS, STORE_FLAG } from '../image-flags';
+import { PLATFORM_FLAG, REGISTRY_FLAGS, STORE_FLAG, TRANSFER_FLAGS } from '../image-flags';
 
 export const pullCommand = defineCommand({
   name: 'pull',
@@ -11,8 +11,7 @@ export const pullCommand = defineCommand({
     store: STORE_FLAG,
     platform: PLATFORM_FLAG,
     ...REGISTRY_FLAGS,
-    jobs: { type: 'number', default: 3, describe: 'layers downloaded at once' },
-    quiet: { type: 'boolean', alias: 'q', default: false, describe: 'no progress output' },
+    ...TRANSFER_FLAGS,
   },
   run: async ({ flags, args }) => {
     const [{ pullImage }, { ImageStore, defaultStoreDir }, { Progress }, { writeStdout }] = await Promise.all([

@@ -1,6 +1,6 @@
 // The whole launch plan of `ocits spec`'s default config, as a value: what
 // the addon's init gets for the container runc's default describes.
-import { ENSURE_DIRECTORY, ENSURE_PLAIN_DIRECTORY, type MountStep } from '../../../src/addon-plan';
+import { CHROOT, ENSURE_DIRECTORY, ENSURE_PLAIN_DIRECTORY, MOVE_ROOT, type MountStep, PIVOT_ROOT } from '../../../src/addon-plan';
 import type { CgroupMountStep } from '../../../src/cgroups/mount';
 import { buildInitPlan, type PlanContext } from '../../../src/plan/init';
 import { MS } from '../../../src/plan/mount-options';
@@ -68,7 +68,8 @@ describe('the plan of the default config', () => {
       rootfsParentMount: null,
       readonlyRoot: true,
       devRemount: 0,
-      noPivot: false,
+      rootEntry: PIVOT_ROOT,
+      hiddenMounts: [],
       mounts: [
         mount({ configIndex: 0, source: 'proc', target: 'proc', fstype: 'proc', flags: 0, ensure: ENSURE_PLAIN_DIRECTORY }),
         mount({ configIndex: 1, source: 'tmpfs', target: 'dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k' }),
@@ -165,6 +166,56 @@ describe('the plan of the default config', () => {
     const plan = buildInitPlan(config, context({ host }));
     expect(plan.rootPropagation).toBe(MS.SHARED);
     expect(plan.rootfsParentMount).toBe('/bundles');
+  });
+
+  it('with --no-pivot, hides the proc and sysfs mounts the chroot would leave beneath the container', () => {
+    const entry = (mountPoint: string, fstype: string, root = '/') => ({ root, mountPoint, fstype, superOptions: [] });
+    const host = fakeHost({
+      mounts: [
+        entry('/', 'ext4'), entry('/proc', 'proc'), entry('/sys', 'sysfs'), entry('/proc/sys/fs/binfmt_misc', 'binfmt_misc'),
+        // Not whole filesystems, or the container's own: nothing to hide.
+        entry('/srv/proc-part', 'proc', '/sys'), entry('/bundles/c1/rootfs/proc', 'proc'),
+        entry('/var/lib/other/proc', 'proc'),
+      ],
+    });
+    const plan = buildInitPlan(defaultConfig(), context({ host, noPivot: true }));
+    expect(plan.rootEntry).toBe(MOVE_ROOT);
+    expect(plan.hiddenMounts).toEqual(['/proc', '/sys', '/var/lib/other/proc']);
+  });
+
+  it('without a mount namespace, chroots and changes no propagation of the runtime\'s mounts', () => {
+    const config = defaultConfig();
+    config.linux!.namespaces = config.linux!.namespaces!.filter((ns) => ns.type !== 'mount');
+    delete config.linux!.maskedPaths;
+    delete config.linux!.readonlyPaths;
+    const plan = buildInitPlan(config, context({ noPivot: true }));
+    expect(plan).toMatchObject({ rootEntry: CHROOT, rootPropagation: 0, rootfsParentMount: null, hiddenMounts: [] });
+  });
+
+  it('without a mount namespace, refuses what needs one, by pointer', () => {
+    const withoutMount = () => {
+      const config = defaultConfig();
+      config.linux!.namespaces = config.linux!.namespaces!.filter((ns) => ns.type !== 'mount');
+      return config;
+    };
+    const why = "needs a mount namespace of the container's own (new or joined in /linux/namespaces)";
+    expect(() => buildInitPlan(withoutMount(), context())).toThrow(`/linux/maskedPaths: masking paths ${why}`);
+    const readonly = withoutMount();
+    delete readonly.linux!.maskedPaths;
+    expect(() => buildInitPlan(readonly, context())).toThrow(`/linux/readonlyPaths: read-only paths ${why}`);
+    const user = withoutMount();
+    delete user.linux!.maskedPaths;
+    delete user.linux!.readonlyPaths;
+    user.linux!.namespaces!.push({ type: 'user' });
+    user.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    user.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    expect(() => buildInitPlan(user, context())).toThrow(`/linux/namespaces: a user namespace ${why}: it may not mount in the runtime's`);
+  });
+
+  it('refuses --no-pivot with a joined mount namespace, whose mounts it cannot see', () => {
+    const config = defaultConfig();
+    config.linux!.namespaces = config.linux!.namespaces!.map((ns) => (ns.type === 'mount' ? { type: 'mount', path: '/proc/42/ns/mnt' } : ns));
+    expect(() => buildInitPlan(config, context({ noPivot: true }))).toThrow('--no-pivot: not supported by ocits with a joined mount namespace (/linux/namespaces)');
   });
 
   it('refuses a bind mount whose source the host lacks, naming the mount', () => {
