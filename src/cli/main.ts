@@ -7,6 +7,7 @@ import { writeStdout } from '../output';
 import type { Command, FlagSpecs, FlagValues } from './command';
 import { GLOBAL_FLAGS, globalArgsOf } from './global-args';
 import { parseCommandLine, withDefaults } from './parse-args';
+import { buildCommand } from './commands/build';
 import { bundleCommand } from './commands/bundle';
 import { createCommand } from './commands/create';
 import { deleteCommand } from './commands/delete';
@@ -60,6 +61,7 @@ const COMMANDS = [
   logoutCommand,
   imagesCommand,
   bundleCommand,
+  buildCommand,
   inspectCommand,
   tagCommand,
   rmiCommand,

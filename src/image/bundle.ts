@@ -9,6 +9,7 @@ import { applyLayerBlob } from './layer-stream';
 import { layerCompression } from './media-types';
 import { RootfsWriter } from './rootfs-writer';
 import { runtimeConfigFor } from './runtime-config';
+import type { Descriptor } from './media-types';
 import type { ImageStore } from './store';
 import { loadStoredImage, type StoredImage } from './stored-image';
 
@@ -41,24 +42,36 @@ async function unpackImage(image: StoredImage, dir: string, options: BundleOptio
   try {
     fs.mkdirSync(rootfs, 0o755);
     const writer = new RootfsWriter(rootfs, { rootless: options.rootless });
-    for (const [index, layer] of image.manifest.layers.entries()) {
-      const label = `layer ${index + 1} (${layer.digest})`;
-      writer.beginLayer();
-      try {
-        await applyLayerBlob(store.blobPath(layer.digest), layerCompression(layer.mediaType)!, image.config.rootfs.diff_ids[index], writer);
-        writer.endLayer();
-      } catch (error) {
-        writer.abort();
-        const entry = writer.currentEntry;
-        throw new OcitsError(`${image.name}: ${label}${entry !== '' ? `, entry "${entry}"` : ''}: ${error instanceof OcitsError ? error.message : errnoText(error)}`);
-      }
-    }
+    await applyLayers(store, image.name, image.manifest.layers, image.config.rootfs.diff_ids, writer);
     const rootlessIds = options.rootless ? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } : undefined;
     const config = runtimeConfigFor(image.config, rootfs, rootlessIds);
     fs.writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify(config, null, '\t'), { mode: 0o644, flag: 'wx' });
   } catch (error) {
     removeBundle(dir, madeDir);
     throw error instanceof OcitsError ? error : new OcitsError(`${image.name}: ${messageOf(error)}`);
+  }
+}
+
+/**
+ * Applies an image's layers from the store to the writer's rootfs, in
+ * order, from layer number first (0-based) on; each is checked against its
+ * diff_id, and a failure names the image, the layer and the entry.
+ */
+export async function applyLayers(store: ImageStore, name: string, layers: readonly Descriptor[], diffIds: readonly string[], writer: RootfsWriter, first = 0): Promise<void> {
+  for (let index = first; index < layers.length; index++) {
+    const layer = layers[index];
+    const label = `layer ${index + 1} (${layer.digest})`;
+    const compression = layerCompression(layer.mediaType);
+    if (compression === undefined) throw new OcitsError(`${name}: ${label} has the media type ${layer.mediaType}, which is no layer`);
+    writer.beginLayer();
+    try {
+      await applyLayerBlob(store.blobPath(layer.digest), compression, diffIds[index], writer);
+      writer.endLayer();
+    } catch (error) {
+      writer.abort();
+      const entry = writer.currentEntry;
+      throw new OcitsError(`${name}: ${label}${entry !== '' ? `, entry "${entry}"` : ''}: ${error instanceof OcitsError ? error.message : errnoText(error)}`);
+    }
   }
 }
 

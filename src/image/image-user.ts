@@ -75,8 +75,12 @@ function readInRoot<T>(rootfs: string, file: string, parse: (text: string) => T[
 
 const MAX_SYMLINKS = 40;
 
-/** A path inside the rootfs with every symlink resolved inside it (chroot semantics); undefined if it does not exist. */
-export function resolveInRoot(rootfs: string, file: string): string | undefined {
+/**
+ * A path inside the rootfs with every symlink resolved inside it (chroot
+ * semantics); undefined if it does not exist, unless makeMissing makes each
+ * missing component (the builder makes directories so).
+ */
+export function resolveInRoot(rootfs: string, file: string, makeMissing?: (candidate: string) => void): string | undefined {
   const pending = file.split('/').filter((part) => part !== '' && part !== '.');
   const resolved: string[] = [];
   let links = 0;
@@ -91,7 +95,10 @@ export function resolveInRoot(rootfs: string, file: string): string | undefined 
     try {
       status = fs.lstatSync(candidate);
     } catch {
-      return undefined;
+      if (makeMissing === undefined) return undefined;
+      makeMissing(candidate);
+      resolved.push(part);
+      continue;
     }
     if (!status.isSymbolicLink()) {
       resolved.push(part);

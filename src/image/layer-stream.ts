@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { OcitsError, errnoText } from '../errors';
-import { Digester, parseDigest } from './digest';
+import { Digester, parseDigest, type DigestAlgorithm } from './digest';
 import type { Compression } from './media-types';
 import { TarParser, type TarHandler } from './tar-parser';
 
@@ -15,9 +15,15 @@ const READ_AHEAD = 8 * 1024 * 1024;
 const CHUNK = 256 * 1024;
 
 export async function applyLayerBlob(blobFile: string, compression: Compression, diffId: string, handler: TarHandler): Promise<void> {
-  const digester = new Digester(parseDigest(diffId).algorithm);
+  const actual = await applyTarFile(blobFile, compression, handler, parseDigest(diffId).algorithm);
+  if (actual !== diffId) throw new OcitsError(`uncompressed content has digest ${actual}, not the diff_id ${diffId} of the image config`);
+}
+
+/** Feeds a (compressed) tar file to handler; returns the digest of the uncompressed bytes. */
+export async function applyTarFile(file: string, compression: Compression, handler: TarHandler, algorithm: DigestAlgorithm = 'sha256'): Promise<string> {
+  const digester = new Digester(algorithm);
   const parser = new TarParser(handler);
-  const { stream, finished, cancel } = decompressed(blobFile, compression);
+  const { stream, finished, cancel } = decompressed(file, compression);
   try {
     for await (const chunk of stream) {
       digester.update(chunk);
@@ -30,8 +36,7 @@ export async function applyLayerBlob(blobFile: string, compression: Compression,
     throw error instanceof OcitsError ? error : new OcitsError(`cannot decompress (${compression}): ${errnoText(error)}`);
   }
   parser.finish();
-  const actual = digester.digest();
-  if (actual !== diffId) throw new OcitsError(`uncompressed content has digest ${actual}, not the diff_id ${diffId} of the image config`);
+  return digester.digest();
 }
 
 interface Decompressed {

@@ -119,6 +119,12 @@ export class ImageStore {
     return digest;
   }
 
+  /** A fresh path on the blobs' file system for a blob a command makes itself (a built layer); move it in with commitFile. */
+  temporaryBlobFile(purpose: string): string {
+    this.ensureLayout();
+    return path.join(this.ingestDir(), `${purpose}-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  }
+
   /**
    * Claims the partial file of a blob for writing, waiting while another
    * process writes it. Resolves to undefined when the blob is (or becomes)

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ocits } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
-const COMMANDS = ['validate', 'spec', 'features', 'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list', 'pause', 'resume', 'ps', 'update', 'events', 'pull', 'images', 'bundle', 'inspect', 'tag', 'rmi', 'image', 'push', 'login', 'logout', 'registry'];
+const COMMANDS = ['validate', 'spec', 'features', 'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list', 'pause', 'resume', 'ps', 'update', 'events', 'pull', 'images', 'bundle', 'inspect', 'tag', 'rmi', 'image', 'push', 'login', 'logout', 'registry', 'build'];
 
 describe('ocits --version', () => {
   it.each([['--version'], ['-v']])('%s prints runc\'s layout', (flag) => {
