@@ -13,10 +13,11 @@
 #   skopeo, umoci       build the test image corpus and check the store and bundles against
 #   debootstrap, attr   the corpus's Debian image and its xattrs; getfattr reads a build step's xattrs
 #   zstd                decompresses zstd image layers (ocits bundle) and compresses them (ocits build --compress zstd)
+#   bzip2, xz-utils     decompress the bzip2 and xz archives ocits build's ADD extracts
 #   buildah             the oracle ocits build is compared with (test/integration/build.test.ts, bench/build.js)
 #   time                GNU time: peak RSS of each command in bench/
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq libseccomp-dev libsystemd-dev runc busybox-static jq python3 containerd podman \
-  docker-registry apache2-utils openssl curl skopeo umoci debootstrap attr zstd time buildah >/dev/null
+  docker-registry apache2-utils openssl curl skopeo umoci debootstrap attr zstd bzip2 xz-utils time buildah >/dev/null

@@ -697,7 +697,6 @@ class Builder {
       checkCount(sources.length + urls.length + inline.length);
       for (const source of sources) {
         const compression = add && from === undefined && source.status.isFile() ? archiveCompression(source.full) : undefined;
-        if (compression === 'bzip2' || compression === 'xz') throw new OcitsError(`ADD of a ${compression} archive (${source.given}) is not supported by ocits yet`);
         if (compression !== undefined) await extractArchive(source.full, compression, mount.merged, dest.endsWith('/') ? dest : `${dest}/`, owner);
         else copySources(tree, [source], mount.merged, dest, { ...(owner !== undefined ? { owner } : {}), ...(chmod !== undefined ? { chmod } : {}) });
       }

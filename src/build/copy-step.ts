@@ -17,8 +17,7 @@ import * as path from 'node:path';
 import { addon } from '../addon';
 import { OcitsError, errnoText } from '../errors';
 import { resolveInRoot } from '../image/image-user';
-import { applyTarFile } from '../image/layer-stream';
-import type { Compression } from '../image/media-types';
+import { type ArchiveCompression, applyTarFile } from '../image/layer-stream';
 import { RootfsWriter } from '../image/rootfs-writer';
 import type { IgnoreRules } from './dockerignore';
 import { compareNames } from './upper-entries';
@@ -289,7 +288,7 @@ export function writeFileInRoot(root: string, dest: string, basename: string, co
 }
 
 /** The compression of a local archive ADD extracts, from its first bytes; undefined for a file that is no tar archive. */
-export function archiveCompression(file: string): Compression | 'bzip2' | 'xz' | undefined {
+export function archiveCompression(file: string): ArchiveCompression | undefined {
   const head = Buffer.alloc(512);
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   let read: number;
@@ -307,7 +306,7 @@ export function archiveCompression(file: string): Compression | 'bzip2' | 'xz' |
 }
 
 /** ADD of a local tar archive: its entries extracted under dest, refused if any would leave it. */
-export async function extractArchive(file: string, compression: Compression, root: string, dest: string, owner?: Owner): Promise<void> {
+export async function extractArchive(file: string, compression: ArchiveCompression, root: string, dest: string, owner?: Owner): Promise<void> {
   const target = makeDirectoryInRoot(root, dest, owner);
   const writer = new RootfsWriter(target, { rootless: false });
   writer.beginLayer();

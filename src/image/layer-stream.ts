@@ -1,5 +1,6 @@
 // A layer blob from the store, decompressed off the main thread (zlib in
-// libuv's thread pool for gzip, the zstd program for zstd), fed chunk by
+// libuv's thread pool for gzip, the zstd program for zstd; ADD's local
+// archives also bzip2 and xz, with their programs), fed chunk by
 // chunk to a synchronous tar handler, with the uncompressed bytes checked
 // against the config's diff_id on the way.
 import { spawn } from 'node:child_process';
@@ -20,7 +21,7 @@ export async function applyLayerBlob(blobFile: string, compression: Compression,
 }
 
 /** Feeds a (compressed) tar file to handler; returns the digest of the uncompressed bytes. */
-export async function applyTarFile(file: string, compression: Compression, handler: TarHandler, algorithm: DigestAlgorithm = 'sha256'): Promise<string> {
+export async function applyTarFile(file: string, compression: ArchiveCompression, handler: TarHandler, algorithm: DigestAlgorithm = 'sha256'): Promise<string> {
   const digester = new Digester(algorithm);
   const parser = new TarParser(handler);
   const { stream, finished, cancel } = decompressed(file, compression);
@@ -47,14 +48,26 @@ interface Decompressed {
   cancel(): void;
 }
 
-function decompressed(blobFile: string, compression: Compression): Decompressed {
-  if (compression === 'zstd') {
-    const child = spawn('zstd', ['-d', '-c', '-q', '--no-progress', blobFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** What a tar file may be compressed with: a layer's compressions, and bzip2 and xz for ADD's local archives. */
+export type ArchiveCompression = Compression | 'bzip2' | 'xz';
+
+/** The decompressors run as programs, each printing the tar on stdout, and their Debian packages. */
+const DECOMPRESSORS: Partial<Record<ArchiveCompression, { argv: string[]; debianPackage: string }>> = {
+  zstd: { argv: ['zstd', '-d', '-c', '-q', '--no-progress'], debianPackage: 'zstd' },
+  bzip2: { argv: ['bzip2', '-d', '-c', '-q'], debianPackage: 'bzip2' },
+  xz: { argv: ['xz', '-d', '-c', '-q'], debianPackage: 'xz-utils' },
+};
+
+function decompressed(blobFile: string, compression: ArchiveCompression): Decompressed {
+  const program = DECOMPRESSORS[compression];
+  if (program !== undefined) {
+    const [name, ...args] = program.argv;
+    const child = spawn(name, [...args, blobFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const finished = new Promise<void>((resolve, reject) => {
-      child.on('error', (error) => reject(new OcitsError(`zstd layers need the zstd program (Debian package zstd): ${errnoText(error)}`)));
-      child.on('close', (status) => (status === 0 ? resolve() : reject(new OcitsError(`zstd failed: ${stderr.trim().split('\n')[0] || `exit status ${status}`}`))));
+      child.on('error', (error) => reject(new OcitsError(`${compression} needs the ${name} program (Debian package ${program.debianPackage}): ${errnoText(error)}`)));
+      child.on('close', (status) => (status === 0 ? resolve() : reject(new OcitsError(`${name} failed: ${stderr.trim().split('\n')[0] || `exit status ${status}`}`))));
     });
     // A failed spawn surfaces through finished; the stream then just ends.
     finished.catch(() => undefined);

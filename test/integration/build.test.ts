@@ -274,6 +274,21 @@ describe('COPY and ADD', () => {
     expect(runImage(ref)).toBe('top\ninner\nplain\n');
   });
 
+  test('ADD extracts bzip2, xz and zstd archives too, as Docker does (by content, whatever the name)', () => {
+    const context = makeContext({
+      Dockerfile: `FROM ${BB}\nADD a.bz2 /b/\nADD a.xz /x/\nADD a.zst /z/\nCMD ["sh", "-c", "cat /b/f /x/f /z/f"]\n`,
+    });
+    const tarFile = path.join(context, 'a.tar');
+    fs.writeFileSync(tarFile, makeTar([{ name: 'f', content: 'packed\n' }]));
+    for (const [program, name] of [['bzip2', 'a.bz2'], ['xz', 'a.xz'], ['zstd', 'a.zst']]) {
+      fs.writeFileSync(path.join(context, name), spawnSync(program, ['-c', tarFile]).stdout);
+    }
+    fs.rmSync(tarFile);
+    const ref = 'localhost/ocits-build-test/add-compressed:1';
+    buildOk(context, ['-t', ref]);
+    expect(runImage(ref)).toBe('packed\npacked\npacked\n');
+  });
+
   test('ADD of a URL downloads it (mode 0600, its Last-Modified time), into a directory or as a file', async () => {
     const server = http.createServer((request, response) => {
       if (request.url !== '/files/data.txt') {
