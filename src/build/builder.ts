@@ -7,13 +7,11 @@
 // stage's root filesystem is unpacked only when a step has to run, so a
 // fully cached build unpacks nothing. The image is named under its tags
 // only once everything is in the store: a failed build names nothing.
-import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OcitsError, errnoText, isErrno, messageOf } from '../errors';
-import { writeStderr } from '../output';
 import { applyLayers } from '../image/bundle';
 import type { CredentialOptions } from '../image/credentials';
 import { resolveInRoot } from '../image/image-user';
@@ -48,6 +46,7 @@ import { HEREDOC_SCRIPT, parseRunMounts, prepareRunMounts } from './run-mounts';
 import { expandHeredoc, expandWord, splitWords, variablesOf, type Variables } from './shell-words';
 import { findStage, globalArgNames, neededStages, planStages, targetStage, type Stage, type StagePlan } from './stages';
 import { readXattrs, writeUpperDirectory } from './upper-entries';
+import { makeWorkDir, removeAbandonedWorkDirs, removeWorkDir } from './work-dir';
 
 export interface BuildOptions extends CredentialOptions {
   store: ImageStore;
@@ -184,7 +183,9 @@ class Builder {
       this.epoch = Number(epochText);
     }
     options.store.ensureLayout();
-    this.work = fs.mkdtempSync(path.join(options.store.root, '.ocits', 'build-'));
+    const scratch = path.join(options.store.root, '.ocits');
+    removeAbandonedWorkDirs(scratch);
+    this.work = makeWorkDir(scratch);
   }
 
   async build(): Promise<Descriptor> {
@@ -217,11 +218,7 @@ class Builder {
         // The work directory below goes anyway, or says why it cannot.
       }
     }
-    // rm(1) removes an unpacked root filesystem in half the time of fs.rmSync, and
-    // --one-file-system keeps it out of anything still mounted below.
-    const removed = spawnSync('rm', ['-rf', '--one-file-system', this.work], { encoding: 'utf8' });
-    // A failure here must not hide the build's own result or error: it is reported, not thrown.
-    if (removed.status !== 0) writeStderr(`ocits: warning: cannot remove the build's work directory ${this.work}: ${(removed.stderr ?? '').trim() || String(removed.error)}\n`);
+    removeWorkDir(this.work);
   }
 
   private platformArgs(): Record<string, string> {

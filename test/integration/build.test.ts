@@ -652,7 +652,7 @@ describe('on the Debian image, pulled on demand', () => {
 });
 
 test('a build killed (SIGTERM, SIGINT) during a RUN step leaves no container, mount or work directory', async () => {
-  const context = makeContext({ Dockerfile: `FROM ${BB}\nRUN touch /x && echo step-started && sleep 60\n` });
+  const context = makeContext({ Dockerfile: `FROM ${BB}\nRUN touch /x && echo step-$((6 * 7)) && sleep 60\n` });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     let stderr = '';
     const child = spawn(OCITS, ['--root', runtime.root, 'build', '--store', store, '--no-cache', context], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -660,7 +660,8 @@ test('a build killed (SIGTERM, SIGINT) during a RUN step leaves no container, mo
     await new Promise<void>((resolve) => {
       child.stderr.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
-        if (stderr.includes(' step-started')) resolve();
+        // The step's own output, not the instruction line that names it.
+        if (stderr.includes(' step-42')) resolve();
       });
     });
     child.kill(signal);
@@ -670,9 +671,34 @@ test('a build killed (SIGTERM, SIGINT) during a RUN step leaves no container, mo
   }
 });
 
+test('a build killed outright (SIGKILL) leaves its work directory and overlay, and the next build removes them', async () => {
+  const context = makeContext({ Dockerfile: `FROM ${BB}\nRUN touch /x && echo step-$((6 * 7)) && sleep 60\n` });
+  const child = spawn(OCITS, ['--root', runtime.root, 'build', '--store', store, '--no-cache', context], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  await new Promise<void>((resolve) => {
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      // The step's own output, not the instruction line that names it.
+        if (stderr.includes(' step-42')) resolve();
+    });
+  });
+  child.kill('SIGKILL');
+  await exited;
+  // Its RUN container outlives it, as a container does whose caller died.
+  for (const id of leftovers().containers) ocits(['--root', runtime.root, 'delete', '--force', id]);
+  const abandoned = () => fs.readdirSync(path.join(store, '.ocits')).filter((name) => name.startsWith(`build-${child.pid}-`));
+  expect(abandoned()).toHaveLength(1);
+  expect(leftovers().mounts).not.toEqual([]);
+
+  buildOk(makeContext({ Dockerfile: `FROM ${BB}\nRUN true\n` }), ['--no-cache']);
+  expect(abandoned()).toEqual([]);
+  expect(leftovers()).toEqual({ containers: [], mounts: [] });
+});
+
 test('cache mounts: sharing=private gets a fresh directory while another step holds it locked', async () => {
   const id = `shared-${process.pid}`;
-  const holder = makeContext({ Dockerfile: `FROM ${BB}\nRUN --mount=type=cache,id=${id},target=/c,sharing=locked touch /c/marker && echo holding && sleep 60\n` });
+  const holder = makeContext({ Dockerfile: `FROM ${BB}\nRUN --mount=type=cache,id=${id},target=/c,sharing=locked touch /c/marker && echo hold-$((6 * 7)) && sleep 60\n` });
   const child = spawn(OCITS, ['--root', runtime.root, 'build', '--store', store, '--no-cache', holder], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   try {
@@ -680,7 +706,7 @@ test('cache mounts: sharing=private gets a fresh directory while another step ho
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
-        if (stderr.includes(' holding')) resolve();
+        if (stderr.includes(' hold-42')) resolve(); // the step's output, not its instruction line
       });
     });
     const reader = makeContext({ Dockerfile: `FROM ${BB}\nRUN --mount=type=cache,id=${id},target=/c,sharing=private echo "[$(ls /c)]"\n` });
