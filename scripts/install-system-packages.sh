@@ -14,7 +14,7 @@
 #   debootstrap, attr   the corpus's Debian image and its xattrs; getfattr reads a build step's xattrs
 #   zstd                decompresses zstd image layers (ocits bundle) and compresses them (ocits build --compress zstd)
 #   bzip2, xz-utils     decompress the bzip2 and xz archives ocits build's ADD extracts
-#   buildah             the oracle ocits build is compared with (test/integration/build.test.ts, bench/build.js)
+#   buildah             the oracle bench/build.js holds ocits build against (the test compares with podman build)
 #   time                GNU time: peak RSS of each command in bench/
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive

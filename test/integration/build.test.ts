@@ -544,7 +544,7 @@ describe('on the Debian image, pulled on demand', () => {
     expect(copied.map((entry) => entry.name)).toEqual(['copied']);
   });
 
-  test('the same Dockerfile built by buildah gives the same files and config fields', () => {
+  test('the same Dockerfile built by podman build (RUN steps by runc) gives the same files and config fields', () => {
     const dockerfile = (base: string) =>
       [
         `FROM ${base}`,
@@ -565,8 +565,9 @@ describe('on the Debian image, pulled on demand', () => {
     const context = makeContext({ 'one.txt': 'one\n', 'files/a': 'a\n', 'files/sub/b': 'b\n', 'files/link': { symlink: 'a' } });
     fs.chmodSync(path.join(context, 'files', 'sub'), 0o751);
 
-    // buildah: private vfs storage (no mounts to leave), chroot isolation, the corpus's deb as localhost/deb.
-    const work = tempDir('ocits-build-buildah-');
+    // podman build: private vfs storage (no mounts to leave), RUN steps as runc
+    // containers on the host's network, the corpus's deb as localhost/deb.
+    const work = tempDir('ocits-build-podman-');
     const storage = ['--root', path.join(work, 'root'), '--runroot', path.join(work, 'runroot'), '--storage-driver', 'vfs'];
     const run = (program: string, args: string[]) => {
       const result = spawnSync(program, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -575,8 +576,8 @@ describe('on the Debian image, pulled on demand', () => {
     const { layout } = imageCorpus();
     run('skopeo', ['copy', '-q', `oci:${layout}:deb`, `containers-storage:[vfs@${path.join(work, 'root')}+${path.join(work, 'runroot')}]localhost/deb:latest`]);
     fs.writeFileSync(path.join(context, 'Dockerfile'), dockerfile('localhost/deb'));
-    run('buildah', [...storage, 'bud', '--isolation', 'chroot', '-q', '-t', 'localhost/compare:1', context]);
-    run('buildah', [...storage, 'push', '-q', 'localhost/compare:1', `oci:${path.join(work, 'out')}:compare`]);
+    run('podman', [...storage, 'build', '--runtime', 'runc', '--isolation', 'oci', '--network', 'host', '-q', '-t', 'localhost/compare:1', context]);
+    run('podman', [...storage, 'push', '-q', 'localhost/compare:1', `oci:${path.join(work, 'out')}:compare`]);
     const theirs = path.join(work, 'theirs');
     expect(ocits(['bundle', '--store', path.join(work, 'out'), 'compare', theirs]).status).toBe(0);
 
@@ -588,12 +589,12 @@ describe('on the Debian image, pulled on demand', () => {
 
     const a = snapshotTree(path.join(ours, 'rootfs'));
     const b = snapshotTree(path.join(theirs, 'rootfs'));
-    // buildah leaves its RUN mount points (empty files) and makes the image's volume directories; docker build does neither.
-    const buildahOnly = ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/var/cache/app', '/data2'];
+    // podman (buildah within) leaves its RUN mount points (empty files) and makes the image's volume directories; docker build does neither.
+    const podmanOnly = ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/var/cache/app', '/data2'];
     const differences: string[] = [];
     for (const [file, entry] of b) {
-      if (buildahOnly.includes(file) && !a.has(file)) continue;
-      if (JSON.stringify(a.get(file)) !== JSON.stringify(entry)) differences.push(`${file}: ours ${JSON.stringify(a.get(file))}, buildah's ${JSON.stringify(entry)}`);
+      if (podmanOnly.includes(file) && !a.has(file)) continue;
+      if (JSON.stringify(a.get(file)) !== JSON.stringify(entry)) differences.push(`${file}: ours ${JSON.stringify(a.get(file))}, podman's ${JSON.stringify(entry)}`);
     }
     for (const file of a.keys()) if (!b.has(file)) differences.push(`${file}: only ours`);
     expect(differences).toEqual([]);
