@@ -49,6 +49,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("systemdStopUnit", Napi::Function::New(env, ocits::SystemdStopUnit, "systemdStopUnit"));
   exports.Set("systemdSetUnitProperties", Napi::Function::New(env, ocits::SystemdSetUnitProperties, "systemdSetUnitProperties"));
   exports.Set("systemdAttachProcesses", Napi::Function::New(env, ocits::SystemdAttachProcesses, "systemdAttachProcesses"));
+  exports.Set("systemdUnitActiveState", Napi::Function::New(env, ocits::SystemdUnitActiveState, "systemdUnitActiveState"));
   exports.Set("systemdManagerProperty", Napi::Function::New(env, ocits::SystemdManagerProperty, "systemdManagerProperty"));
   return exports;
 }

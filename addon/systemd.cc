@@ -323,10 +323,12 @@ Napi::Value SystemdStopUnit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   sd_bus* bus;
   std::string name;
-  if (!ReadUnitArguments(info, 3, info[2].IsNumber(), "systemdStopUnit(bus, name, timeoutMs)", &bus, &name)) {
+  if (!ReadUnitArguments(info, 4, info[2].IsString() && info[3].IsNumber(), "systemdStopUnit(bus, name, mode, timeoutMs)",
+                         &bus, &name)) {
     return env.Undefined();
   }
-  uint64_t timeout_usec = (uint64_t)info[2].As<Napi::Number>().Int64Value() * 1000;
+  std::string mode = info[2].As<Napi::String>().Utf8Value();
+  uint64_t timeout_usec = (uint64_t)info[3].As<Napi::Number>().Int64Value() * 1000;
   std::string what = "StopUnit " + name;
 
   JobResults results;
@@ -336,7 +338,7 @@ Napi::Value SystemdStopUnit(const Napi::CallbackInfo& info) {
   sd_bus_message* reply = nullptr;
   sd_bus_error error = SD_BUS_ERROR_NULL;
   Napi::Value outcome = Napi::Boolean::New(env, true);
-  r = sd_bus_call_method(bus, kService, kPath, kManager, "StopUnit", &error, &reply, "ss", name.c_str(), "replace");
+  r = sd_bus_call_method(bus, kService, kPath, kManager, "StopUnit", &error, &reply, "ss", name.c_str(), mode.c_str());
   if (r < 0) {
     if (sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit")) {
       outcome = Napi::Boolean::New(env, false);
@@ -395,6 +397,38 @@ Napi::Value SystemdAttachProcesses(const Napi::CallbackInfo& info) {
   if (r >= 0) r = AppendValue(m, "au", info[3]);
   outcome = r < 0 ? ThrowBusError(env, what, nullptr, r) : CallManager(env, bus, m, what);
   sd_bus_message_unref(m);
+  return outcome;
+}
+
+Napi::Value SystemdUnitActiveState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sd_bus* bus;
+  std::string name;
+  if (!ReadUnitArguments(info, 2, true, "systemdUnitActiveState(bus, name)", &bus, &name)) return env.Undefined();
+  std::string what = "GetUnit " + name;
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_message* reply = nullptr;
+  Napi::Value outcome = env.Null();
+  // GetUnit, unlike LoadUnit, does not load the unit: asking does not make it exist.
+  int r = sd_bus_call_method(bus, kService, kPath, kManager, "GetUnit", &error, &reply, "s", name.c_str());
+  if (r < 0) {
+    if (!sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit")) outcome = ThrowBusError(env, what, &error, r);
+  } else {
+    const char* unit_path = nullptr;
+    char* state = nullptr;
+    r = sd_bus_message_read(reply, "o", &unit_path);
+    if (r >= 0) {
+      r = sd_bus_get_property_string(bus, kService, unit_path, "org.freedesktop.systemd1.Unit", "ActiveState", &error, &state);
+    }
+    if (r < 0) {
+      outcome = ThrowBusError(env, "reading the ActiveState of " + name, &error, r);
+    } else {
+      outcome = Napi::String::New(env, state);
+      free(state);
+    }
+  }
+  sd_bus_error_free(&error);
+  sd_bus_message_unref(reply);
   return outcome;
 }
 

@@ -101,12 +101,17 @@ export interface Addon {
   systemdConnect(user: boolean): SystemdBus;
   /** StartTransientUnit(name, "fail", properties), then waits up to timeoutMs for its job; throws unless the job is done. */
   systemdStartTransientUnit(bus: SystemdBus, name: string, properties: UnitProperty[], timeoutMs: number): void;
-  /** StopUnit(name, "replace"), waits for its job, then ResetFailedUnit; false when there is no such unit. */
-  systemdStopUnit(bus: SystemdBus, name: string, timeoutMs: number): boolean;
+  /**
+   * StopUnit(name, mode), waits for its job, then ResetFailedUnit; false when there is no such unit.
+   * mode is systemd's job mode: "replace", or "fail" to be refused when the stop conflicts with a queued job.
+   */
+  systemdStopUnit(bus: SystemdBus, name: string, mode: 'replace' | 'fail', timeoutMs: number): boolean;
   /** SetUnitProperties(name, runtime, properties). */
   systemdSetUnitProperties(bus: SystemdBus, name: string, properties: UnitProperty[]): void;
   /** AttachProcessesToUnit(name, subcgroup, pids): moves processes into a running unit's cgroup, or one below it. */
   systemdAttachProcesses(bus: SystemdBus, name: string, subcgroup: string, pids: number[]): void;
+  /** The unit's ActiveState (active, inactive, failed, activating ...), or null when systemd has no such unit loaded (GetUnit: NoSuchUnit). */
+  systemdUnitActiveState(bus: SystemdBus, name: string): string | null;
   /** A string property of the manager: ControlGroup, Version. */
   systemdManagerProperty(bus: SystemdBus, name: string): string;
 }

@@ -7,6 +7,8 @@ import { OcitsError } from '../errors';
 export interface SystemdCgroupPath {
   /** The slice the scope goes in, e.g. system.slice; "-.slice" is the root slice. */
   slice: string;
+  /** The slice and the slices it is in, outermost first (sliceChain). */
+  slices: string[];
   /** The transient unit, e.g. ocits-abc.scope. */
   unit: string;
   /** The scope's cgroup below the manager's own, e.g. /system.slice/ocits-abc.scope. */
@@ -39,31 +41,38 @@ export function parseSystemdCgroupsPath(cgroupsPath: string | undefined, id: str
   }
   const unit = prefix === '' ? `${name}.scope` : `${prefix}-${name}.scope`;
   checkUnitName(unit, value);
-  return { slice, unit, path: `${expandSlice(slice)}/${unit}`.replace(/^\/\//, '/') };
+  return { slice, slices: sliceChain(slice), unit, path: `${expandSlice(slice)}/${unit}`.replace(/^\/\//, '/') };
+}
+
+/** A slice's cgroup path: each slice of its chain is one level, as systemd nests them. */
+export function expandSlice(slice: string): string {
+  const chain = sliceChain(slice);
+  return chain.length === 0 ? '/' : chain.map((level) => `/${level}`).join('');
 }
 
 /**
- * A slice's cgroup path: each dash opens a level, as systemd does. runc's
+ * The slices systemd makes for slice, outermost first: a-b-c.slice is in
+ * a-b.slice, which is in a.slice; the root slice "-.slice" has none. runc's
  * refusals: not ending in .slice, a "/", an empty level ("a--b.slice",
  * "-a.slice").
  */
-export function expandSlice(slice: string): string {
+export function sliceChain(slice: string): string[] {
   const invalid = (why: string): never => {
     throw new OcitsError(`${POINTER}: ${JSON.stringify(slice)} is not a valid slice name: ${why}`);
   };
   if (!slice.endsWith('.slice') || slice.length === '.slice'.length) invalid('it must end in ".slice"');
   if (slice.includes('/')) invalid('it must not contain "/"; nested slices are written with dashes (a-b.slice)');
   const base = slice.slice(0, -'.slice'.length);
-  if (base === '-') return '/';
-  let path = '';
+  if (base === '-') return [];
+  const chain: string[] = [];
   let prefix = '';
   for (const level of base.split('-')) {
     if (level === '') invalid('a dash at its start or end, or two dashes, leave a level without a name');
     checkUnitName(`${level}.slice`, slice);
-    path += `/${prefix}${level}.slice`;
+    chain.push(`${prefix}${level}.slice`);
     prefix += `${level}-`;
   }
-  return path;
+  return chain;
 }
 
 /** systemd's unit name rules: at most 255 characters of [A-Za-z0-9:_.\-@]. */

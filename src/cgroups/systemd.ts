@@ -5,7 +5,7 @@
 // limits too, and pause, ps, events and kill --all work on it unchanged.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { addon, type SystemdBus, type UnitProperty } from '../addon';
+import { addon, type SystemdBus, type SystemdError, type UnitProperty } from '../addon';
 import { OcitsError, messageOf } from '../errors';
 import { tracer } from '../log';
 import type { LinuxResources, RuntimeConfig } from '../spec/types';
@@ -24,6 +24,12 @@ export interface SystemdScope {
   unit: string;
   /** In the caller's own systemd instance (a non-root caller), not the system's. */
   user: boolean;
+  /**
+   * The slices of the scope's chain that were not active before create
+   * (outermost first): systemd starts them for the scope, and only these may
+   * be stopped again (stopCreatedSlices). Absent in records of older ocits.
+   */
+  createdSlices?: string[];
 }
 
 /** The scope create asks for, decided and checked before anything is made. */
@@ -58,7 +64,20 @@ export function planScope(host: CgroupHost, config: RuntimeConfig, id: string, p
   // A user instance's units live below its own cgroup (user@UID.service).
   const managerCgroup = user ? systemdCall(() => addon().systemdManagerProperty(bus, 'ControlGroup')) : '/';
   const cgroup = resolveContainerCgroup(host, path.posix.join('/', managerCgroup, target.path), id);
-  return { scope: { unit: target.unit, user }, cgroup, properties, bus };
+  const createdSlices = target.slices.filter((slice) => !sliceIsActive(bus, slice));
+  trace('slices systemd will start for %s: %o', target.unit, createdSlices);
+  return { scope: { unit: target.unit, user, createdSlices }, cgroup, properties, bus };
+}
+
+/**
+ * Whether the slice is up already, so that it is someone else's (system.slice,
+ * machine.slice, a kubelet's pod slice) and never ours to stop. A slice that
+ * is loaded but inactive (a unit file nobody uses yet) is started by our
+ * scope just as a new one is, so stopping it later returns it to how it was.
+ */
+function sliceIsActive(bus: SystemdBus, slice: string): boolean {
+  const state = systemdCall(() => addon().systemdUnitActiveState(bus, slice));
+  return state !== null && state !== 'inactive' && state !== 'failed';
 }
 
 /** Starts the scope with pid in it and waits until systemd has made it. */
@@ -70,8 +89,63 @@ export function startScope(plan: ScopePlan, pid: number): void {
 
 /** Stops the scope (killing what is left in it) and waits; a scope already gone is fine. */
 export function stopScope(scope: SystemdScope, bus: SystemdBus = connectSystemd(scope.user)): void {
-  const existed = systemdCall(() => addon().systemdStopUnit(bus, scope.unit, JOB_TIMEOUT_MS));
+  const existed = systemdCall(() => addon().systemdStopUnit(bus, scope.unit, 'replace', JOB_TIMEOUT_MS));
   trace('%s %s', existed ? 'stopped' : 'no unit', scope.unit);
+}
+
+/**
+ * After the scope is stopped (and its cgroup gone): stops the slices create
+ * made systemd start, deepest first, so that a nested cgroupsPath
+ * (a-b-c.slice) leaves no a.slice, a-b.slice, a-b-c.slice behind. Stopping a
+ * slice stops every unit in it, so a slice is stopped only while its cgroup
+ * has no child cgroup in any hierarchy, i.e. no other container's scope (or
+ * anything else) lives in it; then the slices around it stay too. The stop
+ * is queued in systemd's "fail" mode, so a scope another create is starting
+ * in the slice at that moment makes systemd refuse it and the slice stays.
+ */
+export function stopCreatedSlices(scope: SystemdScope, cgroup: ContainerCgroup, bus?: SystemdBus): void {
+  const slices = [...(scope.createdSlices ?? [])].reverse();
+  if (slices.length === 0) return;
+  const manager = bus ?? connectSystemd(scope.user);
+  for (const slice of slices) {
+    const holder = cgroup.dirs.map((dir) => sliceDir(dir.dir, dir.mountPoint, slice)).find(hasChildCgroup);
+    if (holder !== undefined) {
+      trace('%s holds other cgroups (%s): it and the slices around it stay', slice, holder);
+      return;
+    }
+    try {
+      const existed = addon().systemdStopUnit(manager, slice, 'fail', JOB_TIMEOUT_MS);
+      trace('%s %s', existed ? 'stopped' : 'no unit', slice);
+    } catch (error) {
+      if ((error as SystemdError).dbusName === TRANSACTION_IS_DESTRUCTIVE) {
+        trace('%s is in use by a queued job: it and the slices around it stay', slice);
+        return;
+      }
+      throw new OcitsError(`systemd: ${messageOf(error)}`);
+    }
+  }
+}
+
+/** systemd's refusal of a "fail" mode job that would cancel one already queued. */
+const TRANSACTION_IS_DESTRUCTIVE = 'org.freedesktop.systemd1.TransactionIsDestructive';
+
+/** The directory of slice above the scope's cgroup dir in one hierarchy, if the scope is in it there. */
+function sliceDir(scopeDir: string, mountPoint: string, slice: string): string | undefined {
+  for (let dir = path.dirname(scopeDir); dir.length > mountPoint.length; dir = path.dirname(dir)) {
+    if (path.basename(dir) === slice) return dir;
+  }
+  return undefined;
+}
+
+function hasChildCgroup(dir: string | undefined): boolean {
+  if (dir === undefined) return false;
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).some((entry) => entry.isDirectory());
+  } catch (error) {
+    // systemd made no cgroup for the slice in this hierarchy, or has removed it.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new OcitsError(`cannot read ${dir} to see whether the slice still holds other cgroups: ${messageOf(error)}`);
+  }
 }
 
 /**

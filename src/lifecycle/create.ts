@@ -14,7 +14,7 @@ import { cgroupMountSteps } from '../cgroups/mount';
 import { placeContainer } from '../cgroups/placement';
 import { applyResources } from '../cgroups/resources';
 import type { ContainerCgroup } from '../cgroups/paths';
-import { planScope, startScope, stopScope, type ScopePlan } from '../cgroups/systemd';
+import { planScope, startScope, stopCreatedSlices, stopScope, type ScopePlan } from '../cgroups/systemd';
 import { oomKillCount } from '../cgroups/stats';
 import { OcitsError, errnoText, messageOf, quoted } from '../errors';
 import { logWarning, tracer } from '../log';
@@ -133,6 +133,8 @@ export function createContainer(store: StateStore, id: string, options: CreateOp
     if (systemd !== undefined) {
       // The scope takes the init's pid, so it starts once the init exists
       // (placeInScope); stopping one that never started is no error.
+      // Undone last to first: the scope, its cgroups, then slices left empty.
+      undo.add(() => stopCreatedSlices(systemd.scope, cgroup, systemd.bus));
       undo.add(() => removeCgroup(cgroup));
       undo.add(() => stopScope(systemd.scope, systemd.bus));
       plan.cgroup.fromParent = true;

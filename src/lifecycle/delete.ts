@@ -3,7 +3,7 @@
 // running one only with --force, which kills it first.
 import { thaw } from '../cgroups/freezer';
 import { removeCgroup } from '../cgroups/membership';
-import { stopScope } from '../cgroups/systemd';
+import { stopCreatedSlices, stopScope } from '../cgroups/systemd';
 import { ContainerNotFoundError } from '../errors';
 import { runHooksWarningOnFailure } from './hooks';
 import { unmountContainerMounts } from './host-mounts';
@@ -45,6 +45,8 @@ function deleteRecorded(store: StateStore, id: string, force: boolean): void {
     // does not manage, or a create killed early) goes as without it.
     if (record.systemd !== undefined) stopScope(record.systemd);
     if (record.cgroup !== undefined) removeCgroup(record.cgroup);
+    // Last, once the scope's cgroups are gone from every hierarchy: an empty slice is one no one else uses.
+    if (record.systemd !== undefined && record.cgroup !== undefined) stopCreatedSlices(record.systemd, record.cgroup);
     store.remove(id);
     runHooksWarningOnFailure('poststop', record.hooks?.poststop, specState(record, 'stopped'));
   });

@@ -2,12 +2,14 @@
 # The systemd cgroup driver through bin/ocits --systemd-cgroup, inside
 # `cgv2-vm --systemd` (systemd as PID 1, pure cgroup v2); prints
 # "name: value" lines for systemd-cgroup.test.ts to check.
-# Usage: systemd-lane.sh OCITS ROOT ID BUNDLE NESTED_BUNDLE BAD_PROPERTY_BUNDLE
+# Usage: systemd-lane.sh OCITS ROOT ID BUNDLE NESTED_BUNDLE BAD_PROPERTY_BUNDLE SIBLING_BUNDLE PRE_BUNDLE
 #   BUNDLE: limits, a TimeoutStopSec annotation, default cgroupsPath, a block device not allowed
 #   NESTED_BUNDLE: cgroupsPath ocitst-a-b.slice:ocitst:ID-nested
 #   BAD_PROPERTY_BUNDLE: an org.systemd.property.* systemd does not know
+#   SIBLING_BUNDLE: cgroupsPath ocitst-a-c.slice:ocitst:ID-sibling
+#   PRE_BUNDLE: cgroupsPath ocitsp-x.slice:ocitst:ID-pre
 set -u
-OCITS=$1 ROOT=$2 ID=$3 BUNDLE=$4 NESTED=$5 BAD=$6
+OCITS=$1 ROOT=$2 ID=$3 BUNDLE=$4 NESTED=$5 BAD=$6 SIBLING=$7 PRE=$8
 o() { "$OCITS" --root "$ROOT" --systemd-cgroup "$@"; }
 show() { echo "$1: $2"; }
 status() { o state "$1" | sed -n 's/.*"status": "\(.*\)".*/\1/p'; }
@@ -62,7 +64,35 @@ show nested.status "$(status "$ID-nested")"
 o delete --force "$ID-nested"
 show nested.deleted $?
 show nested.units.left "$(systemctl list-units --all --no-legend --plain "ocitst-$ID-nested.scope")"
-show nested.slices.left "$(systemctl list-units --all --no-legend --plain 'ocitst*.slice' | awk '{print $1}' | tr '\n' ' ')"
+slices() { systemctl list-units --all --no-legend --plain "$1" | awk '{print $1}' | tr '\n' ' '; }
+active() { systemctl show -p ActiveState --value "$1"; }
+show nested.slices.left "$(slices 'ocitst*.slice')"
+show nested.system.slice "$(active system.slice)"
+
+# A slice that was up before create stays up after delete, even when empty.
+systemctl start ocitsp.slice
+show pre.before "$(active ocitsp.slice)"
+o run --detach --bundle "$PRE" "$ID-pre" </dev/null >/dev/null 2>&1
+show pre.run $?
+o delete --force "$ID-pre"
+show pre.deleted $?
+show pre.slices.left "$(slices 'ocitsp*.slice')"
+show pre.after "$(active ocitsp.slice)"
+
+# A slice that still holds another container's scope stays, and so does that container.
+o create --bundle "$NESTED" "$ID-nested" </dev/null >/dev/null 2>&1
+show shared.nested.create $?
+o create --bundle "$SIBLING" "$ID-sibling" </dev/null >/dev/null 2>&1
+show shared.sibling.create $?
+o delete --force "$ID-nested"
+show shared.nested.deleted $?
+show shared.slices.left "$(slices 'ocitst*.slice')"
+show shared.sibling.status "$(status "$ID-sibling")"
+show shared.sibling.unit "$(active "ocitst-$ID-sibling.scope")"
+o delete --force "$ID-sibling"
+show shared.sibling.deleted $?
+show shared.slices.after "$(slices 'ocitst*.slice')"
+systemctl stop ocitst.slice ocitsp.slice
 
 # A property systemd does not know is refused by name, and nothing stays.
 show bad.create "$(o create --bundle "$BAD" "$ID-bad" 2>&1 </dev/null)"

@@ -122,13 +122,19 @@ describe('--systemd-cgroup refusals', () => {
     const bad = sleeperBundle((config) => {
       config.annotations = { 'org.systemd.property.NoSuchProperty': "'x'" };
     }, shared);
+    const sibling = sleeperBundle((config) => {
+      config.linux.cgroupsPath = `ocitst-a-c.slice:ocitst:${id}-sibling`;
+    }, shared);
+    const pre = sleeperBundle((config) => {
+      config.linux.cgroupsPath = `ocitsp-x.slice:ocitst:${id}-pre`;
+    }, shared);
     const user = rootlessUser();
     fs.chmodSync(shared, 0o755); // the user reaches its bundle through it
     const ownBundle = userBundle(user, shared);
     const ocitsBin = path.join(REPO, 'bin', 'ocits');
     const quote = (word: string): string => `'${word.replace(/'/g, "'\\''")}'`;
     const lanes =
-      ['sh', LANE, ocitsBin, '/run/ocits-vm-test', id, bundle, nested, bad].map(quote).join(' ') +
+      ['sh', LANE, ocitsBin, '/run/ocits-vm-test', id, bundle, nested, bad, sibling, pre].map(quote).join(' ') +
       '; ' +
       ['bash', ENGINES_LANE, ocitsBin, ENGINES].map(quote).join(' ') +
       '; ' +
@@ -179,9 +185,26 @@ describe('--systemd-cgroup refusals', () => {
       'nested.status': 'running',
       'nested.deleted': '0',
       'nested.units.left': '',
-      // The slices systemd made for Slice= stay, as with runc: stopping one
-      // would stop whatever another container started in it meanwhile.
-      'nested.slices.left': 'ocitst-a-b.slice ocitst-a.slice ocitst.slice ',
+      // The slices systemd started for the scope go with it (runc leaves them).
+      'nested.slices.left': '',
+      'nested.system.slice': 'active',
+      // One that was up before create stays, though empty.
+      'pre.before': 'active',
+      'pre.run': '0',
+      'pre.deleted': '0',
+      'pre.slices.left': 'ocitsp.slice ',
+      'pre.after': 'active',
+      // One that holds another container's scope stays, and that container runs on.
+      'shared.nested.create': '0',
+      'shared.sibling.create': '0',
+      'shared.nested.deleted': '0',
+      'shared.slices.left': 'ocitst-a-c.slice ocitst-a.slice ocitst.slice ',
+      'shared.sibling.status': 'created',
+      'shared.sibling.unit': 'active',
+      'shared.sibling.deleted': '0',
+      // Only the slice the sibling's create started goes with it: the outer
+      // two were started by the first container's create (README, systemd).
+      'shared.slices.after': 'ocitst-a.slice ocitst.slice ',
       'bad.left': '',
     });
     const pids = JSON.parse(report['ps.json']) as number[];

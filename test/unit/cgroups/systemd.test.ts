@@ -3,7 +3,7 @@
 // properties linux.resources becomes (runc's translation).
 import { parseGVariant } from '../../../src/cgroups/gvariant';
 import { planScope } from '../../../src/cgroups/systemd';
-import { expandSlice, parseSystemdCgroupsPath } from '../../../src/cgroups/systemd-path';
+import { expandSlice, parseSystemdCgroupsPath, sliceChain } from '../../../src/cgroups/systemd-path';
 import {
   accountingProperties,
   annotationProperties,
@@ -19,11 +19,13 @@ describe('systemd cgroupsPath', () => {
   it('reads slice:prefix:name into a scope in its slice', () => {
     expect(parseSystemdCgroupsPath('system.slice:docker:abc', 'x', false)).toEqual({
       slice: 'system.slice',
+      slices: ['system.slice'],
       unit: 'docker-abc.scope',
       path: '/system.slice/docker-abc.scope',
     });
     expect(parseSystemdCgroupsPath('kubepods-besteffort-pod123.slice:cri-containerd:abc', 'x', false)).toEqual({
       slice: 'kubepods-besteffort-pod123.slice',
+      slices: ['kubepods.slice', 'kubepods-besteffort.slice', 'kubepods-besteffort-pod123.slice'],
       unit: 'cri-containerd-abc.scope',
       path: '/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod123.slice/cri-containerd-abc.scope',
     });
@@ -49,8 +51,11 @@ describe('systemd cgroupsPath', () => {
   it('expands and refuses slice names as runc does', () => {
     expect(expandSlice('a-b-c.slice')).toBe('/a.slice/a-b.slice/a-b-c.slice');
     expect(expandSlice('-.slice')).toBe('/');
+    expect(sliceChain('a-b-c.slice')).toEqual(['a.slice', 'a-b.slice', 'a-b-c.slice']);
+    expect(sliceChain('-.slice')).toEqual([]);
     for (const bad of ['system', '.slice', 'user.slice/user-1000.slice', 'a--b.slice', '-a.slice', 'a-.slice']) {
       expect(() => expandSlice(bad)).toThrow(`/linux/cgroupsPath: ${JSON.stringify(bad)} is not a valid slice name`);
+      expect(() => sliceChain(bad)).toThrow(`/linux/cgroupsPath: ${JSON.stringify(bad)} is not a valid slice name`);
     }
   });
 });
