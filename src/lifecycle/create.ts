@@ -22,14 +22,13 @@ import { liveHost } from '../plan/host';
 import { buildInitPlan, type InitPlan } from '../plan/init';
 import { openNamespaceJoins, writeIdMaps } from '../plan/namespaces';
 import { passedFds } from '../plan/passed-fds';
-import { expectListenerFd, expectMessage, sendContinue, sendStateDocuments } from '../plan/protocol';
+import { expectListenerFd, expectMessage, killAndReap, sendContinue, sendStateDocuments } from '../plan/protocol';
 import { sendToSeccompListener } from '../plan/seccomp';
 import { loadConfig } from '../spec/bundle';
 import type { RuntimeConfig } from '../spec/types';
 import { OCI_VERSION } from '../spec/version';
 import { runHooks, runHooksWarningOnFailure } from './hooks';
 import { mountIdAt, unmountContainerMounts } from './host-mounts';
-import { SIGKILL, signalQuietly } from './process-signals';
 import { Cleanup, once } from './cleanup';
 import { readProcessStat } from './process-status';
 import { EXEC_FIFO } from './state';
@@ -326,11 +325,6 @@ function spawnInit(plan: InitPlan): { pid: number; socket: number } {
   } catch (error) {
     throw new OcitsError(messageOf(error));
   }
-}
-
-function killAndReap(pid: number): void {
-  signalQuietly(pid, SIGKILL); // an exited child still needs reaping
-  addon().reap(pid);
 }
 
 /**

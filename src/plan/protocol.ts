@@ -66,15 +66,20 @@ function placeExecChild(spawned: { pid: number; socket: number }, place: (pid: n
     if (request.kind !== kinds.placeMe) throw new OcitsError(`exec: unexpected message ${request.kind}`);
     place(spawned.pid);
   } catch (error) {
-    try {
-      process.kill(spawned.pid, 'SIGKILL');
-    } catch {
-      // it exited already; reaped below either way
-    }
-    addon().reap(spawned.pid);
+    killAndReap(spawned.pid);
     throw error;
   }
   sendContinue(spawned.socket);
+}
+
+/** Kills a child of ours and reaps it; one that has exited already is only reaped. */
+export function killAndReap(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error) {
+    if (!isErrno(error, 'ESRCH')) throw error;
+  }
+  addon().reap(pid);
 }
 
 /**
@@ -227,10 +232,7 @@ export function awaitExec(
         // It waits for our word and must not run without its agent: it
         // exits once the socket closes. Ours to reap unless detached (then
         // its pid may be another's by now, so it is not signalled either).
-        if (!detached) {
-          process.kill(pid, 'SIGKILL');
-          addon().reap(pid);
-        }
+        if (!detached) killAndReap(pid);
         throw error;
       } finally {
         fs.closeSync(next.fd);
