@@ -593,6 +593,29 @@ describe('slow clients, read-only, and a graceful stop', () => {
     await quick.waitFor(/target=\/v2\/slow\/app\/manifests\/v1 status=408 /);
   }, 30_000);
 
+  test('a blob reader that stops reading is cut off, and others are served meanwhile', async () => {
+    // Larger than what the socket buffers on both sides hold, so the server must wait for the reader.
+    const data = crypto.randomBytes(32 * 1024 * 1024);
+    const digest = await pushBlob('slow/reader', data);
+    const socket = net.connect(Number(quick.address.split(':')[1]), '127.0.0.1');
+    let received = 0;
+    socket.on('data', (chunk) => {
+      received += chunk.length;
+      // Read the answer's start, then nothing more.
+      if (received > 64 * 1024) socket.pause();
+    });
+    socket.write(`GET /v2/slow/reader/blobs/${digest} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    try {
+      // The line is written once the server has given up on the answer and closed the connection
+      // (the client sees the close only after reading what the kernel still holds for it).
+      await quick.waitFor(new RegExp(`target=/v2/slow/reader/blobs/${digest} status=200 .*error=`));
+      expect((await rawRequest(quick.url, 'GET', '/v2/')).status).toBe(200);
+      expect(received).toBeLessThan(data.length);
+    } finally {
+      socket.destroy();
+    }
+  }, 30_000);
+
   test('request headers sent a line a second are cut off', async () => {
     expect(await trickle('GET /v2/ HTTP/1.1\r\n', 'X-Slow: 1\r\nX-Slow: 2\r\nX-Slow: 3\r\n\r\n')).toBe('');
   }, 30_000);
