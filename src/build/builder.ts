@@ -841,7 +841,7 @@ class Builder {
     if (state.rootfs === undefined) return;
     const { writer, applied } = state.rootfs;
     if (applied === state.layers.length) return;
-    await applyLayers(this.options.store, state.label, state.layers, state.config.rootfs.diff_ids, writer, applied);
+    await applyLayers(this.options.store, state.label, state.layers, state.config.rootfs.diff_ids, writer, { first: applied });
     state.rootfs.applied = state.layers.length;
   }
 

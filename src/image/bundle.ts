@@ -5,9 +5,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OcitsError, errnoText, isErrno, messageOf } from '../errors';
 import { CONFIG_FILE } from '../spec/bundle';
+import { LayerShadows } from './layer-shadows';
 import { applyLayerBlob } from './layer-stream';
 import { layerCompression } from './media-types';
-import { RootfsWriter } from './rootfs-writer';
+import { RootfsWriter, SkippedLinkTarget } from './rootfs-writer';
 import { runtimeConfigFor } from './runtime-config';
 import type { Descriptor } from './media-types';
 import type { ImageStore } from './store';
@@ -20,6 +21,14 @@ export interface BundleOptions {
 }
 
 const ROOTFS = 'rootfs';
+/**
+ * Reading a layer ahead for its removals costs decompressing it twice, so
+ * only this many compressed bytes of the later layers are read ahead,
+ * smallest-first in effect: the layers that clean up (apt lists, docs,
+ * caches) are usually small, and a larger layer's removals still happen as
+ * removals when it is applied.
+ */
+const READ_AHEAD_BYTES = 32 * 1024 * 1024;
 
 export async function makeBundle(referenceText: string, dir: string, options: BundleOptions): Promise<void> {
   const { store } = options;
@@ -40,9 +49,19 @@ async function unpackImage(image: StoredImage, dir: string, options: BundleOptio
   const madeDir = claimBundleDir(dir);
   const rootfs = path.join(dir, ROOTFS);
   try {
+    const { layers } = image.manifest;
+    const diffIds = image.config.rootfs.diff_ids;
+    const shadows = await removalsOfLaterLayers(store, layers, diffIds);
     fs.mkdirSync(rootfs, 0o755);
-    const writer = new RootfsWriter(rootfs, { rootless: options.rootless });
-    await applyLayers(store, image.name, image.manifest.layers, image.config.rootfs.diff_ids, writer);
+    try {
+      await applyLayers(store, image.name, layers, diffIds, new RootfsWriter(rootfs, { rootless: options.rootless }), { shadows });
+    } catch (error) {
+      if (!(error instanceof SkippedLinkTarget)) throw error;
+      // A hard link named an entry a later layer removes: rare enough to just start again, writing everything.
+      fs.rmSync(rootfs, { recursive: true, force: true });
+      fs.mkdirSync(rootfs, 0o755);
+      await applyLayers(store, image.name, layers, diffIds, new RootfsWriter(rootfs, { rootless: options.rootless }));
+    }
     const rootlessIds = options.rootless ? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } : undefined;
     const config = runtimeConfigFor(image.config, rootfs, rootlessIds);
     fs.writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify(config, null, '\t'), { mode: 0o644, flag: 'wx' });
@@ -52,23 +71,50 @@ async function unpackImage(image: StoredImage, dir: string, options: BundleOptio
   }
 }
 
+/** What the later layers within READ_AHEAD_BYTES remove, read from the top layer down. */
+async function removalsOfLaterLayers(store: ImageStore, layers: readonly Descriptor[], diffIds: readonly string[]): Promise<LayerShadows> {
+  const shadows = new LayerShadows();
+  let budget = READ_AHEAD_BYTES;
+  for (let index = layers.length - 1; index >= 1; index--) {
+    const layer = layers[index];
+    const compression = layerCompression(layer.mediaType);
+    if (compression === undefined || layer.size > budget) continue;
+    budget -= layer.size;
+    try {
+      await applyLayerBlob(store.blobPath(layer.digest), compression, diffIds[index], shadows.recorder(index));
+    } catch {
+      // A bad layer fails when it is applied, with its entry named; a bundle that fails is removed whole.
+    }
+  }
+  return shadows;
+}
+
+export interface ApplyOptions {
+  /** The first layer to apply (0-based); those below are already in the rootfs. */
+  first?: number;
+  /** What later layers remove, so that it is not written. */
+  shadows?: LayerShadows;
+}
+
 /**
  * Applies an image's layers from the store to the writer's rootfs, in
- * order, from layer number first (0-based) on; each is checked against its
- * diff_id, and a failure names the image, the layer and the entry.
+ * order; each is checked against its diff_id, and a failure names the
+ * image, the layer and the entry. With shadows, entries a later layer
+ * removes are skipped, and a hard link to one throws SkippedLinkTarget.
  */
-export async function applyLayers(store: ImageStore, name: string, layers: readonly Descriptor[], diffIds: readonly string[], writer: RootfsWriter, first = 0): Promise<void> {
+export async function applyLayers(store: ImageStore, name: string, layers: readonly Descriptor[], diffIds: readonly string[], writer: RootfsWriter, { first = 0, shadows }: ApplyOptions = {}): Promise<void> {
   for (let index = first; index < layers.length; index++) {
     const layer = layers[index];
     const label = `layer ${index + 1} (${layer.digest})`;
     const compression = layerCompression(layer.mediaType);
     if (compression === undefined) throw new OcitsError(`${name}: ${label} has the media type ${layer.mediaType}, which is no layer`);
-    writer.beginLayer();
+    writer.beginLayer(shadows !== undefined && !shadows.empty ? (rel, isDirectory) => shadows.hides(index, rel, isDirectory) : undefined);
     try {
       await applyLayerBlob(store.blobPath(layer.digest), compression, diffIds[index], writer);
       writer.endLayer();
     } catch (error) {
       writer.abort();
+      if (error instanceof SkippedLinkTarget) throw error;
       const entry = writer.currentEntry;
       throw new OcitsError(`${name}: ${label}${entry !== '' ? `, entry "${entry}"` : ''}: ${error instanceof OcitsError ? error.message : errnoText(error)}`);
     }

@@ -18,13 +18,23 @@ import { addon } from '../addon';
 import { OcitsError, errnoText } from '../errors';
 import type { TarHandler, TarHeader } from './tar-parser';
 
-const WHITEOUT_PREFIX = '.wh.';
-const OPAQUE_MARKER = '.wh..wh..opq';
+export const WHITEOUT_PREFIX = '.wh.';
+export const OPAQUE_MARKER = '.wh..wh..opq';
 const S_ISGID = 0o2000;
 
 export interface RootfsWriterOptions {
   /** Unprivileged extraction: files keep the caller's ownership, device nodes become empty files, security.* xattrs are skipped. */
   rootless: boolean;
+}
+
+/** Whether a later layer removes or replaces what an entry at rel would make (layer-shadows.ts). */
+export type HiddenByLaterLayer = (rel: string, isDirectory: boolean) => boolean;
+
+/** Thrown when a hard link names an entry that was skipped as hidden: unpack again without skipping. */
+export class SkippedLinkTarget extends OcitsError {
+  constructor(target: string) {
+    super(`hard link target "${target}" was skipped as removed by a later layer`);
+  }
 }
 
 interface PendingXattr {
@@ -41,6 +51,9 @@ export class RootfsWriter implements TarHandler {
   /** Directory metadata, applied at the end of the layer, once their children are in place. */
   private directories = new Map<string, TarHeader>();
   private xattrs: PendingXattr[] = [];
+  /** What the current layer skips, and the paths it skipped (a hard link may name one). */
+  private hidden: HiddenByLaterLayer | undefined;
+  private readonly skipped = new Set<string>();
   /** Directories with the setgid bit: files made in them take the directory's group, not ours. */
   private readonly setgidDirs = new Set<string>();
   private file: { fd: number; header: TarHeader; target: string; parent: string } | undefined;
@@ -60,7 +73,9 @@ export class RootfsWriter implements TarHandler {
     process.umask(this.umask);
   }
 
-  beginLayer(): void {
+  /** hidden: entries of this layer not to write, since a later layer removes them. */
+  beginLayer(hidden?: HiddenByLaterLayer): void {
+    this.hidden = hidden;
     this.createdInLayer = new Set();
     this.directories = new Map();
     this.xattrs = [];
@@ -74,6 +89,10 @@ export class RootfsWriter implements TarHandler {
   entry(header: TarHeader): void {
     this.entryName = header.name;
     const rel = relativePath(header.name);
+    if (rel !== '' && this.hidden?.(rel, header.type === 'directory') === true) {
+      this.skipped.add(rel);
+      return;
+    }
     const base = rel.slice(rel.lastIndexOf('/') + 1);
     if (base.startsWith(WHITEOUT_PREFIX)) {
       this.whiteout(rel, base);
@@ -236,12 +255,21 @@ export class RootfsWriter implements TarHandler {
 
   private hardLink(rel: string, linkname: string): void {
     const targetRel = relativePath(linkname, 'hard link target');
-    if (targetRel === '' || !this.ensureParent(targetRel, false)) throw new OcitsError(`hard link target "${linkname}" does not exist`);
-    const status = lstatOrUndefined(this.full(targetRel));
-    if (status === undefined) throw new OcitsError(`hard link target "${linkname}" does not exist`);
+    const status = targetRel !== '' && this.ensureParent(targetRel, false) ? lstatOrUndefined(this.full(targetRel)) : undefined;
+    if (status === undefined) {
+      if (this.wasSkipped(targetRel)) throw new SkippedLinkTarget(linkname);
+      throw new OcitsError(`hard link target "${linkname}" does not exist`);
+    }
     if (status.isDirectory()) throw new OcitsError(`hard link target "${linkname}" is a directory`);
     // link(2) does not follow a symlink target: the new name is the symlink itself.
     fs.linkSync(this.full(targetRel), this.full(rel));
+  }
+
+  /** Whether rel, or a directory above it, was skipped as hidden. */
+  private wasSkipped(rel: string): boolean {
+    if (this.skipped.size === 0) return false;
+    for (let slash = rel.indexOf('/'); slash !== -1; slash = rel.indexOf('/', slash + 1)) if (this.skipped.has(rel.slice(0, slash))) return true;
+    return this.skipped.has(rel);
   }
 
   private mknod(target: string, header: TarHeader): void {

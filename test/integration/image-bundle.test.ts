@@ -2,13 +2,14 @@
 // unpacks them and as the corpus's expectations say, run with `ocits run`;
 // hostile layers refused; bad input leaves nothing behind.
 import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImageStore } from '../../src/image/store';
 import { Runtime } from '../helpers/busybox';
 import { ocits } from '../helpers/cli';
-import { makeTar, snapshotTree, storeImage } from '../helpers/image-fixtures';
+import { makeTar, snapshotTree, storeImage, type TreeEntry } from '../helpers/image-fixtures';
 import { IMAGE_TOOLS, IMAGES_DIR, imageCorpus, startRegistry, stopRegistry, type Expectations, type RunningRegistry } from '../helpers/registry';
 import { tempDir } from '../helpers/tmp';
 
@@ -263,5 +264,77 @@ describe('hostile layers are refused, naming the layer and the entry', () => {
     expect(fs.lstatSync(path.join(rootfs, 'bin')).isDirectory()).toBe(true);
     expect(fs.readFileSync(path.join(rootfs, 'bin', 'tool'), 'utf8')).toBe('upper tool');
     expect(fs.readdirSync(path.join(rootfs, 'usr', 'bin'))).toEqual(['sh']);
+  });
+});
+
+// A later layer's removals are not written at all (layer-shadows.ts): the
+// tree must come out as if every layer had been applied in full.
+describe('entries a later layer removes', () => {
+  let layeredStore: ImageStore;
+  beforeAll(() => {
+    layeredStore = new ImageStore(tempDir());
+  });
+
+  function bundleTree(name: string, layers: Buffer[]): Map<string, TreeEntry> {
+    storeImage(layeredStore, name, layers);
+    const dir = path.join(tempDir(), 'bundle');
+    const result = ocits(['bundle', '--store', layeredStore.root, name, dir]);
+    expect(result.stderr).toBe('');
+    return snapshotTree(path.join(dir, 'rootfs'));
+  }
+  const content = (tree: Map<string, TreeEntry>, file: string, text: string): void =>
+    expect(tree.get(file)?.sha256).toBe(crypto.createHash('sha256').update(text).digest('hex'));
+
+  test('whiteouts, opaque directories and replacements leave the tree a full apply leaves', () => {
+    const tree = bundleTree('layered/rules:latest', [
+      makeTar([
+        { name: 'gone/', type: 'dir' },
+        { name: 'gone/a', content: 'a' },
+        { name: 'gone/sub/', type: 'dir' },
+        { name: 'gone/sub/b', content: 'b' },
+        { name: 'replaced', content: 'old' },
+        { name: 'opaque/', type: 'dir' },
+        { name: 'opaque/lower', content: 'lower' },
+        { name: 'to-dir', type: 'symlink', linkname: 'usr' },
+        { name: 'file-to-dir', content: 'file' },
+        { name: 'kept/', type: 'dir', mode: 0o750 },
+        { name: 'kept/file', content: 'kept' },
+        { name: 'everything/', type: 'dir' },
+        { name: 'everything/lower', content: 'lower' },
+      ]),
+      makeTar([
+        { name: '.wh.gone' },
+        { name: 'replaced', content: 'new' },
+        { name: 'opaque/.wh..wh..opq' },
+        { name: 'opaque/upper', content: 'upper' },
+        { name: 'to-dir/', type: 'dir' },
+        { name: 'file-to-dir/', type: 'dir' },
+        { name: 'file-to-dir/x', content: 'x' },
+        { name: 'kept/', type: 'dir', mode: 0o755 },
+      ]),
+      makeTar([{ name: 'everything/.wh..wh..opq' }, { name: 'everything/upper', content: 'upper' }]),
+    ]);
+    expect([...tree.keys()].sort()).toEqual(
+      ['/', '/everything', '/everything/upper', '/file-to-dir', '/file-to-dir/x', '/kept', '/kept/file', '/opaque', '/opaque/upper', '/replaced', '/to-dir'].sort(),
+    );
+    content(tree, '/replaced', 'new');
+    content(tree, '/kept/file', 'kept');
+    expect([tree.get('/to-dir')?.type, tree.get('/file-to-dir')?.type, tree.get('/kept')?.mode]).toEqual(['dir', 'dir', '755']);
+  });
+
+  test('a hard link to an entry removed later still gets its content, in its own layer or a later one', () => {
+    const tree = bundleTree('layered/links:latest', [
+      makeTar([
+        { name: 'docs/', type: 'dir' },
+        { name: 'docs/original', content: 'shared' },
+        { name: 'keeper', type: 'hardlink', linkname: 'docs/original' },
+        { name: 'lower', content: 'lower' },
+      ]),
+      makeTar([{ name: 'later-keeper', type: 'hardlink', linkname: 'lower' }]),
+      makeTar([{ name: '.wh.docs' }, { name: '.wh.lower' }]),
+    ]);
+    expect([...tree.keys()].sort()).toEqual(['/', '/keeper', '/later-keeper']);
+    content(tree, '/keeper', 'shared');
+    content(tree, '/later-keeper', 'lower');
   });
 });
