@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OCITS, REPO } from './cli';
+import { procFields, processesWhere } from './host-processes';
 
 export const IMAGE_TOOLS = path.resolve(REPO, '..', 'shared', 'tools', 'images');
 /** Where make-images.sh keeps the corpus (its images_dir). */
@@ -105,16 +106,7 @@ export function stopRegistry(registry: RunningRegistry | undefined): void {
 
 /** The pids whose command line names a file below dir. */
 function processesNaming(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').some((arg) => arg.startsWith(`${dir}/`))) pids.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
+  return processesWhere((pid) => procFields(pid, 'cmdline').some((arg) => arg.startsWith(`${dir}/`)));
 }
 
 function run(program: string, args: string[]): string {

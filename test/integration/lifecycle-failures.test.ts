@@ -11,6 +11,7 @@ import { detectCgroupHost } from '../../src/cgroups/host';
 import { resolveContainerCgroup } from '../../src/cgroups/paths';
 import { busyboxBundle, isAlive, Runtime } from '../helpers/busybox';
 import { OCITS, type CliResult } from '../helpers/cli';
+import { procFields, processesWhere, readOrEmpty } from '../helpers/host-processes';
 import { tempDir } from '../helpers/tmp';
 
 const runtime = new Runtime();
@@ -163,29 +164,16 @@ function cgroupProcs(id: string): number[] {
   }
 }
 
-function readOrEmpty(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 /** Host processes in a cgroup named after the id, or carrying the id's MARK. */
 function processesOf(id: string): number[] {
-  const found: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(name)) continue;
-    const inCgroup = readOrEmpty(`/proc/${name}/cgroup`)
+  const inCgroup = (pid: number): boolean =>
+    readOrEmpty(`/proc/${pid}/cgroup`)
       .split('\n')
       .some((line) => {
         const cgroup = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
         return cgroup.endsWith(`/${id}`) || cgroup.includes(`/${id}/`);
       });
-    const marked = readOrEmpty(`/proc/${name}/environ`).split('\0').includes(`${MARK}=${id}`);
-    if (inCgroup || marked) found.push(Number(name));
-  }
-  return found;
+  return processesWhere((pid) => inCgroup(pid) || procFields(pid, 'environ').includes(`${MARK}=${id}`));
 }
 
 /** Everything of this container's that is still there. */

@@ -29,6 +29,7 @@ import * as output from '../../src/output';
 import { MAX_DOCUMENT_BYTES } from '../../src/spec/json';
 import { busyboxBundle, Runtime } from '../helpers/busybox';
 import { OCITS } from '../helpers/cli';
+import { procFields, processesWhere, readOrEmpty } from '../helpers/host-processes';
 import { tempDir } from '../helpers/tmp';
 
 const SEED = 0x18c0f1c;
@@ -293,19 +294,8 @@ async function pool<T>(items: T[], job: (item: T) => Promise<void>): Promise<voi
 /** Every process carries this in its environment, so a leaked one is found in /proc. */
 const MARK = 'OCITS_MALFORMED_CONFIG_CASE';
 
-function readOrEmpty(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 function processesMarked(mark: string): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((name) => /^[0-9]+$/.test(name) && readOrEmpty(`/proc/${name}/environ`).split('\0').includes(`${MARK}=${mark}`))
-    .map(Number);
+  return processesWhere((pid) => procFields(pid, 'environ').includes(`${MARK}=${mark}`));
 }
 
 const runtime = new Runtime();
