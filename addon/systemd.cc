@@ -227,27 +227,40 @@ Napi::Value CallManager(Napi::Env env, sd_bus* bus, sd_bus_message* m, const std
   return outcome;
 }
 
-// A job-creating Manager call's result: waits for the job and throws unless it
-// is "done".
-Napi::Value FinishJob(Napi::Env env, sd_bus* bus, sd_bus_message* reply, JobResults* results,
-                      uint64_t timeout_usec, const std::string& what) {
-  const char* job = nullptr;
-  int r = sd_bus_message_read(reply, "o", &job);
-  if (r < 0) return ThrowBusError(env, what + ": reading the job", nullptr, r);
-  std::string job_path = job;
-  std::string result;
-  r = AwaitJob(bus, job_path, results, timeout_usec, &result);
-  if (r < 0) return ThrowBusError(env, what + ": waiting for job " + job_path, nullptr, r);
-  if (result.empty()) {
-    Napi::Error::New(env, what + ": systemd did not finish job " + job_path + " in time").ThrowAsJavaScriptException();
-    return env.Undefined();
+// Sends a job-creating Manager call built in m (StartTransientUnit,
+// StopUnit) and waits for its job. Returns false when the call itself
+// failed, with *error and *r set for the caller to judge (StopUnit of an
+// absent unit is no failure); otherwise true, with an exception pending
+// unless the job ended "done".
+bool CallJob(Napi::Env env, sd_bus* bus, sd_bus_message* m, uint64_t timeout_usec, const std::string& what,
+             sd_bus_error* error, int* r) {
+  JobResults results;
+  sd_bus_slot* slot = nullptr;
+  // Subscribed before the call, so the job's end cannot be missed.
+  *r = WatchJobs(bus, &slot, &results);
+  if (*r < 0) return false;
+  sd_bus_message* reply = nullptr;
+  *r = sd_bus_call(bus, m, timeout_usec, error, &reply);
+  bool called = *r >= 0;
+  if (called) {
+    const char* job = nullptr;
+    std::string result;
+    int read = sd_bus_message_read(reply, "o", &job);
+    std::string job_path = read >= 0 ? job : "";
+    if (read < 0) {
+      ThrowBusError(env, what + ": reading the job", nullptr, read);
+    } else if ((read = AwaitJob(bus, job_path, &results, timeout_usec, &result)) < 0) {
+      ThrowBusError(env, what + ": waiting for job " + job_path, nullptr, read);
+    } else if (result.empty()) {
+      Napi::Error::New(env, what + ": systemd did not finish job " + job_path + " in time").ThrowAsJavaScriptException();
+    } else if (result != "done") {
+      Napi::Error::New(env, what + ": systemd's job " + job_path + " ended with result '" + result + "'")
+          .ThrowAsJavaScriptException();
+    }
   }
-  if (result != "done") {
-    Napi::Error::New(env, what + ": systemd's job " + job_path + " ended with result '" + result + "'")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  return env.Undefined();
+  sd_bus_message_unref(reply);
+  sd_bus_slot_unref(slot);
+  return called;
 }
 
 }  // namespace
@@ -288,35 +301,21 @@ Napi::Value SystemdStartTransientUnit(const Napi::CallbackInfo& info) {
   uint64_t timeout_usec = (uint64_t)info[3].As<Napi::Number>().Int64Value() * 1000;
   std::string what = "StartTransientUnit " + name;
 
-  JobResults results;
-  sd_bus_slot* slot = nullptr;
-  int r = WatchJobs(bus, &slot, &results);
-  if (r < 0) return ThrowBusError(env, what, nullptr, r);
-
   sd_bus_message* m = nullptr;
-  sd_bus_message* reply = nullptr;
   sd_bus_error error = SD_BUS_ERROR_NULL;
   std::string failed;
-  Napi::Value outcome = env.Undefined();
-  r = sd_bus_message_new_method_call(bus, &m, kService, kPath, kManager, "StartTransientUnit");
+  int r = sd_bus_message_new_method_call(bus, &m, kService, kPath, kManager, "StartTransientUnit");
   if (r >= 0) r = sd_bus_message_append(m, "ss", name.c_str(), "fail");
   if (r >= 0) r = AppendProperties(m, info[2].As<Napi::Array>(), &failed);
   if (r >= 0) r = sd_bus_message_append(m, "a(sa(sv))", 0);
   if (r < 0) {
-    outcome = ThrowBusError(env, failed.empty() ? what : what + ": property " + failed, nullptr, r);
-  } else {
-    r = sd_bus_call(bus, m, timeout_usec, &error, &reply);
-    if (r < 0) {
-      outcome = ThrowBusError(env, what, &error, r);
-    } else {
-      outcome = FinishJob(env, bus, reply, &results, timeout_usec, what);
-    }
+    ThrowBusError(env, failed.empty() ? what : what + ": property " + failed, nullptr, r);
+  } else if (!CallJob(env, bus, m, timeout_usec, what, &error, &r)) {
+    ThrowBusError(env, what, &error, r);
   }
   sd_bus_error_free(&error);
-  sd_bus_message_unref(reply);
   sd_bus_message_unref(m);
-  sd_bus_slot_unref(slot);
-  return outcome;
+  return env.Undefined();
 }
 
 Napi::Value SystemdStopUnit(const Napi::CallbackInfo& info) {
@@ -331,27 +330,22 @@ Napi::Value SystemdStopUnit(const Napi::CallbackInfo& info) {
   uint64_t timeout_usec = (uint64_t)info[3].As<Napi::Number>().Int64Value() * 1000;
   std::string what = "StopUnit " + name;
 
-  JobResults results;
-  sd_bus_slot* slot = nullptr;
-  int r = WatchJobs(bus, &slot, &results);
-  if (r < 0) return ThrowBusError(env, what, nullptr, r);
-  sd_bus_message* reply = nullptr;
+  sd_bus_message* m = nullptr;
   sd_bus_error error = SD_BUS_ERROR_NULL;
   Napi::Value outcome = Napi::Boolean::New(env, true);
-  r = sd_bus_call_method(bus, kService, kPath, kManager, "StopUnit", &error, &reply, "ss", name.c_str(), mode.c_str());
+  int r = sd_bus_message_new_method_call(bus, &m, kService, kPath, kManager, "StopUnit");
+  if (r >= 0) r = sd_bus_message_append(m, "ss", name.c_str(), mode.c_str());
   if (r < 0) {
+    ThrowBusError(env, what, nullptr, r);
+  } else if (!CallJob(env, bus, m, timeout_usec, what, &error, &r)) {
     if (sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit")) {
       outcome = Napi::Boolean::New(env, false);
     } else {
-      outcome = ThrowBusError(env, what, &error, r);
+      ThrowBusError(env, what, &error, r);
     }
-  } else {
-    Napi::Value finished = FinishJob(env, bus, reply, &results, timeout_usec, what);
-    if (env.IsExceptionPending()) outcome = finished;
   }
   sd_bus_error_free(&error);
-  sd_bus_message_unref(reply);
-  sd_bus_slot_unref(slot);
+  sd_bus_message_unref(m);
   if (!env.IsExceptionPending()) {
     // A scope whose processes were killed may stay loaded as failed; like
     // runc, clear that so the name is free again. Absent is fine.
