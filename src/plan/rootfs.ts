@@ -91,14 +91,16 @@ export function planRootfs(config: RuntimeConfig, context: RootfsContext, namesp
     devRemount = MS.BIND | MS.REMOUNT | (step.flags & REMOUNTABLE);
     step.flags &= ~MS.RDONLY;
     if (step.remount !== 0) step.remount &= ~MS.RDONLY; // a tmpcopyup /dev, read-only after its copy
-
   }
+  // Read at most once, and only by the plans that need it.
+  let hostMounts: MountEntry[] | undefined;
+  const mountsOfHost = (): MountEntry[] => (hostMounts ??= host.mounts());
   return {
     rootfs: context.rootfs,
     rootPropagation,
-    rootfsParentMount: (rootPropagation & MS.SHARED) !== 0 ? mountPointOf(context.rootfs, host.mounts()) : null,
+    rootfsParentMount: (rootPropagation & MS.SHARED) !== 0 ? mountPointOf(context.rootfs, mountsOfHost()) : null,
     rootEntry,
-    hiddenMounts: rootEntry === MOVE_ROOT ? revealingMounts(context.rootfs, host.mounts()) : [],
+    hiddenMounts: rootEntry === MOVE_ROOT ? revealingMounts(context.rootfs, mountsOfHost()) : [],
     readonlyRoot: config.root.readonly === true,
     devRemount,
     mounts: mounts.steps,
