@@ -1,13 +1,17 @@
 // `ocits bundle REF DIR`: an image of the store unpacked into DIR/rootfs,
 // layer by layer, and its config turned into DIR/config.json. DIR must not
-// exist or be empty; whatever fails, nothing of the bundle is left.
+// exist or be empty; whatever fails, nothing of the bundle is left. With
+// --overlay, the image is unpacked once into the store and DIR/rootfs is an
+// overlay mount over that copy (overlay-rootfs.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { addon } from '../addon';
 import { OcitsError, errnoText, isErrno, messageOf } from '../errors';
 import { CONFIG_FILE } from '../spec/bundle';
 import { LayerShadows } from './layer-shadows';
 import { applyLayerBlob } from './layer-stream';
 import { layerCompression } from './media-types';
+import { mountOverlayRootfs } from './overlay-rootfs';
 import { RootfsWriter, SkippedLinkTarget } from './rootfs-writer';
 import { runtimeConfigFor } from './runtime-config';
 import type { Descriptor } from './media-types';
@@ -18,6 +22,8 @@ export interface BundleOptions {
   store: ImageStore;
   platform?: string;
   rootless: boolean;
+  /** DIR/rootfs as an overlay mount over the store's unpacked copy of the image, made by the first such bundle. */
+  overlay: boolean;
 }
 
 const ROOTFS = 'rootfs';
@@ -43,31 +49,60 @@ export async function makeBundle(referenceText: string, dir: string, options: Bu
 
 async function unpackImage(image: StoredImage, dir: string, options: BundleOptions): Promise<void> {
   const { store } = options;
+  if (options.overlay && options.rootless) throw new OcitsError('--overlay needs root to mount the overlay; --rootless unpacks instead');
   for (const layer of image.manifest.layers) {
     if (!store.hasBlob(layer.digest)) throw new OcitsError(`${image.name}: layer ${layer.digest} is missing from the store; pull the image again`);
   }
   const madeDir = claimBundleDir(dir);
   const rootfs = path.join(dir, ROOTFS);
+  let mounted = false;
   try {
-    const { layers } = image.manifest;
-    const diffIds = image.config.rootfs.diff_ids;
-    const shadows = await removalsOfLaterLayers(store, layers, diffIds);
-    fs.mkdirSync(rootfs, 0o755);
-    try {
-      await applyLayers(store, image.name, layers, diffIds, new RootfsWriter(rootfs, { rootless: options.rootless }), { shadows });
-    } catch (error) {
-      if (!(error instanceof SkippedLinkTarget)) throw error;
-      // A hard link named an entry a later layer removes: rare enough to just start again, writing everything.
-      fs.rmSync(rootfs, { recursive: true, force: true });
+    if (options.overlay) {
+      const lower = fs.existsSync(store.unpackedRootfsDir(image.descriptor.digest))
+        ? store.unpackedRootfsDir(image.descriptor.digest)
+        : await unpackIntoStore(image, store);
       fs.mkdirSync(rootfs, 0o755);
-      await applyLayers(store, image.name, layers, diffIds, new RootfsWriter(rootfs, { rootless: options.rootless }));
+      mountOverlayRootfs(lower, dir, rootfs);
+      mounted = true;
+    } else {
+      fs.mkdirSync(rootfs, 0o755);
+      await unpackLayers(image, store, rootfs, options.rootless);
     }
     const rootlessIds = options.rootless ? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } : undefined;
     const config = runtimeConfigFor(image.config, rootfs, rootlessIds);
     fs.writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify(config, null, '\t'), { mode: 0o644, flag: 'wx' });
   } catch (error) {
+    if (mounted) addon().detachMount(rootfs);
     removeBundle(dir, madeDir);
     throw error instanceof OcitsError ? error : new OcitsError(`${image.name}: ${messageOf(error)}`);
+  }
+}
+
+/** Unpacks the image into the store for --overlay; returns where it now is. */
+async function unpackIntoStore(image: StoredImage, store: ImageStore): Promise<string> {
+  const partial = store.temporaryRootfsDir();
+  try {
+    await unpackLayers(image, store, partial, false);
+  } catch (error) {
+    fs.rmSync(partial, { recursive: true, force: true });
+    throw error;
+  }
+  return store.commitUnpackedRootfs(partial, image.descriptor.digest);
+}
+
+/** The image's layers applied to the empty directory rootfs, skipping what later layers remove. */
+async function unpackLayers(image: StoredImage, store: ImageStore, rootfs: string, rootless: boolean): Promise<void> {
+  const { layers } = image.manifest;
+  const diffIds = image.config.rootfs.diff_ids;
+  const shadows = await removalsOfLaterLayers(store, layers, diffIds);
+  try {
+    await applyLayers(store, image.name, layers, diffIds, new RootfsWriter(rootfs, { rootless }), { shadows });
+  } catch (error) {
+    if (!(error instanceof SkippedLinkTarget)) throw error;
+    // A hard link named an entry a later layer removes: rare enough to just start again, writing everything.
+    fs.rmSync(rootfs, { recursive: true, force: true });
+    fs.mkdirSync(rootfs, 0o755);
+    await applyLayers(store, image.name, layers, diffIds, new RootfsWriter(rootfs, { rootless }));
   }
 }
 

@@ -8,6 +8,8 @@
 //   .ocits/ingest/<alg>-<hex>                     a blob being downloaded, locked by its writer
 //   .ocits/uploads/<uuid>/                        a registry upload session (registry serve)
 //   .ocits/leases/<alg>-<hex>                     a blob a push is about to name; its mtime is the lease's start
+//   .ocits/rootfs/<alg>-<hex>/                    an image manifest's layers unpacked, the lower layer of `bundle --overlay`
+//   .ocits/rootfs/partial-<pid>-<random>/         one being unpacked; renamed into place once whole
 //
 // A blob appears under blobs/ only once its digest is verified (rename from
 // ingest/). index.json is replaced whole (temporary file, fsync, rename)
@@ -35,6 +37,8 @@ const LOCK_FILE = 'lock';
 const GC_LOCK_FILE = 'gc.lock';
 const UPLOAD_DIR = 'uploads';
 const LEASE_DIR = 'leases';
+const ROOTFS_DIR = 'rootfs';
+const PARTIAL_ROOTFS_PREFIX = 'partial-';
 /**
  * How long a lease keeps garbage collection from a blob no name reaches: a
  * push uploads its blobs (or finds them there) and names them with its
@@ -214,6 +218,50 @@ export class ImageStore {
   }
 
   /** Where the registry server keeps its upload sessions. */
+  // ---------------------------------------------------------------- unpacked images
+
+  /** Where the layers of the image manifest digest are kept unpacked, whole or not at all. */
+  unpackedRootfsDir(digest: string): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return path.join(this.root, PRIVATE_DIR, ROOTFS_DIR, `${algorithm}-${hex}`);
+  }
+
+  /**
+   * A fresh directory to unpack an image into, to be moved in with
+   * commitUnpackedRootfs. Only root may enter the parent: the trees keep the
+   * images' setuid files.
+   */
+  temporaryRootfsDir(): string {
+    this.ensureLayout();
+    const parent = path.join(this.root, PRIVATE_DIR, ROOTFS_DIR);
+    fs.mkdirSync(parent, { recursive: true, mode: 0o700 });
+    const dir = path.join(parent, `${PARTIAL_ROOTFS_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`);
+    fs.mkdirSync(dir, 0o755);
+    return dir;
+  }
+
+  /** Moves an unpacked tree into place; when another command was first, ours goes. Returns the tree's place. */
+  commitUnpackedRootfs(dir: string, digest: string): string {
+    const target = this.unpackedRootfsDir(digest);
+    try {
+      fs.renameSync(dir, target);
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST') && !isErrno(error, 'ENOTEMPTY')) throw error;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    return target;
+  }
+
+  /** The digests of the image manifests kept unpacked, and partial trees (digest undefined); run under withBlobsExclusive, no partial one is being written. */
+  unpackedRootfsDirs(): Array<{ dir: string; digest?: string }> {
+    const parent = path.join(this.root, PRIVATE_DIR, ROOTFS_DIR);
+    return readDirOrEmpty(parent).map((name) => {
+      const dir = path.join(parent, name);
+      const match = /^([a-z0-9]+)-([0-9a-f]+)$/.exec(name);
+      return match !== null ? { dir, digest: `${match[1]}:${match[2]}` } : { dir };
+    });
+  }
+
   uploadsDir(): string {
     return path.join(this.root, PRIVATE_DIR, UPLOAD_DIR);
   }

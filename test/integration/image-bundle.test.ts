@@ -147,6 +147,96 @@ describe('ocits bundle of the Debian image', () => {
   });
 });
 
+describe('ocits bundle --overlay', () => {
+  // Unmounted whatever a test did: a mount left behind would outlive the run.
+  const mounted: string[] = [];
+  afterAll(() => {
+    for (const rootfs of mounted) spawnSync('umount', [rootfs]);
+  });
+
+  function overlayBundleOk(ref: string, storeDir = store): string {
+    const dir = path.join(tempDir(), 'bundle');
+    const result = ocits(['bundle', '--store', storeDir, '--overlay', `${registry!.address}/test/${ref}`, dir]);
+    if (result.status === 0) mounted.push(path.join(dir, 'rootfs'));
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    return dir;
+  }
+
+  /** The lower layers of the overlay mounted on rootfs, from mountinfo. */
+  function lowerOf(rootfs: string): string | undefined {
+    for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+      const fields = line.split(' ');
+      const separator = fields.indexOf('-');
+      if (fields[4] !== rootfs || fields[separator + 1] !== 'overlay') continue;
+      return /(?:^|,)lowerdir=([^,]+)/.exec(fields[separator + 3])?.[1];
+    }
+    return undefined;
+  }
+
+  const unpackedCopies = (storeDir: string): string[] => {
+    const dir = path.join(storeDir, '.ocits', 'rootfs');
+    return fs.existsSync(dir) ? fs.readdirSync(dir).map((name) => path.join(dir, name)) : [];
+  };
+
+  test("mounts an overlay over the store's unpacked copy, holding the tree a plain bundle holds", () => {
+    const plain = bundleOk('deb');
+    const overlay = overlayBundleOk('deb');
+    const [copy] = unpackedCopies(store);
+    expect(lowerOf(path.join(overlay, 'rootfs'))).toBe(copy);
+    expect(fs.statSync(path.join(store, '.ocits', 'rootfs')).mode & 0o777).toBe(0o700);
+    expectSameTrees(path.join(overlay, 'rootfs'), path.join(plain, 'rootfs'));
+    expect(fs.readFileSync(path.join(overlay, 'config.json'), 'utf8')).toBe(fs.readFileSync(path.join(plain, 'config.json'), 'utf8'));
+  });
+
+  test('a second bundle mounts the same copy, and what its container writes stays in that bundle', () => {
+    const first = overlayBundleOk('deb');
+    const [copy] = unpackedCopies(store);
+    const before = fs.statSync(copy);
+    const second = overlayBundleOk('deb');
+    expect(unpackedCopies(store)).toEqual([copy]);
+    expect(fs.statSync(copy)).toMatchObject({ ino: before.ino, ctimeMs: before.ctimeMs });
+
+    const configFile = path.join(second, 'config.json');
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    config.process.args = ['/bin/sh', '-c', 'echo written > /etc/marker && rm /etc/debian_version && echo done'];
+    config.process.user = { uid: 0, gid: 0 };
+    config.root.readonly = false;
+    fs.writeFileSync(configFile, JSON.stringify(config));
+    expect(runtime.run(['run', '--bundle', second, `img-overlay-${process.pid}`]).stdout).toBe('done\n');
+    expect(fs.readFileSync(path.join(second, 'overlay', 'upper', 'etc', 'marker'), 'utf8')).toBe('written\n');
+    for (const untouched of [copy, path.join(first, 'rootfs')]) {
+      expect(fs.existsSync(path.join(untouched, 'etc', 'marker'))).toBe(false);
+      expect(fs.existsSync(path.join(untouched, 'etc', 'debian_version'))).toBe(true);
+    }
+  });
+
+  test('image prune keeps a copy an overlay uses, and removes it once the image is gone and unmounted', () => {
+    const own = tempDir();
+    expect(ocits(['pull', '--store', own, '--tls-verify=false', '-q', `${registry!.address}/test/tiny`]).status).toBe(0);
+    const dir = overlayBundleOk('tiny', own);
+    const [copy] = unpackedCopies(own);
+    const digest = path.basename(copy).replace('-', ':');
+    expect(ocits(['rmi', '--store', own, `${registry!.address}/test/tiny`]).status).toBe(0);
+    expect(ocits(['image', 'prune', '--store', own]).stdout).not.toContain('unpacked');
+    expect(fs.existsSync(path.join(copy, 'bin', 'busybox'))).toBe(true);
+    expect(spawnSync('umount', [path.join(dir, 'rootfs')]).status).toBe(0);
+    // What a bundle killed while unpacking leaves: prune removes it too.
+    fs.mkdirSync(path.join(own, '.ocits', 'rootfs', 'partial-999999-killed', 'etc'), { recursive: true });
+    const pruned = ocits(['image', 'prune', '--store', own]);
+    expect(pruned.stdout).toMatch(new RegExp(`^unpacked ${digest}\nfreed [1-9]`, 'm'));
+    expect(unpackedCopies(own)).toEqual([]);
+  });
+
+  test('--overlay with --rootless is refused, leaving nothing', () => {
+    const dir = path.join(tempDir(), 'bundle');
+    const result = bundle('tiny', dir, ['--overlay', '--rootless']);
+    expect(result.stderr).toBe('ocits: --overlay needs root to mount the overlay; --rootless unpacks instead\n');
+    expect(result.status).toBe(1);
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+});
+
 describe('ocits bundle of the other images', () => {
   test('tiny: busybox with hard-linked applets, run', () => {
     const tiny = bundleOk('tiny');

@@ -33,10 +33,9 @@ export const registryCommand = defineCommand({
     if (args[0] === 'gc') {
       const given = SERVE_FLAGS.filter((flag) => flags[flag] !== undefined);
       if (given.length > 0) throw new OcitsError(`registry gc: --${given[0]} is a flag of registry serve`);
-      const [{ pruneStore }, { formatBytes }] = await Promise.all([import('../../image/prune'), import('../../image/progress')]);
+      const { pruneStore, pruneReport } = await import('../../image/prune');
       const dryRun = flags['dry-run'] === true;
-      const { removed, freed } = pruneStore(store, { dryRun });
-      writeStdout(`${removed.map((digest) => `${digest}\n`).join('')}${dryRun ? 'would free' : 'freed'} ${formatBytes(freed)}\n`);
+      writeStdout(pruneReport(pruneStore(store, { dryRun }), dryRun));
       return;
     }
     if (args[0] !== 'serve') throw new OcitsError(`unknown command "registry ${args[0]}"; the registry command has: serve, gc`);
