@@ -7,6 +7,9 @@
 //                    of the gzip image (umoci 0.4.7 cannot read zstd, so both
 //                    ocits figures are compared with this one)
 //   warm bundle      `ocits bundle` alone, the image already in the store
+//   ... --overlay    the same with `bundle --overlay`: cold, it unpacks the
+//                    image into the store and mounts an overlay over it;
+//                    warm, the store already holds that copy
 // Every cold run starts from fresh, empty directories (store, layout,
 // bundle), so nothing is cached between runs; runs are interleaved so drift
 // in machine load hits all alike, after one warm-up round. Prints median,
@@ -69,8 +72,21 @@ function fresh(name) {
   return dir;
 }
 
+/**
+ * Removes what a run made, then waits for the file system to write the
+ * removal out: otherwise the next run, whichever tool it times, pays for
+ * this one's thousands of unlinks (and, on a disk mounted with discard,
+ * their discards) in its own file creations.
+ */
 function cleanUp(...dirs) {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  spawnSync('sync', { stdio: 'ignore' });
+}
+
+/** Unmounts an overlay bundle's rootfs (if it was mounted), then removes the bundle. */
+function cleanUpOverlay(bundle) {
+  spawnSync('umount', [path.join(bundle, 'rootfs')], { stdio: 'ignore' });
+  cleanUp(bundle);
 }
 
 function stats(values) {
@@ -88,18 +104,20 @@ function main() {
     const cases = {
       'ocits deb': () => ocitsCold('deb'),
       'ocits deb-zstd': () => ocitsCold('deb-zstd'),
+      'ocits deb --overlay': () => ocitsCold('deb', ['--overlay']),
       'skopeo+umoci': () => skopeoUmoci(),
     };
-    const ocitsCold = (ref) => {
+    const ocitsCold = (ref, flags = []) => {
       const store = fresh('store');
       const bundle = fresh('bundle');
       try {
         return timed([
           [ocits, 'pull', '--store', store, '--tls-verify=false', '-q', `${registry}/test/${ref}`],
-          [ocits, 'bundle', '--store', store, `${registry}/test/${ref}`, bundle],
+          [ocits, 'bundle', '--store', store, ...flags, `${registry}/test/${ref}`, bundle],
         ]);
       } finally {
-        cleanUp(store, bundle);
+        cleanUpOverlay(bundle);
+        cleanUp(store);
       }
     };
     const skopeoUmoci = () => {
@@ -125,6 +143,20 @@ function main() {
         cleanUp(bundle);
       }
     };
+    const primed = fresh('bundle');
+    try {
+      run([ocits, 'bundle', '--store', warmStore, '--overlay', `${registry}/test/deb`, primed]);
+    } finally {
+      cleanUpOverlay(primed);
+    }
+    cases['warm bundle --overlay'] = () => {
+      const bundle = fresh('bundle');
+      try {
+        return timed([[ocits, 'bundle', '--store', warmStore, '--overlay', `${registry}/test/deb`, bundle]]);
+      } finally {
+        cleanUpOverlay(bundle);
+      }
+    };
 
     const names = Object.keys(cases);
     for (const name of names) cases[name](); // warm-up round, not counted
@@ -141,17 +173,19 @@ function main() {
     const medians = {};
     const cpuMedians = {};
     console.log(`${runs} runs each, seconds (registry ${registry}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
-    console.log(`${'case'.padEnd(20)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'p90'.padStart(8)} ${'cpu'.padStart(8)}`);
+    console.log(`${'case'.padEnd(24)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'p90'.padStart(8)} ${'cpu'.padStart(8)}`);
     for (const name of names) {
       const s = stats(times[name]);
       medians[name] = s.median;
       cpuMedians[name] = stats(cpus[name]).median;
-      console.log(`${name.padEnd(20)} ${s.median.toFixed(2).padStart(8)} ${s.min.toFixed(2).padStart(8)} ${s.p90.toFixed(2).padStart(8)} ${cpuMedians[name].toFixed(2).padStart(8)}`);
+      console.log(`${name.padEnd(24)} ${s.median.toFixed(2).padStart(8)} ${s.min.toFixed(2).padStart(8)} ${s.p90.toFixed(2).padStart(8)} ${cpuMedians[name].toFixed(2).padStart(8)}`);
     }
     // CPU time is the figure that other load on the machine disturbs least.
     const ratio = (name) => `${(medians[name] / medians['skopeo+umoci']).toFixed(2)}x (cpu ${(cpuMedians[name] / cpuMedians['skopeo+umoci']).toFixed(2)}x)`;
     for (const [name, target] of Object.entries(TARGETS)) console.log(`${name} / skopeo+umoci: ${ratio(name)}, target at most ${target}x`);
+    console.log(`ocits deb --overlay / skopeo+umoci: ${ratio('ocits deb --overlay')}`);
     console.log(`warm bundle / skopeo+umoci: ${ratio('warm bundle (deb)')}`);
+    console.log(`warm bundle --overlay / skopeo+umoci: ${ratio('warm bundle --overlay')}`);
   } finally {
     spawnSync(path.join(tools, 'registry.sh'), ['stop', '--workdir', registryDir], { stdio: 'ignore' });
     cleanUp(work);
