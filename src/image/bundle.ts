@@ -58,9 +58,7 @@ async function unpackImage(image: StoredImage, dir: string, options: BundleOptio
   let mounted = false;
   try {
     if (options.overlay) {
-      const lower = fs.existsSync(store.unpackedRootfsDir(image.descriptor.digest))
-        ? store.unpackedRootfsDir(image.descriptor.digest)
-        : await unpackIntoStore(image, store);
+      const lower = store.unpackedRootfs(image.descriptor.digest) ?? (await unpackIntoStore(image, store));
       fs.mkdirSync(rootfs, 0o755);
       mountOverlayRootfs(lower, dir, rootfs);
       mounted = true;

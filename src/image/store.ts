@@ -221,9 +221,30 @@ export class ImageStore {
   // ---------------------------------------------------------------- unpacked images
 
   /** Where the layers of the image manifest digest are kept unpacked, whole or not at all. */
-  unpackedRootfsDir(digest: string): string {
+  private unpackedRootfsDir(digest: string): string {
     const { algorithm, hex } = parseDigest(digest);
     return path.join(this.root, PRIVATE_DIR, ROOTFS_DIR, `${algorithm}-${hex}`);
+  }
+
+  /**
+   * The unpacked copy of the image manifest digest, if the store has one
+   * that only we could have made: it is mounted as it is, unverified, so a
+   * copy or a parent directory another user could write is refused.
+   */
+  unpackedRootfs(digest: string): string | undefined {
+    const dir = this.unpackedRootfsDir(digest);
+    const copy = lstatOrUndefined(dir);
+    if (copy === undefined) return undefined;
+    const euid = process.geteuid?.() ?? 0;
+    for (const [file, status] of [
+      [path.dirname(dir), lstatOrUndefined(path.dirname(dir))],
+      [dir, copy],
+    ] as const) {
+      if (status === undefined || !status.isDirectory() || status.uid !== euid || (status.mode & 0o022) !== 0) {
+        throw new OcitsError(`refusing the unpacked image ${file}: not a directory of ours that only we may write; remove it`);
+      }
+    }
+    return dir;
   }
 
   /**
@@ -499,6 +520,14 @@ function readDirOrEmpty(dir: string): string[] {
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return [];
     throw error;
+  }
+}
+
+function lstatOrUndefined(file: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(file);
+  } catch {
+    return undefined;
   }
 }
 

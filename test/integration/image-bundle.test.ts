@@ -228,6 +228,21 @@ describe('ocits bundle --overlay', () => {
     expect(unpackedCopies(own)).toEqual([]);
   });
 
+  test('a copy in a directory others may write is refused, not mounted', () => {
+    overlayBundleOk('deb');
+    const parent = path.join(store, '.ocits', 'rootfs');
+    fs.chmodSync(parent, 0o777);
+    try {
+      const dir = path.join(tempDir(), 'bundle');
+      const result = bundle('deb', dir, ['--overlay']);
+      expect(result.stderr).toBe(`ocits: refusing the unpacked image ${parent}: not a directory of ours that only we may write; remove it\n`);
+      expect(result.status).toBe(1);
+      expect(fs.readdirSync(path.dirname(dir))).toEqual([]);
+    } finally {
+      fs.chmodSync(parent, 0o700);
+    }
+  });
+
   test('--overlay with --rootless is refused, leaving nothing', () => {
     const dir = path.join(tempDir(), 'bundle');
     const result = bundle('tiny', dir, ['--overlay', '--rootless']);
