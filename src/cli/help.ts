@@ -19,7 +19,8 @@ export async function helpText(globalFlags: FlagSpecs, commands: readonly Comman
   } else {
     cli.usage(`$0 ${command.name} ${command.usage}\n\n${command.describe}`);
     withFlags(cli, { ...command.flags, ...HELP_FLAGS }, 'Flags:');
-    withFlags(cli, globalFlags, 'Global flags:');
+    // A command's own flag of a global flag's name is the one the parser reads (bundle and spec --rootless).
+    withFlags(cli, Object.fromEntries(Object.entries(globalFlags).filter(([name]) => command.flags[name] === undefined)), 'Global flags:');
   }
   return cli.getHelp();
 }

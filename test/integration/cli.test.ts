@@ -47,6 +47,12 @@ describe('ocits --help', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`ocits ${command}`);
   });
+
+  it.each([['bundle', 'unpack as an unprivileged user'], ['spec', 'write a config for an unprivileged user']])("%s --help describes its own --rootless, not the global flag's", (command, own) => {
+    const rootless = ocits([command, '--help']).stdout.split('\n').filter((line) => line.trim().startsWith('--rootless'));
+    expect(rootless).toHaveLength(1);
+    expect(rootless[0]).toContain(own);
+  });
 });
 
 describe('bad usage', () => {
