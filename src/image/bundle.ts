@@ -29,10 +29,11 @@ export interface BundleOptions {
 const ROOTFS = 'rootfs';
 /**
  * Reading a layer ahead for its removals costs decompressing it twice, so
- * only this many compressed bytes of the later layers are read ahead,
- * smallest-first in effect: the layers that clean up (apt lists, docs,
- * caches) are usually small, and a larger layer's removals still happen as
- * removals when it is applied.
+ * later layers are read ahead, from the top down, only while their
+ * compressed bytes fit in this budget; a layer that does not fit is passed
+ * over. The layers that clean up (apt lists, docs, caches) are usually
+ * small, and a larger layer's removals still happen, as removals, when it
+ * is applied.
  */
 const READ_AHEAD_BYTES = 32 * 1024 * 1024;
 
