@@ -26,7 +26,17 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const SHA256 = /^sha256:[a-f0-9]{64}$/;
 const SHA512 = /^sha512:[a-f0-9]{128}$/;
-const MAX_NAME_LENGTH = 255;
+/** Most clients limit host/path to 255 characters. */
+export const MAX_NAME_LENGTH = 255;
+
+/** A repository path by the grammar: lower-case components joined by "/". */
+export function isRepositoryPath(text: string): boolean {
+  return PATH.test(text);
+}
+
+export function isTag(text: string): boolean {
+  return TAG.test(text);
+}
 
 /** Parses and normalizes a reference; throws an OcitsError naming it when it is malformed. */
 export function parseReference(text: string): ImageReference {

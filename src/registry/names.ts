@@ -11,23 +11,16 @@
 // of its own.
 import { RegistryError } from './errors';
 import { parseDigest, type ParsedDigest } from '../image/digest';
+import { MAX_NAME_LENGTH, isRepositoryPath, isTag } from '../image/reference';
 
-const REPOSITORY_NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
-const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-/** Most clients limit host/name to 255 characters. */
-export const MAX_NAME_LENGTH = 255;
 const LOCAL_DOMAIN = 'localhost';
 const HOST_WITH_PORT = /^(.*)_([0-9]{1,5})$/;
 
 export function checkRepositoryName(name: string): string {
-  if (name.length > MAX_NAME_LENGTH || !REPOSITORY_NAME.test(name)) {
+  if (name.length > MAX_NAME_LENGTH || !isRepositoryPath(name)) {
     throw new RegistryError(400, 'NAME_INVALID', 'invalid repository name', { name: name.slice(0, 300) });
   }
   return name;
-}
-
-export function isTag(reference: string): boolean {
-  return TAG.test(reference);
 }
 
 /** A digest from a URL or query: DIGEST_INVALID (400) unless it is sha256 or sha512 of the right length. */
@@ -72,5 +65,5 @@ export function repositoryNameOf(storeRepository: string): string | undefined {
     ...(domain === LOCAL_DOMAIN ? [path] : []),
     /^[a-z0-9.-]+:[0-9]{1,5}$/.test(domain) ? `${domain.replace(':', '_')}/${path}` : `${domain}/${path}`,
   ];
-  return candidates.find((name) => REPOSITORY_NAME.test(name) && name.length <= MAX_NAME_LENGTH && storeRepositoryOf(name) === storeRepository);
+  return candidates.find((name) => isRepositoryPath(name) && name.length <= MAX_NAME_LENGTH && storeRepositoryOf(name) === storeRepository);
 }
