@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import type { BusValue, UnitProperty } from '../addon';
 import { OcitsError } from '../errors';
+import { pointer } from '../spec/problems';
 import type { LinuxResources } from '../spec/types';
 import { devicePolicy, deviceRuleLine, effectiveDeviceRules, type CheckedDeviceRule } from './device-rules';
 import { GVariantError, parseGVariant } from './gvariant';
@@ -72,12 +73,12 @@ const NUMBER_PROPERTIES: Record<string, string> = {
  * rule too), since the unit takes numbers.
  */
 function unifiedProperties(file: string, value: string): UnitProperty[] {
-  const pointer = `/linux/resources/unified/${file.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  const where = pointer('linux', 'resources', 'unified', file);
   const number = (): bigint => {
     const text = value.trim();
     if (text === 'max') return INFINITY;
     if (!/^\d+$/.test(text) || BigInt(text) >= INFINITY) {
-      throw new OcitsError(`${pointer}: ${JSON.stringify(value)} is not a number or "max", which systemd's property for it needs`);
+      throw new OcitsError(`${where}: ${JSON.stringify(value)} is not a number or "max", which systemd's property for it needs`);
     }
     return BigInt(text);
   };
@@ -85,13 +86,13 @@ function unifiedProperties(file: string, value: string): UnitProperty[] {
   switch (file) {
     case 'cpu.max': {
       const match = /^\s*(max|\d+)(?:\s+(\d+))?\s*$/.exec(value);
-      if (match === null) throw new OcitsError(`${pointer}: ${JSON.stringify(value)} is not "QUOTA [PERIOD]" or "max [PERIOD]"`);
+      if (match === null) throw new OcitsError(`${where}: ${JSON.stringify(value)} is not "QUOTA [PERIOD]" or "max [PERIOD]"`);
       return cpuQuotaProperties(match[1] === 'max' ? -1 : Number(match[1]), match[2] === undefined ? undefined : Number(match[2]));
     }
     case 'cpuset.cpus':
-      return [['AllowedCPUs', 'ay', listToBitmask(value, pointer)]];
+      return [['AllowedCPUs', 'ay', listToBitmask(value, where)]];
     case 'cpuset.mems':
-      return [['AllowedMemoryNodes', 'ay', listToBitmask(value, pointer)]];
+      return [['AllowedMemoryNodes', 'ay', listToBitmask(value, where)]];
     case 'cpu.idle':
       // systemd's idle weight; cpu.idle 0 leaves the weight alone.
       return value.trim() === '1' ? [u64('CPUWeight', 0)] : [];
@@ -144,14 +145,14 @@ function cpusetProperties(cpus: string | undefined, mems: string | undefined): U
 }
 
 /** "0-2,7" as systemd's bitmask: byte 0 holds CPUs 0-7, bit n of it CPU n. */
-export function listToBitmask(list: string, pointer: string): number[] {
+export function listToBitmask(list: string, where: string): number[] {
   const bytes: number[] = [];
   for (const part of list.split(',')) {
     const match = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
-    if (match === null) throw new OcitsError(`${pointer}: ${JSON.stringify(list)} is not a list such as "0-2,7"`);
+    if (match === null) throw new OcitsError(`${where}: ${JSON.stringify(list)} is not a list such as "0-2,7"`);
     const first = Number(match[1]);
     const last = match[2] === undefined ? first : Number(match[2]);
-    if (last < first || last > 8191) throw new OcitsError(`${pointer}: ${JSON.stringify(part.trim())} is not a range of CPU or node numbers`);
+    if (last < first || last > 8191) throw new OcitsError(`${where}: ${JSON.stringify(part.trim())} is not a range of CPU or node numbers`);
     for (let n = first; n <= last; n++) {
       while (bytes.length <= n >> 3) bytes.push(0);
       bytes[n >> 3] |= 1 << (n & 7);
@@ -219,24 +220,24 @@ export function annotationProperties(annotations: Record<string, string> | undef
   const properties: UnitProperty[] = [];
   for (const [key, text] of Object.entries(annotations ?? {})) {
     if (!key.startsWith(PROPERTY_ANNOTATION_PREFIX)) continue;
-    const pointer = `/annotations/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const where = pointer('annotations', key);
     let name = key.slice(PROPERTY_ANNOTATION_PREFIX.length);
-    if (name.length < 3) throw new OcitsError(`${pointer}: ${JSON.stringify(name)} is not a systemd property name: too short`);
+    if (name.length < 3) throw new OcitsError(`${where}: ${JSON.stringify(name)} is not a systemd property name: too short`);
     if (!/^[A-Za-z]+$/.test(name)) {
-      throw new OcitsError(`${pointer}: ${JSON.stringify(name)} is not a systemd property name: it has a character other than a latin letter`);
+      throw new OcitsError(`${where}: ${JSON.stringify(name)} is not a systemd property name: it has a character other than a latin letter`);
     }
     let parsed;
     try {
       parsed = parseGVariant(text);
     } catch (error) {
       if (!(error instanceof GVariantError)) throw error;
-      throw new OcitsError(`${pointer}: ${JSON.stringify(text)} is not a GVariant value such as "uint64 123" or "'text'": ${error.message}`);
+      throw new OcitsError(`${where}: ${JSON.stringify(text)} is not a GVariant value such as "uint64 123" or "'text'": ${error.message}`);
     }
     let { signature, value } = parsed;
     const base = name.slice(0, -'Sec'.length);
     if (name.endsWith('Sec') && /[a-z]$/.test(base)) {
       name = `${base}USec`;
-      value = secondsToMicroseconds(signature, value, pointer);
+      value = secondsToMicroseconds(signature, value, where);
       signature = 't';
     }
     properties.push([name, signature, value]);
@@ -244,11 +245,11 @@ export function annotationProperties(annotations: Record<string, string> | undef
   return properties;
 }
 
-function secondsToMicroseconds(signature: string, value: BusValue, pointer: string): bigint {
+function secondsToMicroseconds(signature: string, value: BusValue, where: string): bigint {
   if (signature === 'd' && typeof value === 'number' && value >= 0) return BigInt(Math.floor(value * 1000000));
   if ('ynqiuxt'.includes(signature) && signature.length === 1 && (typeof value === 'number' || typeof value === 'bigint')) {
     const usec = BigInt(value) * 1000000n;
     if (usec >= 0n && usec <= INFINITY) return usec;
   }
-  throw new OcitsError(`${pointer}: a property in seconds takes a number of seconds`);
+  throw new OcitsError(`${where}: a property in seconds takes a number of seconds`);
 }

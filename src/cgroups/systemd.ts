@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon, type SystemdBus, type SystemdError, type UnitProperty } from '../addon';
-import { OcitsError, messageOf } from '../errors';
+import { OcitsError, isErrno, messageOf } from '../errors';
 import { tracer } from '../log';
 import type { LinuxResources, RuntimeConfig } from '../spec/types';
 import type { CgroupHost, CgroupMode } from './host';
@@ -143,7 +143,7 @@ function hasChildCgroup(dir: string | undefined): boolean {
     return fs.readdirSync(dir, { withFileTypes: true }).some((entry) => entry.isDirectory());
   } catch (error) {
     // systemd made no cgroup for the slice in this hierarchy, or has removed it.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if (isErrno(error, 'ENOENT')) return false;
     throw new OcitsError(`cannot read ${dir} to see whether the slice still holds other cgroups: ${messageOf(error)}`);
   }
 }
