@@ -263,6 +263,18 @@ bool CallJob(Napi::Env env, sd_bus* bus, sd_bus_message* m, uint64_t timeout_use
   return called;
 }
 
+// A string property of the object at path; throws "what: reason" when it cannot be read.
+Napi::Value StringProperty(Napi::Env env, sd_bus* bus, const char* path, const char* interface, const char* property,
+                           const std::string& what) {
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  char* value = nullptr;
+  int r = sd_bus_get_property_string(bus, kService, path, interface, property, &error, &value);
+  Napi::Value outcome = r < 0 ? ThrowBusError(env, what, &error, r) : Napi::String::New(env, value);
+  free(value);
+  sd_bus_error_free(&error);
+  return outcome;
+}
+
 }  // namespace
 
 Napi::Value SystemdConnect(const Napi::CallbackInfo& info) {
@@ -277,16 +289,12 @@ Napi::Value SystemdConnect(const Napi::CallbackInfo& info) {
   if (r < 0) return ThrowBusError(env, user ? "cannot connect to the user's D-Bus" : "cannot connect to the system D-Bus", nullptr, r);
   // sd_bus_open_* connects lazily; a first call makes a missing or refusing
   // bus fail here rather than in the middle of create.
-  sd_bus_error error = SD_BUS_ERROR_NULL;
-  char* id = nullptr;
-  r = sd_bus_get_property_string(bus, kService, kPath, kManager, "Version", &error, &id);
-  if (r < 0) {
-    Napi::Value thrown = ThrowBusError(env, std::string("cannot reach systemd on the ") + (user ? "user's" : "system") + " D-Bus", &error, r);
-    sd_bus_error_free(&error);
+  Napi::Value version = StringProperty(env, bus, kPath, kManager, "Version",
+                                       std::string("cannot reach systemd on the ") + (user ? "user's" : "system") + " D-Bus");
+  if (env.IsExceptionPending()) {
     sd_bus_flush_close_unref(bus);
-    return thrown;
+    return version;
   }
-  free(id);
   return Napi::External<sd_bus>::New(env, bus, [](Napi::Env, sd_bus* b) { sd_bus_flush_close_unref(b); });
 }
 
@@ -409,17 +417,10 @@ Napi::Value SystemdUnitActiveState(const Napi::CallbackInfo& info) {
     if (!sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit")) outcome = ThrowBusError(env, what, &error, r);
   } else {
     const char* unit_path = nullptr;
-    char* state = nullptr;
+    std::string reading = "reading the ActiveState of " + name;
     r = sd_bus_message_read(reply, "o", &unit_path);
-    if (r >= 0) {
-      r = sd_bus_get_property_string(bus, kService, unit_path, "org.freedesktop.systemd1.Unit", "ActiveState", &error, &state);
-    }
-    if (r < 0) {
-      outcome = ThrowBusError(env, "reading the ActiveState of " + name, &error, r);
-    } else {
-      outcome = Napi::String::New(env, state);
-      free(state);
-    }
+    outcome = r < 0 ? ThrowBusError(env, reading, nullptr, r)
+                    : StringProperty(env, bus, unit_path, "org.freedesktop.systemd1.Unit", "ActiveState", reading);
   }
   sd_bus_error_free(&error);
   sd_bus_message_unref(reply);
@@ -431,17 +432,7 @@ Napi::Value SystemdManagerProperty(const Napi::CallbackInfo& info) {
   sd_bus* bus;
   std::string name;
   if (!ReadUnitArguments(info, 2, true, "systemdManagerProperty(bus, name)", &bus, &name)) return env.Undefined();
-  sd_bus_error error = SD_BUS_ERROR_NULL;
-  char* value = nullptr;
-  int r = sd_bus_get_property_string(bus, kService, kPath, kManager, name.c_str(), &error, &value);
-  if (r < 0) {
-    Napi::Value thrown = ThrowBusError(env, "reading systemd's " + name, &error, r);
-    sd_bus_error_free(&error);
-    return thrown;
-  }
-  Napi::String result = Napi::String::New(env, value);
-  free(value);
-  return result;
+  return StringProperty(env, bus, kPath, kManager, name.c_str(), "reading systemd's " + name);
 }
 
 }  // namespace ocits
