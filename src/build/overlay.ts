@@ -7,8 +7,9 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OcitsError } from '../errors';
+import { OcitsError, messageOf } from '../errors';
 import { parseMountinfo } from '../mountinfo';
+import { mountOverlayfs } from '../overlayfs';
 
 export interface OverlayMount {
   /** The merged tree: what the step sees and writes. */
@@ -22,14 +23,15 @@ export interface OverlayMount {
 export function mountOverlay(lower: string, dir: string): OverlayMount {
   fs.mkdirSync(dir, { mode: 0o700 });
   for (const name of ['upper', 'work', 'merged']) fs.mkdirSync(path.join(dir, name), { mode: 0o755 });
-  // Paths go relative to dir: a store path with a comma or colon cannot break the option string.
-  const lowerRelative = path.relative(dir, lower);
-  const base = `lowerdir=${lowerRelative},upperdir=upper,workdir=work`;
-  let result = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', `${base},redirect_dir=off,metacopy=off,index=off`, 'merged'], { cwd: dir, encoding: 'utf8' });
-  if (result.status !== 0) result = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', base, 'merged'], { cwd: dir, encoding: 'utf8' });
-  if (result.error !== undefined || result.status !== 0) {
+  try {
+    // Paths go relative to dir: a store path with a comma or colon cannot break the option string.
+    mountOverlayfs({ lower: path.relative(dir, lower), upper: 'upper', work: 'work' }, 'merged', {
+      cwd: dir,
+      preferred: ['redirect_dir=off', 'metacopy=off', 'index=off'],
+    });
+  } catch (error) {
     fs.rmSync(dir, { recursive: true, force: true });
-    throw new OcitsError(`cannot mount the overlay of a build step: ${(result.stderr ?? '').trim() || String(result.error)}`);
+    throw new OcitsError(`cannot mount the overlay of a build step: ${messageOf(error)}`);
   }
   return { merged: path.join(dir, 'merged'), upper: path.join(dir, 'upper'), dir };
 }
