@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon } from '../addon';
 import { OcitsError, errnoText } from '../errors';
+import { lstatOrUndefined } from '../file-status';
 import { resolveInRoot } from '../image/image-user';
 import { type ArchiveCompression, applyTarFile } from '../image/layer-stream';
 import { RootfsWriter } from '../image/rootfs-writer';
@@ -319,10 +320,3 @@ export async function extractArchive(file: string, compression: ArchiveCompressi
   }
 }
 
-function lstatOrUndefined(file: string): fs.Stats | undefined {
-  try {
-    return fs.lstatSync(file);
-  } catch {
-    return undefined;
-  }
-}

@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { addon } from '../addon';
 import { OcitsError, errnoText } from '../errors';
+import { lstatOrUndefined } from '../file-status';
 import type { TarHandler, TarHeader } from './tar-parser';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -340,14 +341,6 @@ function removeTree(dir: string): void {
 /** A file system without d_type leaves every Dirent type false. */
 function isUnknownType(entry: fs.Dirent): boolean {
   return !(entry.isFile() || entry.isDirectory() || entry.isSymbolicLink() || entry.isFIFO() || entry.isCharacterDevice() || entry.isBlockDevice() || entry.isSocket());
-}
-
-function lstatOrUndefined(file: string): fs.Stats | undefined {
-  try {
-    return fs.lstatSync(file);
-  } catch {
-    return undefined;
-  }
 }
 
 /** getfattr's escaping: bytes outside printable ASCII, and backslash, as \ooo. */

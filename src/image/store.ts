@@ -24,8 +24,9 @@ import * as path from 'node:path';
 import { addon } from '../addon';
 import { writeFileAtomically } from '../lifecycle/write-file';
 import { OcitsError, errnoText, isErrno } from '../errors';
+import { lstatOrUndefined } from '../file-status';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { digestOf, parseDigest } from './digest';
+import { digestOf, isDigest, parseDigest } from './digest';
 import { REF_NAME_ANNOTATION, type Descriptor, type ImageIndex } from './media-types';
 
 const LAYOUT_FILE = 'oci-layout';
@@ -135,8 +136,7 @@ export class ImageStore {
    * complete in the store, so there is nothing to write.
    */
   async beginIngest(digest: string): Promise<Ingest | undefined> {
-    const { algorithm, hex } = parseDigest(digest);
-    const file = path.join(this.ingestDir(), `${algorithm}-${hex}`);
+    const file = path.join(this.ingestDir(), digestFileName(digest));
     for (;;) {
       if (this.hasBlob(digest)) return undefined;
       this.ensureLayout();
@@ -193,15 +193,13 @@ export class ImageStore {
    * collection either ran before or sees the lease.
    */
   leaseBlob(digest: string): void {
-    const { algorithm, hex } = parseDigest(digest);
     const dir = path.join(this.root, PRIVATE_DIR, LEASE_DIR);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(path.join(dir, `${algorithm}-${hex}`), '');
+    fs.writeFileSync(path.join(dir, digestFileName(digest)), '');
   }
 
   releaseLease(digest: string): void {
-    const { algorithm, hex } = parseDigest(digest);
-    fs.rmSync(path.join(this.root, PRIVATE_DIR, LEASE_DIR, `${algorithm}-${hex}`), { force: true });
+    fs.rmSync(path.join(this.root, PRIVATE_DIR, LEASE_DIR, digestFileName(digest)), { force: true });
   }
 
   /** The digests of leases younger than LEASE_MS; with removeExpired, older leases go. */
@@ -211,19 +209,40 @@ export class ImageStore {
     for (const name of readDirOrEmpty(dir)) {
       const stat = statOrUndefined(path.join(dir, name));
       if (stat === undefined) continue;
-      if (now - stat.mtimeMs < LEASE_MS) leased.add(name.replace('-', ':'));
-      else if (removeExpired) fs.rmSync(path.join(dir, name), { force: true });
+      if (now - stat.mtimeMs >= LEASE_MS) {
+        if (removeExpired) fs.rmSync(path.join(dir, name), { force: true });
+        continue;
+      }
+      const digest = digestOfFileName(name);
+      if (digest !== undefined) leased.add(digest);
     }
     return leased;
   }
 
   /** Where the registry server keeps its upload sessions. */
+  uploadsDir(): string {
+    return path.join(this.root, PRIVATE_DIR, UPLOAD_DIR);
+  }
+
+  /** Upload sessions idle for UPLOAD_IDLE_MS; with remove, they go. Returns their bytes. */
+  staleUploadBytes(now: number, remove: boolean): number {
+    let bytes = 0;
+    for (const name of readDirOrEmpty(this.uploadsDir())) {
+      const dir = path.join(this.uploadsDir(), name);
+      const files = readDirOrEmpty(dir).map((file) => statOrUndefined(path.join(dir, file)));
+      const lastUse = Math.max(statOrUndefined(dir)?.mtimeMs ?? 0, ...files.map((stat) => stat?.mtimeMs ?? 0));
+      if (now - lastUse < UPLOAD_IDLE_MS) continue;
+      bytes += files.reduce((sum, stat) => sum + (stat?.size ?? 0), 0);
+      if (remove) fs.rmSync(dir, { recursive: true, force: true });
+    }
+    return bytes;
+  }
+
   // ---------------------------------------------------------------- unpacked images
 
   /** Where the layers of the image manifest digest are kept unpacked, whole or not at all. */
   private unpackedRootfsDir(digest: string): string {
-    const { algorithm, hex } = parseDigest(digest);
-    return path.join(this.root, PRIVATE_DIR, ROOTFS_DIR, `${algorithm}-${hex}`);
+    return path.join(this.root, PRIVATE_DIR, ROOTFS_DIR, digestFileName(digest));
   }
 
   /**
@@ -278,27 +297,9 @@ export class ImageStore {
     const parent = path.join(this.root, PRIVATE_DIR, ROOTFS_DIR);
     return readDirOrEmpty(parent).map((name) => {
       const dir = path.join(parent, name);
-      const match = /^([a-z0-9]+)-([0-9a-f]+)$/.exec(name);
-      return match !== null ? { dir, digest: `${match[1]}:${match[2]}` } : { dir };
+      const digest = digestOfFileName(name);
+      return digest !== undefined ? { dir, digest } : { dir };
     });
-  }
-
-  uploadsDir(): string {
-    return path.join(this.root, PRIVATE_DIR, UPLOAD_DIR);
-  }
-
-  /** Upload sessions idle for UPLOAD_IDLE_MS; with remove, they go. Returns their bytes. */
-  staleUploadBytes(now: number, remove: boolean): number {
-    let bytes = 0;
-    for (const name of readDirOrEmpty(this.uploadsDir())) {
-      const dir = path.join(this.uploadsDir(), name);
-      const files = readDirOrEmpty(dir).map((file) => statOrUndefined(path.join(dir, file)));
-      const lastUse = Math.max(statOrUndefined(dir)?.mtimeMs ?? 0, ...files.map((stat) => stat?.mtimeMs ?? 0));
-      if (now - lastUse < UPLOAD_IDLE_MS) continue;
-      bytes += files.reduce((sum, stat) => sum + (stat?.size ?? 0), 0);
-      if (remove) fs.rmSync(dir, { recursive: true, force: true });
-    }
-    return bytes;
   }
 
   /** Every blob in the store, as digests. */
@@ -514,20 +515,24 @@ function writeIfMissing(file: string, content: string): void {
   }
 }
 
+/** sha256:HEX as the name of a file of the private directory: sha256-HEX. */
+function digestFileName(digest: string): string {
+  const { algorithm, hex } = parseDigest(digest);
+  return `${algorithm}-${hex}`;
+}
+
+/** The digest a file of the private directory is named for; undefined for any other name. */
+function digestOfFileName(name: string): string | undefined {
+  const digest = name.replace('-', ':');
+  return isDigest(digest) ? digest : undefined;
+}
+
 function readDirOrEmpty(dir: string): string[] {
   try {
     return fs.readdirSync(dir);
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return [];
     throw error;
-  }
-}
-
-function lstatOrUndefined(file: string): fs.Stats | undefined {
-  try {
-    return fs.lstatSync(file);
-  } catch {
-    return undefined;
   }
 }
 
