@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addon } from '../addon';
+import { isErrno, messageOf } from '../errors';
 import { isWithin, parseMountinfo } from '../mountinfo';
 import { writeStderr } from '../output';
 
@@ -41,7 +42,7 @@ export function removeWorkDir(work: string): void {
     try {
       addon().detachMount(point);
     } catch (error) {
-      writeStderr(`ocits: warning: cannot unmount ${point}: ${(error as Error).message}\n`);
+      writeStderr(`ocits: warning: cannot unmount ${point}: ${messageOf(error)}\n`);
     }
   }
   // rm(1) removes an unpacked root filesystem in half the time of fs.rmSync.
@@ -54,6 +55,6 @@ function isRunning(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return isErrno(error, 'EPERM');
   }
 }

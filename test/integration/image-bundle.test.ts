@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImageStore } from '../../src/image/store';
+import { parseMountinfo } from '../../src/mountinfo';
 import { Runtime } from '../helpers/busybox';
 import { ocits } from '../helpers/cli';
 import { makeTar, snapshotTree, storeImage, type TreeEntry } from '../helpers/image-fixtures';
@@ -165,13 +166,8 @@ describe('ocits bundle --overlay', () => {
 
   /** The lower layers of the overlay mounted on rootfs, from mountinfo. */
   function lowerOf(rootfs: string): string | undefined {
-    for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-      const fields = line.split(' ');
-      const separator = fields.indexOf('-');
-      if (fields[4] !== rootfs || fields[separator + 1] !== 'overlay') continue;
-      return /(?:^|,)lowerdir=([^,]+)/.exec(fields[separator + 3])?.[1];
-    }
-    return undefined;
+    const mount = parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).find((m) => m.mountPoint === rootfs && m.fstype === 'overlay');
+    return mount?.superOptions.find((option) => option.startsWith('lowerdir='))?.slice('lowerdir='.length);
   }
 
   const unpackedCopies = (storeDir: string): string[] => {
